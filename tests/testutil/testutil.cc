@@ -1,0 +1,91 @@
+// Test helpers (see testutil.h).
+#include "tests/testutil/testutil.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace testutil {
+
+engine::Tensor RandomDense(std::vector<int64_t> shape, Rng& rng) {
+  engine::Tensor t(std::move(shape));
+  for (int64_t i = 0; i < t.size(); ++i) t[i] = rng.UniformFloat(-1.0f, 1.0f);
+  return t;
+}
+
+engine::CsrMatrix RandomCsr(int64_t m, int64_t k, double density, Rng& rng) {
+  const int64_t nnz = static_cast<int64_t>(std::llround(density * static_cast<double>(m * k)));
+  engine::CsrMatrix a = engine::CsrMatrix::RandomPattern(m, k, nnz, rng);
+  for (float& v : a.mutable_values()) v = rng.UniformFloat(-1.0f, 1.0f);
+  return a;
+}
+
+DenseF64 ToF64(const engine::Tensor& t) {
+  DenseF64 d;
+  const engine::ConstDenseView v = t.view();
+  d.rows = v.rows;
+  d.cols = v.cols;
+  d.data.assign(t.data(), t.data() + t.size());
+  return d;
+}
+
+DenseF64 MatmulF64(const DenseF64& a, const DenseF64& b, bool transpose_a, bool transpose_b) {
+  const int64_t m = transpose_a ? a.cols : a.rows;
+  const int64_t k = transpose_a ? a.rows : a.cols;
+  const int64_t n = transpose_b ? b.rows : b.cols;
+  DenseF64 c;
+  c.rows = m;
+  c.cols = n;
+  c.data.assign(m * n, 0.0);
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t t = 0; t < k; ++t) {
+      const double a_it = transpose_a ? a.at(t, i) : a.at(i, t);
+      if (a_it == 0.0) continue;
+      for (int64_t j = 0; j < n; ++j) c.data[i * n + j] += a_it * (transpose_b ? b.at(j, t) : b.at(t, j));
+    }
+  }
+  return c;
+}
+
+::testing::AssertionResult AllClose(const engine::Tensor& actual, const DenseF64& expected, double atol,
+                                    double rtol) {
+  const engine::ConstDenseView v = actual.view();
+  if (v.rows != expected.rows || v.cols != expected.cols) {
+    return ::testing::AssertionFailure() << "shape " << v.rows << " x " << v.cols << " vs expected "
+                                         << expected.rows << " x " << expected.cols;
+  }
+  for (int64_t i = 0; i < v.rows; ++i) {
+    for (int64_t j = 0; j < v.cols; ++j) {
+      const double e = expected.at(i, j), a = v.at(i, j);
+      if (!(std::fabs(a - e) <= atol + rtol * std::fabs(e))) {
+        return ::testing::AssertionFailure() << "first mismatch at (" << i << ", " << j << "): got " << a
+                                             << ", expected " << e;
+      }
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult AllClose(const std::vector<float>& actual, const std::vector<double>& expected,
+                                    double atol, double rtol) {
+  if (actual.size() != expected.size()) {
+    return ::testing::AssertionFailure() << "size " << actual.size() << " vs expected " << expected.size();
+  }
+  for (size_t i = 0; i < actual.size(); ++i) {
+    if (!(std::fabs(actual[i] - expected[i]) <= atol + rtol * std::fabs(expected[i]))) {
+      return ::testing::AssertionFailure() << "first mismatch at [" << i << "]: got " << actual[i] << ", expected "
+                                           << expected[i];
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult BitIdentical(const float* a, const float* b, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (std::memcmp(&a[i], &b[i], sizeof(float)) != 0) {
+      return ::testing::AssertionFailure() << "first difference at [" << i << "]: " << a[i] << " vs " << b[i];
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace testutil

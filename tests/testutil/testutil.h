@@ -1,0 +1,45 @@
+// Test-only helpers: random dense and sparse operands, dense double-precision oracles that share no index code
+// with the kernels (they work on densified operands), and a tolerance comparison that reports the first bad entry.
+#ifndef TESTS_TESTUTIL_TESTUTIL_H_
+#define TESTS_TESTUTIL_TESTUTIL_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "engine/base/rng.h"
+#include "engine/sparse/csr.h"
+#include "engine/tensor/tensor.h"
+
+namespace testutil {
+
+using engine::Rng;
+
+// Uniform values in [-1, 1).
+engine::Tensor RandomDense(std::vector<int64_t> shape, Rng& rng);
+// A CSR matrix with exactly round(density * m * k) stored entries at uniform positions, values in [-1, 1).
+engine::CsrMatrix RandomCsr(int64_t m, int64_t k, double density, Rng& rng);
+
+// A dense matrix in double precision, row-major.
+struct DenseF64 {
+  int64_t rows = 0, cols = 0;
+  std::vector<double> data;
+  double at(int64_t i, int64_t j) const { return data[i * cols + j]; }
+};
+DenseF64 ToF64(const engine::Tensor& t);  // views t as a matrix [shape[0], rest]
+// C = A * B in double; transposes as flagged.
+DenseF64 MatmulF64(const DenseF64& a, const DenseF64& b, bool transpose_a = false, bool transpose_b = false);
+
+// Passes when |actual - expected| <= atol + rtol * |expected| everywhere; otherwise names the first bad (i, j).
+::testing::AssertionResult AllClose(const engine::Tensor& actual, const DenseF64& expected, double atol,
+                                    double rtol = 1e-5);
+::testing::AssertionResult AllClose(const std::vector<float>& actual, const std::vector<double>& expected,
+                                    double atol, double rtol = 1e-5);
+// Bitwise equality of two float buffers, naming the first differing index.
+::testing::AssertionResult BitIdentical(const float* a, const float* b, int64_t n);
+
+}  // namespace testutil
+
+#endif  // TESTS_TESTUTIL_TESTUTIL_H_
