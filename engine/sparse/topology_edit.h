@@ -1,0 +1,47 @@
+// TopologyEdit: the only code allowed to change a CSR sparsity pattern (Bazel visibility: //rigl and tests).
+// A transaction: validate the request, rebuild row_offsets / col_indices in place (reusing their buffers: no
+// allocation when nnz is unchanged and the map's buffers are warm), move values to their new positions, give
+// grown entries `grown_value`, bump topology_version(), and fill a PositionMap that carries gradients and every
+// per-weight optimizer slot across. On any error the matrix is left exactly as it was.
+#ifndef ENGINE_SPARSE_TOPOLOGY_EDIT_H_
+#define ENGINE_SPARSE_TOPOLOGY_EDIT_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/sparse/csr.h"
+#include "engine/tensor/aligned.h"
+
+namespace engine {
+
+// A coordinate to grow: (row, col) must not be stored already. Drop and grow sets must be disjoint, so a
+// just-dropped position that should survive (RigL regrowing it) is simply left out of both sets.
+struct GrowCoord {
+  int64_t row = 0;
+  int32_t col = 0;
+};
+
+// Old-to-new position map produced by an edit.
+struct PositionMap {
+  std::vector<int64_t> old_to_new;  // one entry per old position: its new position, or -1 when dropped
+  std::vector<int64_t> grown;       // new positions of the grown entries, ascending
+  AlignedVector<float> scratch;     // reused by Remap
+
+  // Carries a per-position buffer (gradient, momentum, Adam moments...) across the edit in place: kept entries
+  // move bit for bit, grown entries become `grown_value`. `buffer` must have the old nnz entries (== new nnz).
+  void Remap(float* buffer, float grown_value = 0.0f);
+  void Remap(AlignedVector<float>& buffer, float grown_value = 0.0f) { Remap(buffer.data(), grown_value); }
+};
+
+class TopologyEdit {
+ public:
+  // Drops the stored positions `drop` (indices into values; unique, in range) and grows the coordinates `grow`
+  // (unique, in range, not currently stored, and equal in count to `drop`, so nnz is conserved). Values of kept
+  // entries stay bit-identical; grown entries start at grown_value. `name` labels error messages.
+  static void Apply(CsrMatrix& matrix, const std::vector<int64_t>& drop, const std::vector<GrowCoord>& grow,
+                    PositionMap* map, float grown_value = 0.0f, const char* name = "topology edit");
+};
+
+}  // namespace engine
+
+#endif  // ENGINE_SPARSE_TOPOLOGY_EDIT_H_
