@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every Debian package this project needs, and nothing twice: it asks dpkg what is already installed and
+# runs apt-get only for what is missing. Safe to run again. Works as root on a fresh machine with an empty apt
+# cache (or through sudo). Pass --with-peers to also install python3-torch for bench/peers (optional).
+set -euo pipefail
+
+packages=(
+  bazel-bootstrap         # Bazel 4.2.3, builds offline with the stand-ins in third_party/
+  g++                     # C++17 compiler with OpenMP (-fopenmp)
+  libgtest-dev            # GoogleTest
+  libgmock-dev            # GoogleMock (matchers)
+  libbenchmark-dev        # Google Benchmark
+  libopenblas-openmp-dev  # dense sgemm baseline, OpenMP build (shares our thread pool)
+  libgflags-dev           # trainer flags
+  nlohmann-json3-dev      # config.json / metrics.jsonl
+  zlib1g-dev              # reading the gzip'd IDX data set
+  dataset-fashion-mnist   # the default training data, in /usr/share/datasets/fashion-mnist
+  gnuplot-nox             # PNG plots of benchmark and evidence results
+)
+if [[ "${1:-}" == "--with-peers" ]]; then packages+=(python3-torch); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then missing+=("$p"); fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "setup: all ${#packages[@]} required Debian packages are already installed."
+else
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { echo "setup: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  echo "setup: installing ${#missing[@]} missing Debian package(s): ${missing[*]}"
+  echo "setup: apt-get update"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  echo "setup: done."
+fi
+command -v bazel >/dev/null || { echo "setup: bazel is still not on PATH after installing bazel-bootstrap" >&2; exit 1; }
