@@ -1,4 +1,4 @@
-// TopologyEdit: the only code allowed to change a CSR sparsity pattern (Bazel visibility: //rigl and tests).
+// TopologyEdit: the only code allowed to change a CSR or BSR sparsity pattern (visible to //rigl, engine, tests).
 // A transaction: validate the request, rebuild row_offsets / col_indices in place (reusing their buffers: no
 // allocation when nnz is unchanged and the map's buffers are warm), move values to their new positions, give
 // grown entries `grown_value`, bump topology_version(), and fill a PositionMap that carries gradients and every
@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/sparse/bsr.h"
 #include "engine/sparse/csr.h"
 #include "engine/tensor/aligned.h"
 
@@ -21,14 +22,21 @@ struct GrowCoord {
   int32_t col = 0;
 };
 
-// Old-to-new position map produced by an edit.
+// Old-to-new position map produced by an edit. For a BSR edit a "position" is a stored block and each position
+// owns `width` = block_rows * block_cols consecutive floats of a per-entry buffer; for CSR width is 1.
 struct PositionMap {
   std::vector<int64_t> old_to_new;  // one entry per old position: its new position, or -1 when dropped
   std::vector<int64_t> grown;       // new positions of the grown entries, ascending
-  AlignedVector<float> scratch;     // reused by Remap
+  int64_t width = 1;                // floats per position in per-entry buffers
+  AlignedVector<float> scratch;     // reused by Remap and Apply (a copy of the old values)
+
+  // Reusable work buffers of Apply (kept here so a warm map makes an edit allocation-free).
+  std::vector<int64_t> scratch_offsets;
+  std::vector<int32_t> scratch_indices;
+  std::vector<GrowCoord> scratch_grow;
 
   // Carries a per-position buffer (gradient, momentum, Adam moments...) across the edit in place: kept entries
-  // move bit for bit, grown entries become `grown_value`. `buffer` must have the old nnz entries (== new nnz).
+  // move bit for bit, grown entries become `grown_value`. `buffer` must have old nnz * width floats (== new).
   void Remap(float* buffer, float grown_value = 0.0f);
   void Remap(AlignedVector<float>& buffer, float grown_value = 0.0f) { Remap(buffer.data(), grown_value); }
 };
@@ -38,7 +46,13 @@ class TopologyEdit {
   // Drops the stored positions `drop` (indices into values; unique, in range) and grows the coordinates `grow`
   // (unique, in range, not currently stored, and equal in count to `drop`, so nnz is conserved). Values of kept
   // entries stay bit-identical; grown entries start at grown_value. `name` labels error messages.
+  // Everything is validated before anything changes: on error the matrix is untouched (map may be overwritten).
   static void Apply(CsrMatrix& matrix, const std::vector<int64_t>& drop, const std::vector<GrowCoord>& grow,
+                    PositionMap* map, float grown_value = 0.0f, const char* name = "topology edit");
+  // The same at block granularity: `drop` holds block positions in [0, nnz_blocks), `grow` block coordinates
+  // (row = block row, col = block column). In-bounds entries of a grown block start at grown_value, its padding
+  // entries at 0. map->width becomes block_rows * block_cols.
+  static void Apply(BsrMatrix& matrix, const std::vector<int64_t>& drop, const std::vector<GrowCoord>& grow,
                     PositionMap* map, float grown_value = 0.0f, const char* name = "topology edit");
 };
 

@@ -1,0 +1,168 @@
+// TopologyEdit (see topology_edit.h): validate everything, then merge each row's kept entries with its grown
+// coordinates back into the same index and value buffers. CSR and BSR share one implementation over a "grid"
+// (CSR: rows x cols of single entries; BSR: row_blocks x col_blocks of blocks, `width` floats each).
+#include "engine/sparse/topology_edit.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "engine/base/check.h"
+
+namespace engine {
+namespace {
+
+// The parts of a sparse matrix an edit rewrites, seen as a grid of positions of `width` floats each.
+struct Grid {
+  int64_t rows = 0;  // grid rows (matrix rows, or block rows)
+  int64_t cols = 0;  // grid cols (matrix cols, or block cols)
+  int64_t width = 1;
+  std::vector<int64_t>* offsets = nullptr;
+  std::vector<int32_t>* indices = nullptr;
+  AlignedVector<float>* values = nullptr;
+  const char* what = "";  // "" for CSR, "block " for BSR: error messages say "block position" etc.
+};
+
+// Checks the request against the current pattern and fills map->old_to_new (-1 on dropped positions, 0
+// elsewhere) and map->scratch_grow (grow, sorted by (row, col)). Reads the grid, never writes it.
+void ValidateRequest(const Grid& grid, const std::vector<int64_t>& drop, const std::vector<GrowCoord>& grow,
+                     PositionMap* map, const char* name) {
+  ENGINE_CHECK(map != nullptr, name, ": a null PositionMap given; expected a map to receive the remap table");
+  ENGINE_CHECK(drop.size() == grow.size(), name, ": ", drop.size(), " ", grid.what, "drop positions and ",
+               grow.size(), " ", grid.what, "grow coordinates given; expected equal counts (nnz is conserved)");
+  const int64_t nnz = static_cast<int64_t>(grid.indices->size());
+  map->old_to_new.assign(nnz, 0);
+  for (size_t t = 0; t < drop.size(); ++t) {
+    const int64_t p = drop[t];
+    ENGINE_CHECK(p >= 0 && p < nnz, name, ": ", grid.what, "drop position ", p, " given (drop[", t,
+                 "]); expected 0 <= position < nnz", grid.what[0] != '\0' ? "_blocks" : "", " = ", nnz);
+    ENGINE_CHECK(map->old_to_new[p] != -1, name, ": ", grid.what, "drop position ", p, " given twice (drop[", t,
+                 "] repeats an earlier entry); expected unique drop positions");
+    map->old_to_new[p] = -1;
+  }
+  const std::vector<int64_t>& offsets = *grid.offsets;
+  const std::vector<int32_t>& indices = *grid.indices;
+  for (size_t t = 0; t < grow.size(); ++t) {
+    const GrowCoord& g = grow[t];
+    ENGINE_CHECK(g.row >= 0 && g.row < grid.rows && g.col >= 0 && g.col < grid.cols, name, ": ", grid.what,
+                 "grow coordinate (", g.row, ", ", g.col, ") given (grow[", t, "]); expected 0 <= row < ", grid.rows,
+                 " and 0 <= col < ", grid.cols);
+    const auto begin = indices.begin() + offsets[g.row], end = indices.begin() + offsets[g.row + 1];
+    const auto it = std::lower_bound(begin, end, g.col);
+    ENGINE_CHECK(it == end || *it != g.col, name, ": ", grid.what, "grow coordinate (", g.row, ", ", g.col,
+                 ") given (grow[", t, "]) is already stored at ", grid.what, "position ", it - indices.begin(),
+                 "; expected coordinates not currently stored (drop and grow sets are disjoint)");
+  }
+  map->scratch_grow.assign(grow.begin(), grow.end());
+  auto less = [](const GrowCoord& a, const GrowCoord& b) { return a.row != b.row ? a.row < b.row : a.col < b.col; };
+  std::sort(map->scratch_grow.begin(), map->scratch_grow.end(), less);
+  for (size_t t = 1; t < map->scratch_grow.size(); ++t) {
+    const GrowCoord& a = map->scratch_grow[t - 1];
+    const GrowCoord& b = map->scratch_grow[t];
+    ENGINE_CHECK(a.row != b.row || a.col != b.col, name, ": ", grid.what, "grow coordinate (", b.row, ", ", b.col,
+                 ") given twice; expected unique grow coordinates");
+  }
+}
+
+// Rewrites the grid in place from copies of its old contents held in the map. Cannot fail: every buffer it
+// touches was sized before (the grid's by the unchanged nnz, the map's by ApplyToGrid).
+void Rebuild(const Grid& grid, PositionMap* map, float grown_value) {
+  const std::vector<int64_t>& old_offsets = map->scratch_offsets;
+  const std::vector<int32_t>& old_indices = map->scratch_indices;
+  const float* old_values = map->scratch.data();
+  const std::vector<GrowCoord>& grow = map->scratch_grow;
+  int64_t* offsets = grid.offsets->data();
+  int32_t* indices = grid.indices->data();
+  float* values = grid.values->data();
+  const int64_t w = grid.width;
+  int64_t q = 0;  // next new position
+  size_t g = 0;   // next grow coordinate (sorted by row, then col)
+  for (int64_t i = 0; i < grid.rows; ++i) {
+    int64_t p = old_offsets[i];
+    const int64_t p_end = old_offsets[i + 1];
+    // Merge row i's kept entries (ascending col) with its grown coordinates (ascending col).
+    for (;;) {
+      while (p < p_end && map->old_to_new[p] == -1) ++p;  // dropped
+      const bool has_old = p < p_end;
+      const bool has_new = g < grow.size() && grow[g].row == i;
+      if (!has_old && !has_new) break;
+      if (has_old && (!has_new || old_indices[p] < grow[g].col)) {
+        indices[q] = old_indices[p];
+        std::memcpy(values + q * w, old_values + p * w, sizeof(float) * w);
+        map->old_to_new[p] = q;
+        ++p;
+      } else {
+        indices[q] = grow[g].col;
+        std::fill(values + q * w, values + (q + 1) * w, grown_value);
+        map->grown[g] = q;
+        ++g;
+      }
+      ++q;
+    }
+    offsets[i + 1] = q;
+  }
+}
+
+void ApplyToGrid(const Grid& grid, const std::vector<int64_t>& drop, const std::vector<GrowCoord>& grow,
+                 PositionMap* map, float grown_value, const char* name) {
+  ValidateRequest(grid, drop, grow, map, name);
+  // Copies of the old pattern and values (the only step that may allocate, and only while the map is cold).
+  map->width = grid.width;
+  map->scratch_offsets.assign(grid.offsets->begin(), grid.offsets->end());
+  map->scratch_indices.assign(grid.indices->begin(), grid.indices->end());
+  map->scratch.assign(grid.values->begin(), grid.values->end());
+  map->grown.resize(grow.size());
+  // --- no failure past this point ---
+  Rebuild(grid, map, grown_value);
+}
+
+}  // namespace
+
+void PositionMap::Remap(float* buffer, float grown_value) {
+  const int64_t old_n = static_cast<int64_t>(old_to_new.size());
+  scratch.assign(buffer, buffer + old_n * width);
+  for (int64_t p = 0; p < old_n; ++p) {
+    const int64_t q = old_to_new[p];
+    if (q >= 0) std::memcpy(buffer + q * width, scratch.data() + p * width, sizeof(float) * width);
+  }
+  for (int64_t q : grown) std::fill(buffer + q * width, buffer + (q + 1) * width, grown_value);
+}
+
+void TopologyEdit::Apply(CsrMatrix& matrix, const std::vector<int64_t>& drop, const std::vector<GrowCoord>& grow,
+                         PositionMap* map, float grown_value, const char* name) {
+  Grid grid;
+  grid.rows = matrix.rows_;
+  grid.cols = matrix.cols_;
+  grid.offsets = &matrix.row_offsets_;
+  grid.indices = &matrix.col_indices_;
+  grid.values = &matrix.values_;
+  ApplyToGrid(grid, drop, grow, map, grown_value, name);
+  matrix.InvalidateCaches();
+}
+
+void TopologyEdit::Apply(BsrMatrix& matrix, const std::vector<int64_t>& drop, const std::vector<GrowCoord>& grow,
+                         PositionMap* map, float grown_value, const char* name) {
+  Grid grid;
+  grid.rows = matrix.row_blocks_;
+  grid.cols = matrix.col_blocks_;
+  grid.width = matrix.block_size();
+  grid.offsets = &matrix.block_row_offsets_;
+  grid.indices = &matrix.block_col_indices_;
+  grid.values = &matrix.values_;
+  grid.what = "block ";
+  ApplyToGrid(grid, drop, grow, map, grown_value, name);
+  // Padding entries of grown blocks (outside rows x cols) are 0, as everywhere else.
+  const int64_t br = matrix.block_rows_, bc = matrix.block_cols_;
+  for (size_t t = 0; t < map->grown.size(); ++t) {
+    const GrowCoord& g = map->scratch_grow[t];
+    float* block = matrix.values_.data() + map->grown[t] * grid.width;
+    for (int64_t r = 0; r < br; ++r) {
+      for (int64_t c = 0; c < bc; ++c) {
+        if (g.row * br + r >= matrix.rows_ || int64_t{g.col} * bc + c >= matrix.cols_) block[r * bc + c] = 0.0f;
+      }
+    }
+  }
+  matrix.RecountEntries();
+  matrix.InvalidateCaches();
+}
+
+}  // namespace engine
