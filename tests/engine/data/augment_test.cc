@@ -44,7 +44,9 @@ class ApplyAugmentTest : public ::testing::TestWithParam<Case> {};
 TEST_P(ApplyAugmentTest, MatchesHandComputation) {
   const Case& c = GetParam();
   const std::vector<float> out = Apply(c.pad, c.draw);
-  for (int i = 0; i < 6; ++i) EXPECT_EQ(out[i], c.expected[i]) << c.why << ": (y, x) = (" << i / 3 << ", " << i % 3 << ")";
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(out[i], c.expected[i]) << c.why << ": (y, x) = (" << i / 3 << ", " << i % 3 << ")";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, ApplyAugmentTest, ::testing::ValuesIn(kCases));

@@ -71,7 +71,8 @@ TEST_P(IdxReaderTest, TruncatedDataNamesExpectedAndGotBytes) {
   const std::vector<uint8_t> short_payload(kPixels.begin(), kPixels.begin() + 20);  // 24 bytes declared
   const std::string path = Write("truncated", testutil::IdxBytes(0x803, {3, 2, 4}, short_payload));
   EXPECT_THAT(ErrorOf([&] { ReadIdxImages(path); }),
-              AllOf(HasSubstr(path), HasSubstr("truncated"), HasSubstr("got 20 bytes"), HasSubstr("expected 24 bytes")));
+              AllOf(HasSubstr(path), HasSubstr("truncated"), HasSubstr("got 20 bytes"),
+                    HasSubstr("expected 24 bytes")));
 }
 
 TEST_P(IdxReaderTest, TrailingBytesAreAnError) {

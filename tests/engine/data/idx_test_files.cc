@@ -32,7 +32,8 @@ void WriteBytes(const std::string& path, const std::vector<uint8_t>& bytes, bool
   if (gzip) {
     gzFile f = gzopen(path.c_str(), "wb");
     if (f == nullptr) throw std::runtime_error("cannot create " + path);
-    if (!bytes.empty() && gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())) != static_cast<int>(bytes.size())) {
+    const int size = static_cast<int>(bytes.size());
+    if (size > 0 && gzwrite(f, bytes.data(), static_cast<unsigned>(size)) != size) {
       throw std::runtime_error("gzwrite failed for " + path);
     }
     gzclose(f);
