@@ -1,0 +1,51 @@
+// Network builders: real, trainable models (engine::nn modules) for the trainer. Each weight-carrying layer's
+// storage comes from a plan (weight name -> exact nnz, or dense), so the sparsity distributions of rigl/ plug
+// straight in. Layer names match the tables of models/architectures.h, which the FLOPs accounting uses.
+#ifndef MODELS_NETWORKS_H_
+#define MODELS_NETWORKS_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/autograd/parameter.h"
+#include "engine/nn/module.h"
+#include "models/layer_spec.h"
+
+namespace models {
+
+// How one weight is stored: dense, or CSR with exactly `nnz` entries (nnz may equal the full size, e.g. for
+// gradual pruning, which starts full and shrinks).
+struct WeightPlan {
+  bool sparse = false;
+  int64_t nnz = 0;
+};
+
+struct NetworkOptions {
+  std::string model = "mlp";                 // mlp | lenet5 | wrn22_2
+  std::vector<int64_t> hidden = {300, 100};  // MLP hidden widths
+  int64_t in_channels = 1;
+  int64_t input_hw = 28;
+  int64_t num_classes = 10;
+  double width_multiplier = 1.0;  // Small-Dense: scales every hidden width / channel count
+  std::map<std::string, WeightPlan> plan;  // by weight name ("fc1.weight"); absent = dense
+  uint64_t seed = 0;
+};
+
+struct Network {
+  std::unique_ptr<engine::nn::Module> module;
+  engine::ParameterList params;
+  bool channel_major_input = false;  // true: input [C, N, H, W]; false: [features, N]
+  std::vector<LayerSpec> layers;     // the weight-carrying layers, as the FLOPs accounting sees them
+};
+
+// The layer table of a model under these options (hidden widths scaled by width_multiplier).
+std::vector<LayerSpec> NetworkLayers(const NetworkOptions& options);
+// Builds the model; checks that every plan key names a weight of the model.
+Network BuildNetwork(const NetworkOptions& options);
+
+}  // namespace models
+
+#endif  // MODELS_NETWORKS_H_

@@ -1,0 +1,62 @@
+// Checkpoint files: a JSON header (config, counters, schedule state) and named binary blobs (weights, CSR indices,
+// optimizer slots, buffers), closed by a CRC-32 of everything before it. Written to `path.tmp`, flushed, then
+// renamed over `path`, so a crash never leaves a half-written checkpoint. Reading parses and verifies the whole file
+// before anything is handed out (a corrupt or truncated file is refused with a message naming the path and the fault).
+#ifndef RIGL_CHECKPOINT_H_
+#define RIGL_CHECKPOINT_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace rigl {
+
+class CheckpointWriter {
+ public:
+  nlohmann::json& meta() { return meta_; }
+  void AddFloats(const std::string& name, const float* data, int64_t count);
+  void AddInt64s(const std::string& name, const int64_t* data, int64_t count);
+  void AddInt32s(const std::string& name, const int32_t* data, int64_t count);
+  // Writes path.tmp then renames it to path. Throws engine::Error naming the path on any I/O failure.
+  void Write(const std::string& path) const;
+
+ private:
+  struct Blob {
+    uint8_t type;
+    std::string bytes;
+  };
+  nlohmann::json meta_;
+  std::vector<std::pair<std::string, Blob>> blobs_;
+};
+
+class CheckpointReader {
+ public:
+  // Reads and verifies the file (magic, version, sizes, CRC-32); throws engine::Error naming the path otherwise.
+  explicit CheckpointReader(const std::string& path);
+  const nlohmann::json& meta() const { return meta_; }
+  bool Has(const std::string& name) const { return blobs_.count(name) != 0; }
+  // Typed access; throws naming the blob when it is missing or of another type or length (expected_count >= 0).
+  std::vector<float> Floats(const std::string& name, int64_t expected_count = -1) const;
+  std::vector<int64_t> Int64s(const std::string& name, int64_t expected_count = -1) const;
+  std::vector<int32_t> Int32s(const std::string& name, int64_t expected_count = -1) const;
+
+ private:
+  struct Blob {
+    uint8_t type;
+    std::string bytes;
+  };
+  const Blob& Get(const std::string& name, uint8_t type, size_t elem, int64_t expected_count) const;
+  std::string path_;
+  nlohmann::json meta_;
+  std::map<std::string, Blob> blobs_;
+};
+
+// Writes `text` to path.tmp and renames it over path (atomic replace).
+void WriteFileAtomically(const std::string& path, const std::string& text);
+
+}  // namespace rigl
+
+#endif  // RIGL_CHECKPOINT_H_

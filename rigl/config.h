@@ -1,0 +1,81 @@
+// TrainConfig: every setting of a training run, parsed from gflags and validated in one place. A bad flag raises
+// engine::Error naming the flag, the value given and the rule; trainer_main turns that into exit code 2.
+#ifndef RIGL_CONFIG_H_
+#define RIGL_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace rigl {
+
+struct TrainConfig {
+  // Model and data.
+  std::string model = "mlp";             // mlp | lenet5 | wrn22_2
+  std::vector<int64_t> width = {300, 100};  // MLP hidden widths
+  std::string data_dir = "/usr/share/datasets/fashion-mnist";
+  int64_t train_limit = 0;  // use only the first N training samples (0 = all); for smoke runs and tests
+  int64_t test_limit = 0;
+  bool augment = false;
+  // Optimisation.
+  int64_t epochs = 20;
+  int64_t batch_size = 128;
+  double lr = 0.05;
+  double momentum = 0.9;
+  bool nesterov = true;
+  double weight_decay = 1e-4;
+  double label_smoothing = 0.0;
+  std::string lr_schedule = "cosine";  // constant | step | cosine
+  std::vector<double> lr_milestones;   // epochs, for step
+  double lr_gamma = 0.1;
+  double warmup_epochs = 0;
+  // Sparsity.
+  std::string method = "rigl";  // dense | static | set | snfs | snip | pruning | small_dense | rigl
+  double sparsity = 0.9;
+  std::string distribution = "erk";  // uniform | er | erk | mnist
+  bool first_layer_dense = false;
+  double erk_power_scale = 1.0;
+  int64_t delta_t = 100;
+  double drop_fraction = 0.3;
+  double t_end = 0.75;                  // fraction of training after which updates stop
+  std::string drop_schedule = "cosine";  // cosine | constant | inverse_power
+  double drop_power = 3.0;               // k of inverse_power
+  double multiplier = 1.0;               // RigL_Mx: training length multiplier
+  double snfs_momentum = 0.9;
+  double prune_start = 0.1;   // fraction of training where gradual pruning starts
+  double prune_end = 0.75;    // ... and ends
+  int64_t prune_frequency = 100;  // steps between pruning recomputations
+  int64_t grow_tile_rows = 0;     // rows per dense-gradient tile for RigL's grow step (0 = automatic)
+  // Run control.
+  uint64_t seed = 0;
+  int threads = 2;
+  std::string out_dir;     // empty = no files
+  std::string resume;      // checkpoint path to resume from
+  int64_t eval_every = 1;  // epochs between test evaluations (the last epoch is always evaluated)
+  int64_t checkpoint_every = 0;  // steps between extra checkpoints (0 = at each epoch end only)
+  int64_t stop_after_steps = 0;  // stop (after checkpointing) once this many steps are done; simulates interruption
+  bool flops_only = false;
+  std::string progress = "auto";  // auto | bar | lines | none
+
+  bool IsSparseMethod() const { return method != "dense" && method != "small_dense"; }
+};
+
+// Reads the gflags (after gflags::ParseCommandLineFlags) into a validated config.
+TrainConfig ConfigFromFlags();
+// Checks every rule; throws engine::Error naming the flag (as --name), the value and the rule.
+void ValidateConfig(const TrainConfig& config);
+
+nlohmann::json ConfigToJson(const TrainConfig& config);
+TrainConfig ConfigFromJson(const nlohmann::json& j);
+
+// Parses "300,100" into {300, 100}; names `flag` in errors.
+std::vector<int64_t> ParseIntList(const std::string& flag, const std::string& text);
+std::vector<double> ParseDoubleList(const std::string& flag, const std::string& text);
+
+inline constexpr char kVersion[] = "0.1.0";
+
+}  // namespace rigl
+
+#endif  // RIGL_CONFIG_H_

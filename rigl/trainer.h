@@ -1,0 +1,44 @@
+// The training loop behind `bazel run //:trainer`: builds the model and its sparsity plan from a TrainConfig,
+// trains on Fashion-MNIST (or any MNIST-format data) with the chosen method (dense, static, SET, SNFS, SNIP, gradual
+// pruning, Small-Dense, RigL), evaluates, logs metrics, checkpoints and resumes bit-exactly.
+#ifndef RIGL_TRAINER_H_
+#define RIGL_TRAINER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "rigl/config.h"
+
+namespace rigl {
+
+struct TrainSummary {
+  double test_accuracy = 0;
+  double test_loss = 0;
+  double final_train_loss = 0;  // mean loss over the last epoch
+  double train_accuracy = 0;    // over the last epoch's batches
+  int64_t steps = 0;            // optimizer steps
+  int64_t updates = 0;          // topology updates
+  double seconds = 0;           // training wall time (excluding evaluation)
+  double update_seconds = 0;    // of which in topology updates (RigL/SET/SNFS/pruning/SNIP)
+  double counted_train_flops = 0;      // FLOPs the kernels performed during training steps
+  double theoretical_train_flops = 0;  // RIGL.md 4.3 per-sample training FLOPs x samples processed
+  double dense_train_flops = 0;        // the same for the dense model (3 f_D per sample)
+  double realised_sparsity = 0;        // over the masked layers
+  int64_t peak_rss_bytes = 0;
+  std::vector<float> final_weights_checksum;  // not used for correctness; see WeightsFingerprint
+  uint64_t weights_fingerprint = 0;           // FNV-1a over every parameter's bytes, for bit-exact comparisons
+};
+
+// Runs the whole training described by config. Progress goes to stderr; the summary lines to stdout.
+TrainSummary Train(const TrainConfig& config);
+
+// --flops_only: prints the per-layer theoretical FLOPs table and returns.
+void PrintFlopsTable(const TrainConfig& config);
+
+// Peak resident set size of this process so far (VmHWM), in bytes.
+int64_t PeakRssBytes();
+
+}  // namespace rigl
+
+#endif  // RIGL_TRAINER_H_

@@ -1,0 +1,262 @@
+// Drop-and-grow updates (see updater.h).
+#include "rigl/updater.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "engine/base/check.h"
+#include "engine/base/rng.h"
+
+namespace rigl {
+namespace {
+
+// a is better than b: larger score, then smaller flat index.
+inline bool Better(const std::pair<float, int64_t>& a, const std::pair<float, int64_t>& b) {
+  return a.first > b.first || (a.first == b.first && a.second < b.second);
+}
+// Heap comparator putting the worst entry on top.
+inline bool HeapLess(const std::pair<float, int64_t>& a, const std::pair<float, int64_t>& b) { return Better(a, b); }
+
+// Marks, for a sorted `dropped` list, whether position p is dropped (two-pointer walk helper).
+class DroppedCursor {
+ public:
+  explicit DroppedCursor(const std::vector<int64_t>& dropped) : dropped_(dropped) {}
+  // Positions must be queried in ascending order.
+  bool IsDropped(int64_t p) {
+    while (next_ < dropped_.size() && dropped_[next_] < p) ++next_;
+    return next_ < dropped_.size() && dropped_[next_] == p;
+  }
+  void SeekTo(int64_t p) {
+    next_ = static_cast<size_t>(std::lower_bound(dropped_.begin(), dropped_.end(), p) - dropped_.begin());
+  }
+
+ private:
+  const std::vector<int64_t>& dropped_;
+  size_t next_ = 0;
+};
+
+}  // namespace
+
+std::vector<int64_t> LowestMagnitude(const float* values, int64_t n, int64_t k) {
+  ENGINE_CHECK(k >= 0 && k <= n, "LowestMagnitude: k = ", k, " of ", n, " values; expected 0 <= k <= n");
+  std::vector<std::pair<float, int64_t>> keyed(n);
+  for (int64_t p = 0; p < n; ++p) keyed[p] = {std::fabs(values[p]), p};
+  auto smaller = [](const std::pair<float, int64_t>& a, const std::pair<float, int64_t>& b) {
+    return a.first < b.first || (a.first == b.first && a.second < b.second);
+  };
+  if (k < n) std::nth_element(keyed.begin(), keyed.begin() + k, keyed.end(), smaller);
+  std::vector<int64_t> out(k);
+  for (int64_t i = 0; i < k; ++i) out[i] = keyed[i].second;
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void TopK::Offer(float score, int64_t flat) {
+  if (k_ == 0) return;
+  const std::pair<float, int64_t> entry{score, flat};
+  if (static_cast<int64_t>(heap_.size()) < k_) {
+    heap_.push_back(entry);
+    std::push_heap(heap_.begin(), heap_.end(), HeapLess);
+  } else if (Better(entry, heap_.front())) {
+    std::pop_heap(heap_.begin(), heap_.end(), HeapLess);
+    heap_.back() = entry;
+    std::push_heap(heap_.begin(), heap_.end(), HeapLess);
+  }
+}
+
+void TopK::Merge(const TopK& other) {
+  for (const auto& e : other.heap_) Offer(e.first, e.second);
+}
+
+std::vector<std::pair<float, int64_t>> TopK::TakeSortedByIndex() {
+  std::vector<std::pair<float, int64_t>> out = std::move(heap_);
+  heap_.clear();
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  return out;
+}
+
+std::vector<int64_t> TopScoresOutsideKept(const engine::CsrMatrix& w, const std::vector<int64_t>& dropped,
+                                          int64_t k, const RowTileFn& scores, int64_t tile_rows) {
+  const int64_t rows = w.rows(), cols = w.cols();
+  ENGINE_CHECK(static_cast<bool>(scores), "rigl grow: no score source (dense_grad_rows not set: was the layer's "
+                                          "want_dense_grad flag on during the backward pass?)");
+  if (tile_rows <= 0) tile_rows = std::max<int64_t>(1, (int64_t{4} << 20) / std::max<int64_t>(cols, 1));
+  tile_rows = std::min(tile_rows, std::max<int64_t>(rows, 1));
+  engine::Tensor tile({tile_rows, cols});
+  const int threads = omp_get_max_threads();
+  std::vector<TopK> partial(threads, TopK(k));
+  const auto& offsets = w.row_offsets();
+  const auto& col_indices = w.col_indices();
+  constexpr float kKept = -1.0f;  // |score| >= 0, so a negative mark can never be chosen
+  for (int64_t r0 = 0; r0 < rows; r0 += tile_rows) {
+    const int64_t r1 = std::min(rows, r0 + tile_rows);
+    engine::DenseView out{tile.data(), r1 - r0, cols, cols};
+    scores(r0, r1, out);
+#pragma omp parallel
+    {
+      TopK& mine = partial[omp_get_thread_num()];
+#pragma omp for schedule(static)
+      for (int64_t i = r0; i < r1; ++i) {
+        float* row = out.row(i - r0);
+        DroppedCursor cursor(dropped);
+        cursor.SeekTo(offsets[i]);
+        for (int64_t p = offsets[i]; p < offsets[i + 1]; ++p) {
+          if (!cursor.IsDropped(p)) row[col_indices[p]] = kKept;  // kept connections are never grown
+        }
+        for (int64_t j = 0; j < cols; ++j) {
+          const float v = row[j];
+          if (v == kKept) continue;
+          const float s = std::fabs(v);
+          if (s != s) continue;  // NaN scores never win (the trainer stops on non-finite losses anyway)
+          mine.Offer(s, i * cols + j);
+        }
+      }
+    }
+  }
+  TopK all(k);
+  for (const TopK& t : partial) all.Merge(t);
+  std::vector<int64_t> flat;
+  flat.reserve(k);
+  for (const auto& e : all.TakeSortedByIndex()) flat.push_back(e.second);
+  ENGINE_CHECK(static_cast<int64_t>(flat.size()) == k, "rigl grow: found ", flat.size(), " eligible positions; expected ",
+               k, " (layer too dense for the drop fraction?)");
+  return flat;
+}
+
+std::vector<int64_t> RandomOutsideKept(const engine::CsrMatrix& w, const std::vector<int64_t>& dropped, int64_t k,
+                                       uint64_t seed, uint64_t salt) {
+  const int64_t total = w.rows() * w.cols();
+  const int64_t eligible = total - (w.nnz() - static_cast<int64_t>(dropped.size()));
+  ENGINE_CHECK(k <= eligible, "rigl random grow: k = ", k, " but only ", eligible, " positions are eligible");
+  engine::Rng rng = engine::Rng::Stream(seed, salt);
+  std::vector<int64_t> chosen;
+  chosen.reserve(k);
+  // Rejection sampling: draw, reject kept positions, deduplicate, top up. Uniform over eligible subsets of size k.
+  while (static_cast<int64_t>(chosen.size()) < k) {
+    const int64_t missing = k - static_cast<int64_t>(chosen.size());
+    for (int64_t t = 0; t < missing; ++t) {
+      const int64_t flat = static_cast<int64_t>(rng.UniformInt(total));
+      const int64_t p = w.Find(flat / w.cols(), static_cast<int32_t>(flat % w.cols()));
+      const bool kept = p >= 0 && !std::binary_search(dropped.begin(), dropped.end(), p);
+      if (!kept) chosen.push_back(flat);
+    }
+    std::sort(chosen.begin(), chosen.end());
+    chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
+  }
+  return chosen;
+}
+
+void InitHistory(const engine::CsrMatrix& w, LayerHistory* history) {
+  history->ever_active.clear();
+  history->ever_active.reserve(w.nnz());
+  for (int64_t i = 0; i < w.rows(); ++i) {
+    for (int64_t p = w.row_offsets()[i]; p < w.row_offsets()[i + 1]; ++p) {
+      history->ever_active.push_back(i * w.cols() + w.col_indices()[p]);
+    }
+  }
+  history->last_grown.clear();
+}
+
+LayerUpdateStats UpdateLayer(engine::SparseParameter& w, float drop_fraction, const UpdateOptions& options,
+                             const std::function<void(engine::PositionMap&)>& slots_remap, LayerHistory* history) {
+  engine::CsrMatrix& m = w.weight;
+  LayerUpdateStats stats;
+  stats.name = w.name;
+  stats.nnz = m.nnz();
+  ENGINE_CHECK(drop_fraction >= 0.0f && drop_fraction <= 1.0f, w.name, ": drop fraction ", drop_fraction,
+               " given; expected 0 <= f <= 1");
+  const int64_t total = m.rows() * m.cols();
+  // k = int(n_active * f), computed in float32 as the reference does.
+  const int64_t k = static_cast<int64_t>(static_cast<float>(m.nnz()) * drop_fraction);
+  stats.requested = k;
+  if (history != nullptr && history->ever_active.empty() && m.nnz() > 0) InitHistory(m, history);
+
+  if (history != nullptr && !history->last_grown.empty()) {
+    double sum = 0;
+    int64_t alive = 0;
+    for (int64_t flat : history->last_grown) {
+      const int64_t p = m.Find(flat / m.cols(), static_cast<int32_t>(flat % m.cols()));
+      if (p >= 0) {
+        sum += std::fabs(m.values()[p]);
+        ++alive;
+      }
+    }
+    stats.mean_abs_prev_grown = alive ? sum / alive : 0.0;
+  }
+  auto finish = [&]() {
+    if (history != nullptr) {
+      stats.ever_active = static_cast<int64_t>(history->ever_active.size());
+      stats.ever_active_fraction = total ? static_cast<double>(stats.ever_active) / total : 0.0;
+    }
+    return stats;
+  };
+  if (k == 0 || m.nnz() == total) return finish();
+
+  // Drop: the k smallest |w| (ties: lower position).
+  const std::vector<int64_t> drop = LowestMagnitude(m.values().data(), m.nnz(), k);
+  // Grow: k positions outside the kept set; just-dropped positions are eligible.
+  std::vector<int64_t> grow_flat;
+  switch (options.mode) {
+    case GrowMode::kGradient:
+      grow_flat = TopScoresOutsideKept(m, drop, k, w.dense_grad_rows, options.tile_rows);
+      break;
+    case GrowMode::kScores:
+      grow_flat = TopScoresOutsideKept(m, drop, k, options.scores, options.tile_rows);
+      break;
+    case GrowMode::kRandom:
+      grow_flat = RandomOutsideKept(m, drop, k, options.seed, options.salt);
+      break;
+  }
+  // A just-dropped position that is regrown simply survives (keeps its weight and optimizer state): take it out
+  // of both sets.
+  std::vector<int64_t> final_drop;
+  std::vector<engine::GrowCoord> final_grow;
+  std::vector<int64_t> grown_flat;
+  final_drop.reserve(k);
+  final_grow.reserve(k);
+  std::vector<uint8_t> regrown(drop.size(), 0);
+  for (int64_t flat : grow_flat) {
+    const int64_t row = flat / m.cols();
+    const int32_t col = static_cast<int32_t>(flat % m.cols());
+    const int64_t p = m.Find(row, col);
+    if (p >= 0) {
+      // Stored and eligible means it was just dropped.
+      const auto it = std::lower_bound(drop.begin(), drop.end(), p);
+      regrown[it - drop.begin()] = 1;
+    } else {
+      final_grow.push_back({row, col});
+      grown_flat.push_back(flat);
+    }
+  }
+  double dropped_sum = 0;
+  for (size_t q = 0; q < drop.size(); ++q) {
+    if (regrown[q]) continue;
+    final_drop.push_back(drop[q]);
+    dropped_sum += std::fabs(m.values()[drop[q]]);
+  }
+  stats.dropped = static_cast<int64_t>(final_drop.size());
+  stats.grown = static_cast<int64_t>(final_grow.size());
+  stats.mean_abs_dropped = stats.dropped ? dropped_sum / stats.dropped : 0.0;
+
+  engine::PositionMap map;
+  engine::TopologyEdit::Apply(m, final_drop, final_grow, &map, /*grown_value=*/0.0f, w.name.c_str());
+  if (w.grad.size() == static_cast<size_t>(m.nnz())) map.Remap(w.grad, 0.0f);
+  if (slots_remap) slots_remap(map);
+  w.dense_grad_rows = nullptr;  // the saved activations belong to the old topology
+
+  if (history != nullptr) {
+    std::vector<int64_t> merged;
+    merged.reserve(history->ever_active.size() + grown_flat.size());
+    std::merge(history->ever_active.begin(), history->ever_active.end(), grown_flat.begin(), grown_flat.end(),
+               std::back_inserter(merged));
+    merged.erase(std::unique(merged.begin(), merged.end()), merged.end());
+    history->ever_active = std::move(merged);
+    history->last_grown = grown_flat;
+  }
+  return finish();
+}
+
+}  // namespace rigl

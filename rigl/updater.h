@@ -1,0 +1,96 @@
+// Drop-and-grow topology updates for one sparse layer: RigL (grow by dense-gradient magnitude), SET (random
+// grow) and SNFS (grow by an EMA of the dense gradient), all at a constant nnz, all applied in place through
+// engine::TopologyEdit. The dense gradient is never materialised whole: it is produced a tile of rows at a time
+// through SparseParameter::dense_grad_rows and scanned with an online top-k, so an update needs O(nnz + one tile).
+// What this file is not: the schedule (rigl/drop_schedule) or the per-layer densities (rigl/sparsity_distribution).
+#ifndef RIGL_UPDATER_H_
+#define RIGL_UPDATER_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/autograd/parameter.h"
+#include "engine/sparse/topology_edit.h"
+#include "engine/tensor/tensor.h"
+
+namespace rigl {
+
+enum class GrowMode {
+  kGradient,  // RigL: |dL/dW| of the current batch, via dense_grad_rows
+  kRandom,    // SET: uniform over the eligible positions
+  kScores,    // SNFS and friends: |score| from a caller-supplied row-tile provider (e.g. the dense-gradient EMA)
+};
+
+// Fills rows [row_begin, row_end) of a dense score matrix (rows x cols of the layer) into out.
+using RowTileFn = std::function<void(int64_t row_begin, int64_t row_end, engine::DenseView out)>;
+
+// What one layer's update did (telemetry).
+struct LayerUpdateStats {
+  std::string name;
+  int64_t nnz = 0;
+  int64_t requested = 0;  // k = int(nnz * drop_fraction)
+  int64_t dropped = 0;    // positions actually removed (k minus those regrown in the same update)
+  int64_t grown = 0;      // truly new positions (== dropped)
+  double mean_abs_dropped = 0;    // mean |w| of the removed weights, at removal
+  double mean_abs_prev_grown = 0; // mean |w| now of the weights grown at this layer's previous update that survived
+  int64_t ever_active = 0;        // distinct positions ever active in this layer
+  double ever_active_fraction = 0;  // ever_active / (rows * cols): the in-time over-parameterisation rate
+};
+
+// The k smallest |values[p]| (ties: lower position first), returned in ascending position order.
+std::vector<int64_t> LowestMagnitude(const float* values, int64_t n, int64_t k);
+
+// Online top-k by (score descending, flat index ascending): a strict total order, so the result is unique and does
+// not depend on the order of Offer calls.
+class TopK {
+ public:
+  explicit TopK(int64_t k) : k_(k) { heap_.reserve(k); }
+  void Offer(float score, int64_t flat);
+  // The threshold entry: a new offer must beat it to enter (only meaningful once full()).
+  bool full() const { return static_cast<int64_t>(heap_.size()) >= k_; }
+  void Merge(const TopK& other);
+  // The kept entries, in ascending flat index.
+  std::vector<std::pair<float, int64_t>> TakeSortedByIndex();
+
+ private:
+  int64_t k_;
+  std::vector<std::pair<float, int64_t>> heap_;  // min-heap under the total order (worst entry on top)
+};
+
+// Top-k positions (flat = row * cols + col) by |score| among positions that are NOT kept (kept = stored and not in
+// `dropped`, which is sorted ascending), scanning tile_rows rows at a time through `scores`. Memory: one tile plus k.
+std::vector<int64_t> TopScoresOutsideKept(const engine::CsrMatrix& w, const std::vector<int64_t>& dropped,
+                                          int64_t k, const RowTileFn& scores, int64_t tile_rows);
+
+// k distinct positions drawn uniformly among those not kept, from a stream seeded by (seed, salt). O(k) memory.
+std::vector<int64_t> RandomOutsideKept(const engine::CsrMatrix& w, const std::vector<int64_t>& dropped, int64_t k,
+                                       uint64_t seed, uint64_t salt);
+
+// Per-layer state kept across updates (telemetry only; not needed for correctness).
+struct LayerHistory {
+  std::vector<int64_t> ever_active;   // sorted flat positions
+  std::vector<int64_t> last_grown;    // flat positions grown at the previous update
+};
+
+struct UpdateOptions {
+  GrowMode mode = GrowMode::kGradient;
+  int64_t tile_rows = 0;      // rows per dense tile; 0 = choose so a tile holds about 4 Mi floats
+  uint64_t seed = 0;          // for kRandom
+  uint64_t salt = 0;          // e.g. the step, so every update draws fresh random positions
+  RowTileFn scores;           // for kScores
+};
+
+// One drop-and-grow update of layer w with the given drop fraction. slots_remap carries every optimizer slot of w
+// across the edit (kept: unchanged; new: zero). w.grad is remapped too. Layers that are fully dense are left alone.
+LayerUpdateStats UpdateLayer(engine::SparseParameter& w, float drop_fraction, const UpdateOptions& options,
+                             const std::function<void(engine::PositionMap&)>& slots_remap, LayerHistory* history);
+
+// Starts a history from the current pattern.
+void InitHistory(const engine::CsrMatrix& w, LayerHistory* history);
+
+}  // namespace rigl
+
+#endif  // RIGL_UPDATER_H_
