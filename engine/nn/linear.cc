@@ -1,0 +1,49 @@
+// Linear module: construction (initialisation) and dispatch to the dense or sparse linear op.
+#include "engine/nn/linear.h"
+
+#include <cmath>
+
+#include "engine/base/check.h"
+#include "engine/base/rng.h"
+#include "engine/nn/init.h"
+#include "engine/ops/linear.h"
+#include "engine/ops/sparse_linear.h"
+
+namespace engine::nn {
+
+Linear::Linear(std::string name, int64_t in, int64_t out, double density, int64_t nnz, uint64_t seed, bool bias)
+    : Module(std::move(name)), in_(in), out_(out) {
+  ENGINE_CHECK(in > 0 && out > 0, "nn::Linear(", this->name(), "): in = ", in, ", out = ", out,
+               "; expected both > 0");
+  ENGINE_CHECK(density > 0 && density <= 1, "nn::Linear(", this->name(), "): density = ", density,
+               "; expected 0 < density <= 1");
+  const std::string weight_name = Child("weight");
+  Rng rng = Rng::Stream(seed, NameHash(weight_name));
+  const float limit = GlorotLimit(in, out);
+  if (density >= 1.0) {
+    Tensor w({out, in});
+    for (int64_t i = 0; i < w.size(); ++i) w[i] = rng.UniformFloat(-limit, limit);
+    dense_weight_ = std::make_unique<DenseParameter>(weight_name, std::move(w));
+  } else {
+    const int64_t total = in * out;
+    if (nnz < 0) nnz = static_cast<int64_t>(std::llround(density * static_cast<double>(total)));
+    ENGINE_CHECK(nnz <= total, "nn::Linear(", weight_name, "): nnz = ", nnz, "; expected <= in * out = ", total);
+    CsrMatrix w = CsrMatrix::RandomPattern(out, in, nnz, rng);
+    for (float& v : w.mutable_values()) v = rng.UniformFloat(-limit, limit);
+    sparse_weight_ = std::make_unique<SparseParameter>(weight_name, std::move(w));
+  }
+  if (bias) bias_ = std::make_unique<DenseParameter>(Child("bias"), Tensor({out}));
+}
+
+Variable Linear::Forward(const Variable& x) {
+  if (sparse_weight_) return SparseLinear(x, *sparse_weight_, bias_.get());
+  return engine::Linear(x, *dense_weight_, bias_.get());
+}
+
+void Linear::CollectParameters(ParameterList* out) {
+  if (dense_weight_) out->dense.push_back(dense_weight_.get());
+  if (sparse_weight_) out->sparse.push_back(sparse_weight_.get());
+  if (bias_) out->dense.push_back(bias_.get());
+}
+
+}  // namespace engine::nn

@@ -1,0 +1,44 @@
+// Linear module: a fully connected layer whose weight is dense (density 1) or CSR-sparse with an exact nonzero
+// count. Parameters are "<name>.weight" [out, in] and "<name>.bias" [out]. Initialisation follows the RigL paper
+// convention: Glorot-uniform over the DENSE fan-in/fan-out (limit sqrt(6 / (in + out))), drawn only at stored
+// positions, no sparsity-aware rescaling; biases start at zero.
+#ifndef ENGINE_NN_LINEAR_H_
+#define ENGINE_NN_LINEAR_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "engine/autograd/parameter.h"
+#include "engine/nn/module.h"
+
+namespace engine::nn {
+
+class Linear : public Module {
+ public:
+  // density == 1: dense weight. density < 1: sparse weight with exactly `nnz` stored entries, or round(density *
+  // in * out) when nnz == -1. The pattern comes from CsrMatrix::RandomPattern (O(nnz) memory); pattern and values
+  // use Rng::Stream(seed, hash of "<name>.weight").
+  Linear(std::string name, int64_t in, int64_t out, double density = 1.0, int64_t nnz = -1, uint64_t seed = 0,
+         bool bias = true);
+
+  Variable Forward(const Variable& x) override;
+  void CollectParameters(ParameterList* out) override;
+
+  bool is_sparse() const { return sparse_weight_ != nullptr; }
+  int64_t in_features() const { return in_; }
+  int64_t out_features() const { return out_; }
+  DenseParameter* dense_weight() { return dense_weight_.get(); }    // null when sparse
+  SparseParameter* sparse_weight() { return sparse_weight_.get(); }  // null when dense
+  DenseParameter* bias() { return bias_.get(); }                      // null without bias
+
+ private:
+  int64_t in_, out_;
+  std::unique_ptr<DenseParameter> dense_weight_;
+  std::unique_ptr<SparseParameter> sparse_weight_;
+  std::unique_ptr<DenseParameter> bias_;
+};
+
+}  // namespace engine::nn
+
+#endif  // ENGINE_NN_LINEAR_H_
