@@ -1,0 +1,453 @@
+// BSR kernels (see bsr_spmm.h). Each driver runs one OpenMP loop over output block rows; a block row is computed
+// by an AVX-512 register-tile kernel (full block rows of a supported shape) or by the portable loops (everything
+// else: other shapes, the clipped last block row, CPUs without AVX-512).
+#include "engine/kernels/bsr_spmm.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "engine/base/check.h"
+#include "engine/base/cpu.h"
+#include "engine/base/flop_counter.h"
+
+#define ENGINE_AVX512 __attribute__((target("avx512f,avx512vl,fma")))
+
+namespace engine::kernels {
+namespace {
+
+constexpr int64_t kLanes = 16;  // floats per zmm register
+
+// Entries of block column jb that lie inside the matrix (the last block column may be clipped).
+inline int64_t ColsIn(const BsrView& a, int64_t jb) { return std::min(a.block_cols, a.cols - jb * a.block_cols); }
+inline int64_t RowsIn(const BsrView& a, int64_t ib) { return std::min(a.block_rows, a.rows - ib * a.block_rows); }
+
+void CountFlops(const BsrView& a, int64_t n, int64_t output_rows, const float* bias, bool relu) {
+  FlopCounter::Add(2.0 * static_cast<double>(a.entries) * static_cast<double>(n) +
+                   ((bias != nullptr ? 1.0 : 0.0) + (relu ? 1.0 : 0.0)) * static_cast<double>(output_rows * n));
+}
+
+// ============================== SpmmBsr ==============================
+
+// Block row ib of C, portable: C rows = init + sum over blocks of the block times the matching rows of B.
+void SpmmBlockRowPortable(const BsrView& a, ConstDenseView b, DenseView c, int64_t ib, bool accumulate,
+                          const float* bias, bool relu) {
+  const int64_t n = b.cols, br = a.block_rows, bc = a.block_cols, bs = br * bc;
+  const int64_t r0 = ib * br, rows_in = RowsIn(a, ib);
+  if (!accumulate) {
+    for (int64_t r = 0; r < rows_in; ++r) {
+      std::fill(c.row(r0 + r), c.row(r0 + r) + n, bias != nullptr ? bias[r0 + r] : 0.0f);
+    }
+  }
+  for (int64_t p = a.block_row_offsets[ib]; p < a.block_row_offsets[ib + 1]; ++p) {
+    const int64_t jb = a.block_col_indices[p];
+    const int64_t cols_in = ColsIn(a, jb);
+    const float* v = a.values + p * bs;
+    for (int64_t r = 0; r < rows_in; ++r) {
+      float* c_row = c.row(r0 + r);
+      for (int64_t q = 0; q < cols_in; ++q) {
+        const float a_rq = v[r * bc + q];
+        const float* b_row = b.row(jb * bc + q);
+        for (int64_t t = 0; t < n; ++t) c_row[t] += a_rq * b_row[t];
+      }
+    }
+  }
+  if (relu) {
+    for (int64_t r = 0; r < rows_in; ++r) {
+      float* c_row = c.row(r0 + r);
+      for (int64_t t = 0; t < n; ++t) c_row[t] = std::max(c_row[t], 0.0f);
+    }
+  }
+}
+
+// R rows x J vectors of C (columns [t0, t0 + 16 J), the last vector masked by `tail`) for full block row ib.
+// The R x J accumulators stay in registers across all blocks of the row; each loaded vector of B feeds R FMAs.
+// BC is the block width when known at compile time (0: read a.block_cols).
+template <int R, int BC, int J>
+ENGINE_AVX512 void SpmmTileAvx512(const BsrView& a, ConstDenseView b, DenseView c, int64_t ib, int64_t t0,
+                                  __mmask16 tail, bool accumulate, const float* bias, bool relu) {
+  const int64_t bc = BC > 0 ? BC : a.block_cols;
+  const int64_t bs = R * bc;
+  const int64_t last_jb = a.col_blocks - 1, last_cols = a.cols - last_jb * bc;
+  float* c0 = c.data + ib * R * c.ld + t0;
+  __m512 acc[R][J];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    const __m512 init = _mm512_set1_ps(bias != nullptr ? bias[ib * R + r] : 0.0f);
+#pragma GCC unroll 8
+    for (int j = 0; j < J; ++j) {
+      const __mmask16 mask = j == J - 1 ? tail : __mmask16(0xFFFF);
+      acc[r][j] = accumulate ? _mm512_maskz_loadu_ps(mask, c0 + r * c.ld + j * kLanes) : init;
+    }
+  }
+  for (int64_t p = a.block_row_offsets[ib]; p < a.block_row_offsets[ib + 1]; ++p) {
+    const int64_t jb = a.block_col_indices[p];
+    const int64_t cols_in = jb == last_jb ? last_cols : bc;
+    const float* v = a.values + p * bs;
+    const float* b0 = b.data + jb * bc * b.ld + t0;
+    for (int64_t q = 0; q < cols_in; ++q) {
+      __m512 bv[J];
+#pragma GCC unroll 8
+      for (int j = 0; j < J; ++j) {
+        const __mmask16 mask = j == J - 1 ? tail : __mmask16(0xFFFF);
+        bv[j] = _mm512_maskz_loadu_ps(mask, b0 + q * b.ld + j * kLanes);
+      }
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) {
+        const __m512 av = _mm512_set1_ps(v[r * bc + q]);
+#pragma GCC unroll 8
+        for (int j = 0; j < J; ++j) acc[r][j] = _mm512_fmadd_ps(av, bv[j], acc[r][j]);
+      }
+    }
+  }
+  const __m512 zero = _mm512_setzero_ps();
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+    for (int j = 0; j < J; ++j) {
+      const __mmask16 mask = j == J - 1 ? tail : __mmask16(0xFFFF);
+      const __m512 out = relu ? _mm512_maskz_max_ps(__mmask16(0xFFFF), acc[r][j], zero) : acc[r][j];
+      _mm512_mask_storeu_ps(c0 + r * c.ld + j * kLanes, mask, out);
+    }
+  }
+}
+
+// Full block row ib: tiles of J vectors across n, then single (possibly masked) vectors for the rest.
+template <int R, int BC, int J>
+ENGINE_AVX512 void SpmmBlockRowAvx512(const BsrView& a, ConstDenseView b, DenseView c, int64_t ib,
+                                      bool accumulate, const float* bias, bool relu) {
+  const int64_t n = b.cols;
+  int64_t t0 = 0;
+  for (; t0 + J * kLanes <= n; t0 += J * kLanes) {
+    SpmmTileAvx512<R, BC, J>(a, b, c, ib, t0, 0xFFFF, accumulate, bias, relu);
+  }
+  for (; t0 < n; t0 += kLanes) {
+    const int64_t left = std::min(kLanes, n - t0);
+    const __mmask16 tail = static_cast<__mmask16>((1u << left) - 1u);
+    SpmmTileAvx512<R, BC, 1>(a, b, c, ib, t0, tail, accumulate, bias, relu);
+  }
+}
+
+using SpmmBlockRowFn = void (*)(const BsrView&, ConstDenseView, DenseView, int64_t, bool, const float*, bool);
+
+// The AVX-512 block-row kernel for this block shape, or nullptr when there is none. J (vectors per tile) keeps
+// R * J accumulators + J loaded vectors + 1 broadcast within the 32 zmm registers.
+template <int BC>
+SpmmBlockRowFn PickSpmmAvx512ByRows(int64_t br) {
+  switch (br) {
+    case 1: return &SpmmBlockRowAvx512<1, BC, 8>;
+    case 2: return &SpmmBlockRowAvx512<2, BC, 8>;
+    case 4: return &SpmmBlockRowAvx512<4, BC, 4>;
+    case 8: return &SpmmBlockRowAvx512<8, BC, 2>;
+    default: return nullptr;
+  }
+}
+
+SpmmBlockRowFn PickSpmmAvx512(const BsrView& a) {
+  if (ActiveIsa() != Isa::kAvx512) return nullptr;
+  switch (a.block_cols) {
+    case 1: return PickSpmmAvx512ByRows<1>(a.block_rows);
+    case 4: return PickSpmmAvx512ByRows<4>(a.block_rows);
+    default: return PickSpmmAvx512ByRows<0>(a.block_rows);
+  }
+}
+
+void SpmmDriver(const BsrView& a, ConstDenseView b, DenseView c, bool accumulate, const float* bias, bool relu) {
+  ENGINE_DCHECK(a.cols == b.rows && a.rows == c.rows && b.cols == c.cols);
+  const SpmmBlockRowFn fast = PickSpmmAvx512(a);
+  const int64_t row_blocks = a.row_blocks;
+#pragma omp parallel for schedule(dynamic, 4)
+  for (int64_t ib = 0; ib < row_blocks; ++ib) {
+    if (fast != nullptr && RowsIn(a, ib) == a.block_rows) {
+      fast(a, b, c, ib, accumulate, bias, relu);
+    } else {
+      SpmmBlockRowPortable(a, b, c, ib, accumulate, bias, relu);
+    }
+  }
+  CountFlops(a, b.cols, a.rows, bias, relu);
+}
+
+// ============================== SpmmBsrTransposed ==============================
+
+// Block row jb of C (rows jb * bc + q) = sum over the blocks of block column jb of A of blockᵀ times the
+// matching rows of B, walking the transposed block index (block rows ascending). Portable.
+void SpmmTBlockRowPortable(const BsrView& a, ConstDenseView b, DenseView c, int64_t jb, bool accumulate) {
+  const int64_t n = b.cols, br = a.block_rows, bc = a.block_cols, bs = br * bc;
+  const int64_t cols_in = ColsIn(a, jb);
+  if (!accumulate) {
+    for (int64_t q = 0; q < cols_in; ++q) std::fill(c.row(jb * bc + q), c.row(jb * bc + q) + n, 0.0f);
+  }
+  for (int64_t s = a.t_block_col_offsets[jb]; s < a.t_block_col_offsets[jb + 1]; ++s) {
+    const int64_t ib = a.t_block_rows[s];
+    const int64_t rows_in = RowsIn(a, ib);
+    const float* v = a.values + a.t_block_positions[s] * bs;
+    for (int64_t q = 0; q < cols_in; ++q) {
+      float* c_row = c.row(jb * bc + q);
+      for (int64_t r = 0; r < rows_in; ++r) {
+        const float a_rq = v[r * bc + q];
+        const float* b_row = b.row(ib * br + r);
+        for (int64_t t = 0; t < n; ++t) c_row[t] += a_rq * b_row[t];
+      }
+    }
+  }
+}
+
+// BC rows x J vectors of C for full output block row jb; same summation order as the portable loop per element.
+template <int BC, int J>
+ENGINE_AVX512 void SpmmTTileAvx512(const BsrView& a, ConstDenseView b, DenseView c, int64_t jb, int64_t t0,
+                                   __mmask16 tail, bool accumulate) {
+  const int64_t br = a.block_rows, bs = br * BC;
+  float* c0 = c.data + jb * BC * c.ld + t0;
+  __m512 acc[BC][J];
+#pragma GCC unroll 8
+  for (int q = 0; q < BC; ++q) {
+#pragma GCC unroll 8
+    for (int j = 0; j < J; ++j) {
+      const __mmask16 mask = j == J - 1 ? tail : __mmask16(0xFFFF);
+      acc[q][j] = accumulate ? _mm512_maskz_loadu_ps(mask, c0 + q * c.ld + j * kLanes) : _mm512_setzero_ps();
+    }
+  }
+  for (int64_t s = a.t_block_col_offsets[jb]; s < a.t_block_col_offsets[jb + 1]; ++s) {
+    const int64_t ib = a.t_block_rows[s];
+    const int64_t rows_in = RowsIn(a, ib);
+    const float* v = a.values + a.t_block_positions[s] * bs;
+    const float* b0 = b.data + ib * br * b.ld + t0;
+    for (int64_t r = 0; r < rows_in; ++r) {
+      __m512 bv[J];
+#pragma GCC unroll 8
+      for (int j = 0; j < J; ++j) {
+        const __mmask16 mask = j == J - 1 ? tail : __mmask16(0xFFFF);
+        bv[j] = _mm512_maskz_loadu_ps(mask, b0 + r * b.ld + j * kLanes);
+      }
+#pragma GCC unroll 8
+      for (int q = 0; q < BC; ++q) {
+        const __m512 av = _mm512_set1_ps(v[r * BC + q]);
+#pragma GCC unroll 8
+        for (int j = 0; j < J; ++j) acc[q][j] = _mm512_fmadd_ps(av, bv[j], acc[q][j]);
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int q = 0; q < BC; ++q) {
+#pragma GCC unroll 8
+    for (int j = 0; j < J; ++j) {
+      const __mmask16 mask = j == J - 1 ? tail : __mmask16(0xFFFF);
+      _mm512_mask_storeu_ps(c0 + q * c.ld + j * kLanes, mask, acc[q][j]);
+    }
+  }
+}
+
+template <int BC, int J>
+ENGINE_AVX512 void SpmmTBlockRowAvx512(const BsrView& a, ConstDenseView b, DenseView c, int64_t jb,
+                                       bool accumulate) {
+  const int64_t n = b.cols;
+  int64_t t0 = 0;
+  for (; t0 + J * kLanes <= n; t0 += J * kLanes) SpmmTTileAvx512<BC, J>(a, b, c, jb, t0, 0xFFFF, accumulate);
+  for (; t0 < n; t0 += kLanes) {
+    const int64_t left = std::min(kLanes, n - t0);
+    SpmmTTileAvx512<BC, 1>(a, b, c, jb, t0, static_cast<__mmask16>((1u << left) - 1u), accumulate);
+  }
+}
+
+using SpmmTBlockRowFn = void (*)(const BsrView&, ConstDenseView, DenseView, int64_t, bool);
+
+SpmmTBlockRowFn PickSpmmTAvx512(const BsrView& a) {
+  if (ActiveIsa() != Isa::kAvx512) return nullptr;
+  switch (a.block_cols) {
+    case 1: return &SpmmTBlockRowAvx512<1, 8>;
+    case 2: return &SpmmTBlockRowAvx512<2, 8>;
+    case 4: return &SpmmTBlockRowAvx512<4, 4>;
+    case 8: return &SpmmTBlockRowAvx512<8, 2>;
+    default: return nullptr;
+  }
+}
+
+void SpmmTDriver(const BsrView& a, ConstDenseView b, DenseView c, bool accumulate) {
+  ENGINE_DCHECK(a.rows == b.rows && a.cols == c.rows && b.cols == c.cols);
+  ENGINE_DCHECK(a.nnz_blocks == 0 || a.t_block_col_offsets != nullptr);
+  const SpmmTBlockRowFn fast = PickSpmmTAvx512(a);
+  const int64_t col_blocks = a.col_blocks;
+#pragma omp parallel for schedule(dynamic, 4)
+  for (int64_t jb = 0; jb < col_blocks; ++jb) {
+    if (a.t_block_col_offsets == nullptr) {  // no stored blocks and no index: C = 0 (or unchanged)
+      if (!accumulate) {
+        for (int64_t q = 0; q < ColsIn(a, jb); ++q) {
+          std::fill(c.row(jb * a.block_cols + q), c.row(jb * a.block_cols + q) + b.cols, 0.0f);
+        }
+      }
+    } else if (fast != nullptr && ColsIn(a, jb) == a.block_cols) {
+      fast(a, b, c, jb, accumulate);
+    } else {
+      SpmmTBlockRowPortable(a, b, c, jb, accumulate);
+    }
+  }
+  CountFlops(a, b.cols, 0, nullptr, false);
+}
+
+// ============================== SddmmBsr ==============================
+
+// Block p at (ib, jb), portable: out block [r, q] (+)= <G row ib * br + r, X row jb * bc + q>.
+void SddmmBlockPortable(const BsrView& pat, ConstDenseView g, ConstDenseView x, int64_t ib, int64_t p,
+                        bool accumulate, float* out) {
+  const int64_t n = g.cols, br = pat.block_rows, bc = pat.block_cols;
+  const int64_t jb = pat.block_col_indices[p];
+  const int64_t rows_in = RowsIn(pat, ib), cols_in = ColsIn(pat, jb);
+  float* o = out + p * br * bc;
+  for (int64_t r = 0; r < br; ++r) {
+    for (int64_t q = 0; q < bc; ++q) {
+      if (r >= rows_in || q >= cols_in) {
+        if (!accumulate) o[r * bc + q] = 0.0f;  // padding
+        continue;
+      }
+      const float* g_row = g.row(ib * br + r);
+      const float* x_row = x.row(jb * bc + q);
+      float sum = 0.0f;
+      for (int64_t t = 0; t < n; ++t) sum += g_row[t] * x_row[t];
+      o[r * bc + q] = accumulate ? o[r * bc + q] + sum : sum;
+    }
+  }
+}
+
+// Sum of the 16 lanes in a fixed order (masked extracts: GCC 12's unmasked ones trip -Wuninitialized).
+ENGINE_AVX512 inline float HorizontalSum(__m512 v) {
+  const __m256 lo = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xF, _mm512_castps_pd(v), 0));
+  const __m256 hi = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xF, _mm512_castps_pd(v), 1));
+  const __m256 s8 = _mm256_add_ps(lo, hi);
+  __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+  s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  s4 = _mm_add_ss(s4, _mm_movehdup_ps(s4));
+  return _mm_cvtss_f32(s4);
+}
+
+// Full block p at (ib, jb) of shape R x C: R * C vector accumulators over n, one horizontal sum each at the end.
+template <int R, int C>
+ENGINE_AVX512 void SddmmBlockAvx512(const BsrView& pat, ConstDenseView g, ConstDenseView x, int64_t ib, int64_t p,
+                                    bool accumulate, float* out) {
+  const int64_t n = g.cols;
+  const int64_t jb = pat.block_col_indices[p];
+  const float* g0 = g.data + ib * R * g.ld;
+  const float* x0 = x.data + jb * C * x.ld;
+  __m512 acc[R][C];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+    for (int q = 0; q < C; ++q) acc[r][q] = _mm512_setzero_ps();
+  }
+  for (int64_t t = 0; t < n; t += kLanes) {
+    const __mmask16 mask = n - t >= kLanes ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << (n - t)) - 1u);
+    __m512 xv[C];
+#pragma GCC unroll 8
+    for (int q = 0; q < C; ++q) xv[q] = _mm512_maskz_loadu_ps(mask, x0 + q * x.ld + t);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const __m512 gv = _mm512_maskz_loadu_ps(mask, g0 + r * g.ld + t);
+#pragma GCC unroll 8
+      for (int q = 0; q < C; ++q) acc[r][q] = _mm512_fmadd_ps(gv, xv[q], acc[r][q]);
+    }
+  }
+  float* o = out + p * R * C;
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+    for (int q = 0; q < C; ++q) {
+      const float sum = HorizontalSum(acc[r][q]);
+      o[r * C + q] = accumulate ? o[r * C + q] + sum : sum;
+    }
+  }
+}
+
+using SddmmBlockFn = void (*)(const BsrView&, ConstDenseView, ConstDenseView, int64_t, int64_t, bool, float*);
+
+SddmmBlockFn PickSddmmAvx512(const BsrView& pat) {
+  if (ActiveIsa() != Isa::kAvx512) return nullptr;
+  const int64_t br = pat.block_rows, bc = pat.block_cols;
+  if (br == 1 && bc == 1) return &SddmmBlockAvx512<1, 1>;
+  if (br == 2 && bc == 1) return &SddmmBlockAvx512<2, 1>;
+  if (br == 4 && bc == 1) return &SddmmBlockAvx512<4, 1>;
+  if (br == 8 && bc == 1) return &SddmmBlockAvx512<8, 1>;
+  if (br == 1 && bc == 4) return &SddmmBlockAvx512<1, 4>;
+  if (br == 1 && bc == 8) return &SddmmBlockAvx512<1, 8>;
+  if (br == 2 && bc == 2) return &SddmmBlockAvx512<2, 2>;
+  if (br == 4 && bc == 4) return &SddmmBlockAvx512<4, 4>;
+  return nullptr;
+}
+
+void SddmmDriver(const BsrView& pat, ConstDenseView g, ConstDenseView x, float* out, bool accumulate) {
+  ENGINE_DCHECK(g.rows == pat.rows && x.rows == pat.cols && g.cols == x.cols);
+  const SddmmBlockFn fast = PickSddmmAvx512(pat);
+  const int64_t row_blocks = pat.row_blocks;
+#pragma omp parallel for schedule(dynamic, 4)
+  for (int64_t ib = 0; ib < row_blocks; ++ib) {
+    const bool full_rows = RowsIn(pat, ib) == pat.block_rows;
+    for (int64_t p = pat.block_row_offsets[ib]; p < pat.block_row_offsets[ib + 1]; ++p) {
+      if (fast != nullptr && full_rows && ColsIn(pat, pat.block_col_indices[p]) == pat.block_cols) {
+        fast(pat, g, x, ib, p, accumulate, out);
+      } else {
+        SddmmBlockPortable(pat, g, x, ib, p, accumulate, out);
+      }
+    }
+  }
+  CountFlops(pat, g.cols, 0, nullptr, false);
+}
+
+}  // namespace
+
+void SpmmBsr(const BsrView& a, ConstDenseView b, DenseView c, const float* bias, bool relu) {
+  SpmmDriver(a, b, c, /*accumulate=*/false, bias, relu);
+}
+
+void SpmmBsrAccumulate(const BsrView& a, ConstDenseView b, DenseView c) {
+  SpmmDriver(a, b, c, /*accumulate=*/true, nullptr, false);
+}
+
+void SpmmBsrTransposed(const BsrView& a, ConstDenseView b, DenseView c) { SpmmTDriver(a, b, c, false); }
+
+void SpmmBsrTransposedAccumulate(const BsrView& a, ConstDenseView b, DenseView c) { SpmmTDriver(a, b, c, true); }
+
+void SddmmBsr(const BsrView& pattern, ConstDenseView g, ConstDenseView x, float* out) {
+  SddmmDriver(pattern, g, x, out, false);
+}
+
+void SddmmBsrAccumulate(const BsrView& pattern, ConstDenseView g, ConstDenseView x, float* out) {
+  SddmmDriver(pattern, g, x, out, true);
+}
+
+// ============================== reference twins ==============================
+
+void SpmmBsrNaive(const BsrView& a, ConstDenseView b, DenseView c, const float* bias, bool relu) {
+  ENGINE_DCHECK(a.cols == b.rows && a.rows == c.rows && b.cols == c.cols);
+  for (int64_t ib = 0; ib < a.row_blocks; ++ib) SpmmBlockRowPortable(a, b, c, ib, false, bias, relu);
+  CountFlops(a, b.cols, a.rows, bias, relu);
+}
+
+void SpmmBsrTransposedNaive(const BsrView& a, ConstDenseView b, DenseView c) {
+  ENGINE_DCHECK(a.rows == b.rows && a.cols == c.rows && b.cols == c.cols);
+  const int64_t n = b.cols, br = a.block_rows, bc = a.block_cols, bs = br * bc;
+  for (int64_t j = 0; j < c.rows; ++j) std::fill(c.row(j), c.row(j) + n, 0.0f);
+  // Scatter: block (ib, jb) sends block[r, q] * B[ib * br + r, :] to row jb * bc + q of C.
+  for (int64_t ib = 0; ib < a.row_blocks; ++ib) {
+    for (int64_t p = a.block_row_offsets[ib]; p < a.block_row_offsets[ib + 1]; ++p) {
+      const int64_t jb = a.block_col_indices[p];
+      for (int64_t r = 0; r < RowsIn(a, ib); ++r) {
+        for (int64_t q = 0; q < ColsIn(a, jb); ++q) {
+          float* c_row = c.row(jb * bc + q);
+          const float* b_row = b.row(ib * br + r);
+          for (int64_t t = 0; t < n; ++t) c_row[t] += a.values[p * bs + r * bc + q] * b_row[t];
+        }
+      }
+    }
+  }
+  CountFlops(a, n, 0, nullptr, false);
+}
+
+void SddmmBsrNaive(const BsrView& pattern, ConstDenseView g, ConstDenseView x, float* out) {
+  ENGINE_DCHECK(g.rows == pattern.rows && x.rows == pattern.cols && g.cols == x.cols);
+  for (int64_t ib = 0; ib < pattern.row_blocks; ++ib) {
+    for (int64_t p = pattern.block_row_offsets[ib]; p < pattern.block_row_offsets[ib + 1]; ++p) {
+      SddmmBlockPortable(pattern, g, x, ib, p, false, out);
+    }
+  }
+  CountFlops(pattern, g.cols, 0, nullptr, false);
+}
+
+}  // namespace engine::kernels

@@ -1,0 +1,44 @@
+// Blocked-sparse kernels with a BSR left operand: SpMM, transposed SpMM and SDDMM (SDDMM is SpMM's weight
+// gradient, so they ship together). Legend: A is m x k in BSR with block_rows x block_cols blocks (br x bc);
+// B, C, G, X dense row-major (ld >= cols); n is the contiguous batch axis.
+// Padding (see bsr.h) is never read or written by SpmmBsr* (the last block row / column is clipped).
+// Threading: one OpenMP loop over block rows of the output; each output element has exactly one writer and a
+// fixed summation order, so results are bitwise identical for any thread count. No allocation, no exceptions.
+// Outputs must not alias inputs. ISA: an AVX-512 path (block_rows in {1, 2, 4, 8} for SpmmBsr, block_cols in
+// {1, 2, 4, 8} for SpmmBsrTransposed, any shape for SddmmBsr) chosen by engine::ActiveIsa(), else a portable path.
+// FLOPs counted (useful work): 2 * a.entries * n (+ m * n for a bias, + m * n for ReLU).
+#ifndef ENGINE_KERNELS_BSR_SPMM_H_
+#define ENGINE_KERNELS_BSR_SPMM_H_
+
+#include "engine/sparse/bsr.h"
+#include "engine/tensor/views.h"
+
+namespace engine::kernels {
+
+// C[m, n] = A[m, k] * B[k, n] (+ bias[i] on row i when bias != nullptr) (then max(., 0) when relu); overwritten.
+void SpmmBsr(const BsrView& a, ConstDenseView b, DenseView c, const float* bias = nullptr, bool relu = false);
+// C[m, n] += A * B.
+void SpmmBsrAccumulate(const BsrView& a, ConstDenseView b, DenseView c);
+
+// C[k, n] = Aᵀ * B[m, n], overwritten (the input gradient dX = Wᵀ dY). Needs A's transposed block index
+// (BsrMatrix::view(/*with_transpose=*/true)); rows of C are independent, no atomics.
+void SpmmBsrTransposed(const BsrView& a, ConstDenseView b, DenseView c);
+// C[k, n] += Aᵀ * B.
+void SpmmBsrTransposedAccumulate(const BsrView& a, ConstDenseView b, DenseView c);
+
+// For each stored block p at (ib, jb): out block p [r, c] = <G[ib * br + r, :], X[jb * bc + c, :]>, the weight
+// gradient dW = dY Xᵀ restricted to the stored blocks. G [m, n], X [k, n]; out has nnz_blocks * br * bc floats
+// aligned with A's values (A's values are not read). Overwritten; padding entries of out are set to 0.
+void SddmmBsr(const BsrView& pattern, ConstDenseView g, ConstDenseView x, float* out);
+// out += the same (padding entries untouched).
+void SddmmBsrAccumulate(const BsrView& pattern, ConstDenseView g, ConstDenseView x, float* out);
+
+// Reference twins: plain loops over blocks, single-threaded, same contracts (the transposed one scatters and
+// does not need the transposed index).
+void SpmmBsrNaive(const BsrView& a, ConstDenseView b, DenseView c, const float* bias = nullptr, bool relu = false);
+void SpmmBsrTransposedNaive(const BsrView& a, ConstDenseView b, DenseView c);
+void SddmmBsrNaive(const BsrView& pattern, ConstDenseView g, ConstDenseView x, float* out);
+
+}  // namespace engine::kernels
+
+#endif  // ENGINE_KERNELS_BSR_SPMM_H_
