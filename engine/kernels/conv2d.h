@@ -1,0 +1,63 @@
+// Dense 2-D convolution kernels (the baseline the sparse ones are measured against): im2col per chunk of images
+// followed by OpenBLAS sgemm, plus direct 7-loop Naive twins. Also the Conv2dParams shape record every conv kernel
+// (dense and sparse) takes. Not an autograd op: see engine/ops/conv2d.h for that.
+//
+// Layout (channel-major): activations X [C, N*H*W] and Y [K, N*P*Q] row-major (channel outermost, then image, then
+// space), weights W [K, C*R*S] row-major with column c*R*S + r*S + s (PyTorch's [out, in, kh, kw] flattened).
+// Legend: N batch, C in-channels, K out-channels, H/W input, P/Q output, R/S filter.
+//   Y[k, n, p, q] = sum_{c, r, s} W[k, c, r, s] * X[c, n, p*stride + r - pad, q*stride + s - pad]  (0 outside X)
+//   P = (H + 2*pad - R) / stride + 1,  Q = (W + 2*pad - S) / stride + 1.
+#ifndef ENGINE_KERNELS_CONV2D_H_
+#define ENGINE_KERNELS_CONV2D_H_
+
+#include <cstdint>
+
+#include "engine/tensor/views.h"
+
+namespace engine::kernels {
+
+// The shape of one convolution. stride and pad apply to both spatial axes; the filter may be rectangular.
+struct Conv2dParams {
+  int64_t batch = 1;         // N
+  int64_t in_channels = 1;   // C
+  int64_t in_h = 1;          // H
+  int64_t in_w = 1;          // W
+  int64_t out_channels = 1;  // K
+  int64_t kernel_h = 1;      // R
+  int64_t kernel_w = 1;      // S
+  int64_t stride = 1;
+  int64_t pad = 0;
+
+  int64_t out_h() const { return (in_h + 2 * pad - kernel_h) / stride + 1; }  // P
+  int64_t out_w() const { return (in_w + 2 * pad - kernel_w) / stride + 1; }  // Q
+  int64_t filter_size() const { return in_channels * kernel_h * kernel_w; }    // C*R*S
+  bool IsPointwise() const { return kernel_h == 1 && kernel_w == 1 && stride == 1 && pad == 0; }
+};
+
+// Throws engine::Error (naming `context`) unless every size is >= 1, pad >= 0 and the padded input holds the
+// filter (H + 2*pad >= R, W + 2*pad >= S). Ops call this once; kernels only DCHECK.
+void CheckConv2dParams(const Conv2dParams& params, const char* context);
+
+// Y = conv(W, X) (+ bias[k] on channel k when bias != nullptr) (then max(., 0) when relu). Y is overwritten.
+// w [K, C*R*S], x [C, N*H*W], y [K, N*P*Q]; y must not alias x. im2col of at most 8 MB of images at a time, then
+// one sgemm per chunk (a 1x1 stride-1 pad-0 conv is a single sgemm with no im2col). Threads: im2col rows and
+// OpenBLAS; bitwise repeatable for a fixed thread count (OpenBLAS may split a product's reduction across threads,
+// so results can differ between thread counts). Allocates its im2col scratch once per call, outside any parallel
+// region. FLOPs counted: 2*K*C*R*S*N*P*Q (by Gemm) (+ K*N*P*Q each for bias and ReLU).
+void Conv2dForward(const Conv2dParams& params, ConstDenseView w, ConstDenseView x, DenseView y,
+                   const float* bias = nullptr, bool relu = false);
+// dX += conv_transpose(W, dY): d_x [C, N*H*W] accumulated. From Y = W·im2col(X): d_cols = Wᵀ·dY, then col2im
+// (scatter-add, parallel over input channels so each element of d_x has one writer).
+void Conv2dBackwardInput(const Conv2dParams& params, ConstDenseView w, ConstDenseView d_y, DenseView d_x);
+// dW += dY · im2col(X)ᵀ: d_w [K, C*R*S] accumulated, chunk by chunk of images in a fixed order.
+void Conv2dBackwardWeight(const Conv2dParams& params, ConstDenseView d_y, ConstDenseView x, DenseView d_w);
+
+// Reference twins: the direct 7-loop convolution, single-threaded, float accumulation, same contracts.
+void Conv2dForwardNaive(const Conv2dParams& params, ConstDenseView w, ConstDenseView x, DenseView y,
+                        const float* bias = nullptr, bool relu = false);
+void Conv2dBackwardInputNaive(const Conv2dParams& params, ConstDenseView w, ConstDenseView d_y, DenseView d_x);
+void Conv2dBackwardWeightNaive(const Conv2dParams& params, ConstDenseView d_y, ConstDenseView x, DenseView d_w);
+
+}  // namespace engine::kernels
+
+#endif  // ENGINE_KERNELS_CONV2D_H_

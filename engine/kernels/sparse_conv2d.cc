@@ -1,0 +1,500 @@
+// Sparse-weight convolution (see sparse_conv2d.h): padded phase planes per image, then one shifted AXPY (forward,
+// input gradient) or one shifted dot product (weight gradient) per nonzero over a whole output plane.
+#include "engine/kernels/sparse_conv2d.h"
+
+#include <immintrin.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "engine/base/check.h"
+#include "engine/base/cpu.h"
+#include "engine/base/flop_counter.h"
+#include "engine/kernels/sddmm.h"
+#include "engine/kernels/spmm.h"
+#include "engine/kernels/spmm_transposed.h"
+#include "engine/tensor/aligned.h"
+
+namespace engine::kernels {
+namespace {
+
+// N batch, C in-channels, K out-channels, H/W input, P/Q output, R/S filter.
+constexpr int64_t kLanes = 16;      // the extended plane is processed in whole 16-float vectors
+constexpr int64_t kMaxGroups = 8;   // fixed image groups of the weight gradient (thread-count independent)
+
+int64_t RoundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+// Indices v in [*lo, *hi) with 0 <= v*st - shift < extent, clamped to [0, count] (floor division throughout).
+void ValidRange(int64_t shift, int64_t st, int64_t extent, int64_t count, int64_t* lo, int64_t* hi) {
+  auto floor_div = [](int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); };
+  *lo = std::min(count, std::max<int64_t>(0, -floor_div(-shift, st)));
+  *hi = std::max(*lo, std::min(count, floor_div(extent - 1 + shift, st) + 1));
+}
+
+// Zero-padded, stride-phase-split copy of one image of `channels` planes of in_h x in_w.
+// Phase (a, b) of channel ch is a plane of ph x pw floats at ((ch*st + a)*st + b) * plane_size, holding padded
+// pixel (u*st + a, v*st + b), i.e. source pixel (u*st + a - pad_top, v*st + b - pad_left) or 0 outside.
+struct PhaseLayout {
+  int64_t st, pad_top, pad_left, in_h, in_w, ph, pw, plane_size, floats;
+  PhaseLayout(int64_t channels, int64_t stride, int64_t pad_t, int64_t pad_l, int64_t h, int64_t w)
+      : st(stride), pad_top(pad_t), pad_left(pad_l), in_h(h), in_w(w) {
+    ph = (h + 2 * pad_t + stride - 1) / stride;
+    pw = (w + 2 * pad_l + stride - 1) / stride;
+    plane_size = ph * pw;
+    // Slack: a shifted run may start up to pw + kernel columns past its plane's last row and is read in whole
+    // vectors; reading zeros (or the next plane) there only feeds the discarded extra columns.
+    floats = channels * stride * stride * plane_size + pw + 2 * kLanes + 64;
+  }
+  // Offset of filter tap (ch, r, s) in the phase buffer: the run every output plane position i reads at i + offset.
+  int64_t TapOffset(int64_t ch, int64_t r, int64_t s) const {
+    return ((ch * st + r % st) * st + s % st) * plane_size + (r / st) * pw + s / st;
+  }
+};
+
+// dst = the phase planes of channels [0, channels) of one image; src channel ch starts at src + ch * ld_c.
+void BuildPhases(const PhaseLayout& lay, int64_t channels, const float* src, int64_t ld_c, float* dst) {
+  const int64_t st = lay.st, pw = lay.pw;
+  for (int64_t ch = 0; ch < channels; ++ch) {
+    const float* plane = src + ch * ld_c;
+    for (int64_t a = 0; a < st; ++a) {
+      for (int64_t b = 0; b < st; ++b) {
+        float* out = dst + ((ch * st + a) * st + b) * lay.plane_size;
+        // Columns v with 0 <= v*st + b - pad_left < in_w.
+        int64_t v_lo, v_hi;
+        ValidRange(lay.pad_left - b, st, lay.in_w, pw, &v_lo, &v_hi);
+        for (int64_t u = 0; u < lay.ph; ++u) {
+          float* row = out + u * pw;
+          const int64_t h = u * st + a - lay.pad_top;
+          if (h < 0 || h >= lay.in_h || v_lo >= v_hi) {
+            std::fill(row, row + pw, 0.0f);
+            continue;
+          }
+          const float* in = plane + h * lay.in_w + b - lay.pad_left;  // in[v*st] = source column v*st + b - pad
+          std::fill(row, row + v_lo, 0.0f);
+          if (st == 1) {
+            std::memcpy(row + v_lo, in + v_lo, sizeof(float) * (v_hi - v_lo));
+          } else {
+            for (int64_t v = v_lo; v < v_hi; ++v) row[v] = in[v * st];
+          }
+          std::fill(row + v_hi, row + pw, 0.0f);
+        }
+      }
+    }
+  }
+  const int64_t used = channels * st * st * lay.plane_size;
+  std::fill(dst + used, dst + lay.floats, 0.0f);
+}
+
+// --- shifted AXPY: ext[i] = sum_j val[j] * src[off[j] + i], i in [0, len), len a multiple of kLanes ---
+
+void ShiftedSumPortable(const float* src, const int64_t* off, const float* val, int64_t count, float* ext,
+                        int64_t len) {
+  constexpr int64_t kTile = 64;
+  for (int64_t i0 = 0; i0 < len; i0 += kTile) {
+    const int64_t width = std::min(kTile, len - i0);
+    float acc[kTile] = {};
+    for (int64_t j = 0; j < count; ++j) {
+      const float v = val[j];
+      const float* s = src + off[j] + i0;
+      for (int64_t t = 0; t < width; ++t) acc[t] += v * s[t];
+    }
+    std::memcpy(ext + i0, acc, sizeof(float) * width);
+  }
+}
+
+__attribute__((target("avx512f,avx512vl,fma"))) void ShiftedSumAvx512(const float* src, const int64_t* off,
+                                                                      const float* val, int64_t count, float* ext,
+                                                                      int64_t len) {
+  int64_t i = 0;
+  // 64 outputs held in four registers while all nonzeros stream past: one load + one FMA per vector.
+  for (; i + 64 <= len; i += 64) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+    for (int64_t j = 0; j < count; ++j) {
+      const __m512 v = _mm512_set1_ps(val[j]);
+      const float* s = src + off[j] + i;
+      a0 = _mm512_fmadd_ps(v, _mm512_loadu_ps(s), a0);
+      a1 = _mm512_fmadd_ps(v, _mm512_loadu_ps(s + 16), a1);
+      a2 = _mm512_fmadd_ps(v, _mm512_loadu_ps(s + 32), a2);
+      a3 = _mm512_fmadd_ps(v, _mm512_loadu_ps(s + 48), a3);
+    }
+    _mm512_storeu_ps(ext + i, a0);
+    _mm512_storeu_ps(ext + i + 16, a1);
+    _mm512_storeu_ps(ext + i + 32, a2);
+    _mm512_storeu_ps(ext + i + 48, a3);
+  }
+  // --- residue: 16, 32 or 48 outputs ---
+  const int64_t rest = (len - i) / 16;
+  if (rest == 0) return;
+  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps();
+  for (int64_t j = 0; j < count; ++j) {
+    const __m512 v = _mm512_set1_ps(val[j]);
+    const float* s = src + off[j] + i;
+    a0 = _mm512_fmadd_ps(v, _mm512_loadu_ps(s), a0);
+    if (rest > 1) a1 = _mm512_fmadd_ps(v, _mm512_loadu_ps(s + 16), a1);
+    if (rest > 2) a2 = _mm512_fmadd_ps(v, _mm512_loadu_ps(s + 32), a2);
+  }
+  _mm512_storeu_ps(ext + i, a0);
+  if (rest > 1) _mm512_storeu_ps(ext + i + 16, a1);
+  if (rest > 2) _mm512_storeu_ps(ext + i + 32, a2);
+}
+
+void ShiftedSum(bool avx512, const float* src, const int64_t* off, const float* val, int64_t count, float* ext,
+                int64_t len) {
+  if (avx512) {
+    ShiftedSumAvx512(src, off, val, count, ext, len);
+  } else {
+    ShiftedSumPortable(src, off, val, count, ext, len);
+  }
+}
+
+// --- shifted dot: out[j] += sum_i g[i] * src[off[j] + i], i in [0, len), len a multiple of kLanes ---
+
+void ShiftedDotPortable(const float* src, const int64_t* off, int64_t count, const float* g, int64_t len,
+                        float* out) {
+  for (int64_t j = 0; j < count; ++j) {
+    const float* s = src + off[j];
+    float lanes[kLanes] = {};
+    for (int64_t i = 0; i < len; i += kLanes) {
+      for (int64_t t = 0; t < kLanes; ++t) lanes[t] += g[i + t] * s[i + t];
+    }
+    float sum = 0.0f;
+    for (int64_t t = 0; t < kLanes; ++t) sum += lanes[t];
+    out[j] += sum;
+  }
+}
+
+// Sum of the 16 lanes, in lane order.
+__attribute__((target("avx512f,avx512vl,fma"))) float HorizontalSum(__m512 v) {
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, v);
+  float sum = 0.0f;
+  for (float lane : lanes) sum += lane;
+  return sum;
+}
+
+__attribute__((target("avx512f,avx512vl,fma"))) void ShiftedDotAvx512(const float* src, const int64_t* off,
+                                                                      int64_t count, const float* g, int64_t len,
+                                                                      float* out) {
+  int64_t j = 0;
+  // Four nonzeros share each load of g.
+  for (; j + 4 <= count; j += 4) {
+    const float *s0 = src + off[j], *s1 = src + off[j + 1], *s2 = src + off[j + 2], *s3 = src + off[j + 3];
+    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+    for (int64_t i = 0; i < len; i += 16) {
+      const __m512 gv = _mm512_loadu_ps(g + i);
+      a0 = _mm512_fmadd_ps(gv, _mm512_loadu_ps(s0 + i), a0);
+      a1 = _mm512_fmadd_ps(gv, _mm512_loadu_ps(s1 + i), a1);
+      a2 = _mm512_fmadd_ps(gv, _mm512_loadu_ps(s2 + i), a2);
+      a3 = _mm512_fmadd_ps(gv, _mm512_loadu_ps(s3 + i), a3);
+    }
+    out[j] += HorizontalSum(a0);
+    out[j + 1] += HorizontalSum(a1);
+    out[j + 2] += HorizontalSum(a2);
+    out[j + 3] += HorizontalSum(a3);
+  }
+  for (; j < count; ++j) {
+    const float* s = src + off[j];
+    __m512 a = _mm512_setzero_ps();
+    for (int64_t i = 0; i < len; i += 16) a = _mm512_fmadd_ps(_mm512_loadu_ps(g + i), _mm512_loadu_ps(s + i), a);
+    out[j] += HorizontalSum(a);
+  }
+}
+
+void ShiftedDot(bool avx512, const float* src, const int64_t* off, int64_t count, const float* g, int64_t len,
+                float* out) {
+  if (avx512) {
+    ShiftedDotAvx512(src, off, count, g, len, out);
+  } else {
+    ShiftedDotPortable(src, off, count, g, len, out);
+  }
+}
+
+int64_t MaxRowNnz(const CsrView& w) {
+  int64_t most = 0;
+  for (int64_t k = 0; k < w.rows; ++k) most = std::max(most, w.row_offsets[k + 1] - w.row_offsets[k]);
+  return most;
+}
+
+// Offsets into the forward phase buffer of row k's nonzeros (col = c*R*S + r*S + s).
+void RowOffsets(const Conv2dParams& cp, const PhaseLayout& lay, const CsrView& w, int64_t k, int64_t* off) {
+  const int64_t RS = cp.kernel_h * cp.kernel_w;
+  for (int64_t p = w.row_offsets[k]; p < w.row_offsets[k + 1]; ++p) {
+    const int64_t col = w.col_indices[p], c = col / RS, r = (col % RS) / cp.kernel_w, s = col % cp.kernel_w;
+    off[p - w.row_offsets[k]] = lay.TapOffset(c, r, s);
+  }
+}
+
+// Per-thread scratch: one slice of `floats` floats and `ints` int64 per OpenMP thread.
+struct Scratch {
+  AlignedVector<float> f;
+  std::vector<int64_t> i;
+  int64_t floats, ints;
+  Scratch(int64_t floats_per_thread, int64_t ints_per_thread)
+      : floats(RoundUp(floats_per_thread, kLanes)), ints(std::max<int64_t>(1, ints_per_thread)) {
+    const int64_t threads = omp_get_max_threads();
+    f.resize(static_cast<size_t>(floats * threads));
+    i.resize(static_cast<size_t>(ints * threads));
+  }
+  float* F() { return f.data() + floats * omp_get_thread_num(); }
+  int64_t* I() { return i.data() + ints * omp_get_thread_num(); }
+};
+
+// Work items for `items` independent units split into parts so that every thread has work even for small N.
+int64_t PartsPer(int64_t items) {
+  const int64_t threads = omp_get_max_threads();
+  return std::max<int64_t>(1, (2 * threads + items - 1) / items);
+}
+
+double Flops(const Conv2dParams& cp, const CsrView& w) {
+  return 2.0 * static_cast<double>(w.nnz) * static_cast<double>(cp.batch * cp.out_h() * cp.out_w());
+}
+
+// d_x += dY ⋆ flip(W) for stride 1 and pad <= R-1, S-1: a stride-1 correlation of dY padded by R-1-pad, S-1-pad.
+void BackwardInputFlipped(const Conv2dParams& cp, const CsrView& w, ConstDenseView d_y, DenseView d_x) {
+  const int64_t C = cp.in_channels, H = cp.in_h, W = cp.in_w, K = cp.out_channels, P = cp.out_h(), Q = cp.out_w();
+  const int64_t R = cp.kernel_h, S = cp.kernel_w, RS = R * S;
+  const PhaseLayout lay(K, 1, R - 1 - cp.pad, S - 1 - cp.pad, P, Q);  // lay.pw = W + S - 1
+  const int64_t ext_len = RoundUp(H * lay.pw, kLanes);
+  int64_t max_col_nnz = 0;  // largest number of entries over the R*S columns of one input channel
+  for (int64_t c = 0; c < C; ++c) {
+    max_col_nnz = std::max(max_col_nnz, w.t_col_offsets[(c + 1) * RS] - w.t_col_offsets[c * RS]);
+  }
+  Scratch scratch(lay.floats + ext_len + max_col_nnz, max_col_nnz);
+  const bool avx512 = ActiveIsa() == Isa::kAvx512;
+  const int64_t parts = PartsPer(cp.batch), tasks = cp.batch * parts;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t t = 0; t < tasks; ++t) {
+    const int64_t n = t / parts, part = t % parts;
+    float* padded = scratch.F();
+    float* ext = padded + lay.floats;
+    float* val = ext + ext_len;
+    int64_t* off = scratch.I();
+    BuildPhases(lay, K, d_y.data + n * P * Q, d_y.ld, padded);
+    for (int64_t c = C * part / parts; c < C * (part + 1) / parts; ++c) {
+      int64_t count = 0;  // entries (k; c, r, s) of the R*S columns of channel c, flipped taps
+      for (int64_t rs = 0; rs < RS; ++rs) {
+        const int64_t col = c * RS + rs, r = rs / S, s = rs % S;
+        for (int64_t e = w.t_col_offsets[col]; e < w.t_col_offsets[col + 1]; ++e) {
+          off[count] = lay.TapOffset(w.t_rows[e], R - 1 - r, S - 1 - s);
+          val[count++] = w.values[w.t_positions[e]];
+        }
+      }
+      if (count == 0) continue;
+      ShiftedSum(avx512, padded, off, val, count, ext, ext_len);
+      float* out = d_x.row(c) + n * H * W;  // d_x[c, n, :, :]
+      for (int64_t h = 0; h < H; ++h) {
+        const float* e = ext + h * lay.pw;
+        for (int64_t v = 0; v < W; ++v) out[h * W + v] += e[v];
+      }
+    }
+  }
+}
+
+// d_x += ... for any stride: direct shifted scatter of dY rows, parallel over (image, channel range).
+void BackwardInputDirect(const Conv2dParams& cp, const CsrView& w, ConstDenseView d_y, DenseView d_x) {
+  const int64_t C = cp.in_channels, H = cp.in_h, W = cp.in_w, P = cp.out_h(), Q = cp.out_w();
+  const int64_t S = cp.kernel_w, RS = cp.kernel_h * S, st = cp.stride, pad = cp.pad;
+  const int64_t parts = PartsPer(cp.batch), tasks = cp.batch * parts;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t t = 0; t < tasks; ++t) {
+    const int64_t n = t / parts, part = t % parts;
+    for (int64_t c = C * part / parts; c < C * (part + 1) / parts; ++c) {
+      float* out = d_x.row(c) + n * H * W;
+      for (int64_t rs = 0; rs < RS; ++rs) {
+        const int64_t col = c * RS + rs, r = rs / S, s = rs % S;
+        // Valid q: 0 <= q*st + s - pad < W.
+        int64_t q_lo, q_hi;
+        ValidRange(pad - s, st, W, Q, &q_lo, &q_hi);
+        for (int64_t e = w.t_col_offsets[col]; e < w.t_col_offsets[col + 1]; ++e) {
+          const float v = w.values[w.t_positions[e]];
+          const float* g = d_y.row(w.t_rows[e]) + n * P * Q;
+          for (int64_t p = 0; p < P; ++p) {
+            const int64_t h = p * st + r - pad;
+            if (h < 0 || h >= H) continue;
+            float* o = out + h * W + s - pad;
+            for (int64_t q = q_lo; q < q_hi; ++q) o[q * st] += v * g[p * Q + q];
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void SparseConv2dForward(const Conv2dParams& cp, const CsrView& w, ConstDenseView x, DenseView y, const float* bias,
+                         bool relu) {
+  ENGINE_DCHECK(w.rows == cp.out_channels && w.cols == cp.filter_size());
+  ENGINE_DCHECK(x.rows == cp.in_channels && x.cols == cp.batch * cp.in_h * cp.in_w);
+  ENGINE_DCHECK(y.rows == cp.out_channels && y.cols == cp.batch * cp.out_h() * cp.out_w());
+  if (cp.IsPointwise()) {
+    SpmmCsr(w, x, y, bias, relu);
+    return;
+  }
+  const int64_t C = cp.in_channels, H = cp.in_h, W = cp.in_w, K = cp.out_channels, P = cp.out_h(), Q = cp.out_w();
+  const PhaseLayout lay(C, cp.stride, cp.pad, cp.pad, H, W);
+  const int64_t ext_len = RoundUp(P * lay.pw, kLanes);
+  const int64_t max_nnz = MaxRowNnz(w);
+  Scratch scratch(lay.floats + ext_len, max_nnz);
+  const bool avx512 = ActiveIsa() == Isa::kAvx512;
+  const int64_t parts = PartsPer(cp.batch), tasks = cp.batch * parts;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t t = 0; t < tasks; ++t) {
+    const int64_t n = t / parts, part = t % parts;
+    float* padded = scratch.F();
+    float* ext = padded + lay.floats;
+    int64_t* off = scratch.I();
+    BuildPhases(lay, C, x.data + n * H * W, x.ld, padded);
+    for (int64_t k = K * part / parts; k < K * (part + 1) / parts; ++k) {
+      const int64_t begin = w.row_offsets[k], count = w.row_offsets[k + 1] - begin;
+      RowOffsets(cp, lay, w, k, off);
+      float* out = y.row(k) + n * P * Q;  // y[k, n, :, :]
+      const float b = bias != nullptr ? bias[k] : 0.0f;
+      if (count == 0) {
+        std::fill(out, out + P * Q, relu ? std::max(b, 0.0f) : b);
+        continue;
+      }
+      ShiftedSum(avx512, padded, off, w.values + begin, count, ext, ext_len);
+      for (int64_t p = 0; p < P; ++p) {
+        const float* e = ext + p * lay.pw;
+        float* o = out + p * Q;
+        if (relu) {
+          for (int64_t q = 0; q < Q; ++q) o[q] = std::max(e[q] + b, 0.0f);
+        } else {
+          for (int64_t q = 0; q < Q; ++q) o[q] = e[q] + b;
+        }
+      }
+    }
+  }
+  FlopCounter::Add(Flops(cp, w) + ((bias != nullptr ? 1.0 : 0.0) + (relu ? 1.0 : 0.0)) *
+                                      static_cast<double>(K * cp.batch * P * Q));
+}
+
+void SparseConv2dBackwardInput(const Conv2dParams& cp, const CsrView& w, ConstDenseView d_y, DenseView d_x) {
+  ENGINE_DCHECK(w.t_col_offsets != nullptr && w.t_positions != nullptr && w.t_rows != nullptr);
+  ENGINE_DCHECK(d_x.rows == cp.in_channels && d_y.rows == cp.out_channels);
+  if (cp.IsPointwise()) {
+    SpmmCsrTransposedAccumulate(w, d_y, d_x);
+    return;
+  }
+  if (cp.stride == 1 && cp.pad <= cp.kernel_h - 1 && cp.pad <= cp.kernel_w - 1) {
+    BackwardInputFlipped(cp, w, d_y, d_x);
+  } else {
+    BackwardInputDirect(cp, w, d_y, d_x);
+  }
+  FlopCounter::Add(Flops(cp, w));
+}
+
+void SparseConv2dBackwardWeight(const Conv2dParams& cp, const CsrView& w, ConstDenseView d_y, ConstDenseView x,
+                                float* d_w_values) {
+  ENGINE_DCHECK(d_y.rows == cp.out_channels && x.rows == cp.in_channels);
+  if (cp.IsPointwise()) {
+    SddmmCsrAccumulate(w, d_y, x, d_w_values);
+    return;
+  }
+  const int64_t C = cp.in_channels, H = cp.in_h, W = cp.in_w, K = cp.out_channels, P = cp.out_h(), Q = cp.out_w();
+  const PhaseLayout lay(C, cp.stride, cp.pad, cp.pad, H, W);
+  const int64_t ext_len = RoundUp(P * lay.pw, kLanes);
+  const int64_t groups = std::min<int64_t>(cp.batch, kMaxGroups);
+  AlignedVector<float> partial(static_cast<size_t>(groups * std::max<int64_t>(1, w.nnz)), 0.0f);
+  Scratch scratch(lay.floats + ext_len, MaxRowNnz(w));
+  const bool avx512 = ActiveIsa() == Isa::kAvx512;
+  // Group g sums images [N*g/groups, N*(g+1)/groups) into its own partial; groups are added in order below.
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t g = 0; g < groups; ++g) {
+    float* padded = scratch.F();
+    float* dy_ext = padded + lay.floats;  // dY[k, n] in the extended layout, 0 in the extra columns
+    int64_t* off = scratch.I();
+    float* sums = partial.data() + g * w.nnz;
+    std::fill(dy_ext, dy_ext + ext_len, 0.0f);
+    for (int64_t n = cp.batch * g / groups; n < cp.batch * (g + 1) / groups; ++n) {
+      BuildPhases(lay, C, x.data + n * H * W, x.ld, padded);
+      for (int64_t k = 0; k < K; ++k) {
+        const int64_t begin = w.row_offsets[k], count = w.row_offsets[k + 1] - begin;
+        if (count == 0) continue;
+        const float* g_plane = d_y.row(k) + n * P * Q;
+        for (int64_t p = 0; p < P; ++p) std::memcpy(dy_ext + p * lay.pw, g_plane + p * Q, sizeof(float) * Q);
+        RowOffsets(cp, lay, w, k, off);
+        ShiftedDot(avx512, padded, off, count, dy_ext, ext_len, sums + begin);
+      }
+    }
+  }
+  // Positions are independent: one writer each; groups summed in a fixed order.
+#pragma omp parallel for schedule(static)
+  for (int64_t p = 0; p < w.nnz; ++p) {
+    float sum = 0.0f;
+    for (int64_t g = 0; g < groups; ++g) sum += partial[g * w.nnz + p];
+    d_w_values[p] += sum;
+  }
+  FlopCounter::Add(Flops(cp, w));
+}
+
+// --- naive twins ---
+
+void SparseConv2dForwardNaive(const Conv2dParams& cp, const CsrView& w, ConstDenseView x, DenseView y,
+                              const float* bias, bool relu) {
+  const int64_t H = cp.in_h, W = cp.in_w, P = cp.out_h(), Q = cp.out_w(), R = cp.kernel_h, S = cp.kernel_w;
+  for (int64_t k = 0; k < cp.out_channels; ++k) {
+    for (int64_t n = 0; n < cp.batch; ++n) {
+      for (int64_t p = 0; p < P; ++p) {
+        for (int64_t q = 0; q < Q; ++q) {
+          float sum = bias != nullptr ? bias[k] : 0.0f;
+          for (int64_t e = w.row_offsets[k]; e < w.row_offsets[k + 1]; ++e) {
+            const int64_t col = w.col_indices[e], c = col / (R * S), r = (col / S) % R, s = col % S;
+            const int64_t h = p * cp.stride + r - cp.pad, v = q * cp.stride + s - cp.pad;
+            if (h >= 0 && h < H && v >= 0 && v < W) sum += w.values[e] * x.at(c, (n * H + h) * W + v);
+          }
+          y.at(k, (n * P + p) * Q + q) = relu ? std::max(sum, 0.0f) : sum;
+        }
+      }
+    }
+  }
+  FlopCounter::Add(Flops(cp, w));
+}
+
+void SparseConv2dBackwardInputNaive(const Conv2dParams& cp, const CsrView& w, ConstDenseView d_y, DenseView d_x) {
+  const int64_t H = cp.in_h, W = cp.in_w, P = cp.out_h(), Q = cp.out_w(), R = cp.kernel_h, S = cp.kernel_w;
+  for (int64_t k = 0; k < cp.out_channels; ++k) {
+    for (int64_t e = w.row_offsets[k]; e < w.row_offsets[k + 1]; ++e) {
+      const int64_t col = w.col_indices[e], c = col / (R * S), r = (col / S) % R, s = col % S;
+      for (int64_t n = 0; n < cp.batch; ++n) {
+        for (int64_t p = 0; p < P; ++p) {
+          for (int64_t q = 0; q < Q; ++q) {
+            const int64_t h = p * cp.stride + r - cp.pad, v = q * cp.stride + s - cp.pad;
+            if (h >= 0 && h < H && v >= 0 && v < W) {
+              d_x.at(c, (n * H + h) * W + v) += w.values[e] * d_y.at(k, (n * P + p) * Q + q);
+            }
+          }
+        }
+      }
+    }
+  }
+  FlopCounter::Add(Flops(cp, w));
+}
+
+void SparseConv2dBackwardWeightNaive(const Conv2dParams& cp, const CsrView& w, ConstDenseView d_y,
+                                     ConstDenseView x, float* d_w_values) {
+  const int64_t H = cp.in_h, W = cp.in_w, P = cp.out_h(), Q = cp.out_w(), R = cp.kernel_h, S = cp.kernel_w;
+  for (int64_t k = 0; k < cp.out_channels; ++k) {
+    for (int64_t e = w.row_offsets[k]; e < w.row_offsets[k + 1]; ++e) {
+      const int64_t col = w.col_indices[e], c = col / (R * S), r = (col / S) % R, s = col % S;
+      float sum = 0.0f;
+      for (int64_t n = 0; n < cp.batch; ++n) {
+        for (int64_t p = 0; p < P; ++p) {
+          for (int64_t q = 0; q < Q; ++q) {
+            const int64_t h = p * cp.stride + r - cp.pad, v = q * cp.stride + s - cp.pad;
+            if (h >= 0 && h < H && v >= 0 && v < W) {
+              sum += d_y.at(k, (n * P + p) * Q + q) * x.at(c, (n * H + h) * W + v);
+            }
+          }
+        }
+      }
+      d_w_values[e] += sum;
+    }
+  }
+  FlopCounter::Add(Flops(cp, w));
+}
+
+}  // namespace engine::kernels
