@@ -257,6 +257,30 @@ TEST(Uniform, MobileNetKeepsFirstAndDepthwiseDense) {
   }
 }
 
+TEST(Uniform, MobileNetV1RealOverallSparsities) {
+  // RIGL.md §1.1 / paper §4.1.2: 75/85/90/95% over the pruned layers are 74.2/84.1/89/94% overall, because the first
+  // conv and the depthwise convs stay dense.
+  const std::vector<LayerSpec> layers = models::MobileNetV1();
+  const double cases[4][3] = {{0.75, 0.742, 0.0005}, {0.85, 0.841, 0.0005}, {0.90, 0.89, 0.005}, {0.95, 0.94, 0.005}};
+  for (const auto& c : cases) {
+    DistributionOptions options;
+    options.sparsity = c[0];
+    EXPECT_NEAR(ComputeSparsities(layers, options).OverallSparsity(), c[1], c[2]) << "S=" << c[0];
+  }
+}
+
+TEST(Erk, ResNet50At99WithDenseConv1Realises9896) {
+  // RIGL.md §1.3: ERK at 0.99 with conv1 kept dense (outside the budget) realises 0.9896 overall.
+  DistributionOptions options;
+  options.kind = DistributionKind::kErdosRenyiKernel;
+  options.sparsity = 0.99;
+  options.first_layer_dense = true;
+  const SparsityDistribution d = ComputeSparsities(models::ResNet50(), options);
+  EXPECT_EQ(d.layers[0].source, LayerSparsity::kNotMasked);
+  EXPECT_NEAR(d.OverallSparsity(), 0.9896, 5e-5);
+  EXPECT_NEAR(d.BudgetSparsity(), 0.99, 1e-5);
+}
+
 TEST(Uniform, MnistCustomMap) {
   const std::vector<LayerSpec> layers = models::Mlp();
   DistributionOptions options;
