@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -22,12 +23,12 @@
 #include "engine/ops/loss.h"
 #include "engine/optim/lr_schedule.h"
 #include "engine/optim/sgd.h"
+#include "engine/sparse/topology_edit.h"
 #include "models/networks.h"
 #include "rigl/checkpoint.h"
 #include "rigl/drop_schedule.h"
 #include "rigl/plan.h"
 #include "rigl/progress.h"
-#include "rigl/pruning.h"
 #include "rigl/updater.h"
 
 namespace rigl {
@@ -69,6 +70,11 @@ class Trainer {
   void TopologyUpdate(GrowMode mode, int64_t t_eval);
   void SnipPrune();
   void GradualPrune(int64_t t);
+  // Shrinks layers (SNIP, pruning): drops[l] are positions of layers_[l]; momentum is carried across by
+  // rebuilding the optimizer with compacted slots.
+  void ApplyPrunes(const std::vector<std::vector<int64_t>>& drops);
+  void MakeOptimizer();
+  std::vector<double> CurrentSparsities() const;
   void UpdateSnfsEma();
   void Evaluate(double* accuracy, double* loss);
   void CheckFinite(float loss);
@@ -132,11 +138,7 @@ void Trainer::LoadData() {
 void Trainer::BuildModel() {
   plan_ = MakeSparsityPlan(c_);
   net_ = models::BuildNetwork(plan_.network);
-  engine::SgdOptions so;
-  so.momentum = static_cast<float>(c_.momentum);
-  so.nesterov = c_.nesterov;
-  so.weight_decay = static_cast<float>(c_.weight_decay);
-  opt_ = std::make_unique<engine::Sgd>(net_.params, so);
+  MakeOptimizer();
   for (engine::SparseParameter* p : net_.params.sparse) {
     LayerState s;
     s.param = p;
@@ -200,7 +202,7 @@ float Trainer::RunIteration(const Batch& batch, int* correct) {
   const double update_time = (snip_now || rigl_update || update_timer.Seconds() > 0) ? update_timer.Seconds() : 0;
   update_seconds_ += update_time;
   counted_flops_ += static_cast<double>(engine::FlopCounter::Get() - flops_before);
-  const TrainFlops f = TrainingFlopsPerSample(c_, plan_, net_, t_);
+  const TrainFlops f = TrainingFlopsPerSample(c_, plan_, m == "pruning" ? CurrentSparsities() : std::vector<double>{});
   theoretical_flops_ += f.method * batch.size();
   dense_flops_ += f.dense * batch.size();
   return loss_value;
@@ -248,27 +250,78 @@ void Trainer::UpdateSnfsEma() {
 
 void Trainer::SnipPrune() {
   // Saliency |g * w| on the first batch with every position stored; keep each layer's top target_nnz.
-  for (LayerState& s : layers_) {
-    engine::SparseParameter& p = *s.param;
+  std::vector<std::vector<int64_t>> drops(layers_.size());
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    engine::SparseParameter& p = *layers_[l].param;
     std::vector<float> saliency(p.weight.nnz());
     for (int64_t q = 0; q < p.weight.nnz(); ++q) saliency[q] = p.grad[q] * p.weight.values()[q];
-    const std::vector<int64_t> drop = LowestMagnitude(saliency.data(), p.weight.nnz(), p.weight.nnz() - s.target_nnz);
-    PruneLayer(p, drop, opt_.get());
-    InitHistory(p.weight, &s.history);
+    drops[l] = LowestMagnitude(saliency.data(), p.weight.nnz(), p.weight.nnz() - layers_[l].target_nnz);
   }
+  ApplyPrunes(drops);
+  for (LayerState& s : layers_) InitHistory(s.param->weight, &s.history);
 }
 
 void Trainer::GradualPrune(int64_t t) {
-  for (LayerState& s : layers_) {
-    engine::SparseParameter& p = *s.param;
-    pruning_.final_sparsity = s.target_sparsity;
-    const double st = PruningSparsity(pruning_, t);
+  std::vector<std::vector<int64_t>> drops(layers_.size());
+  bool any = false;
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    engine::SparseParameter& p = *layers_[l].param;
+    PruningScheduleConfig schedule = pruning_;
+    schedule.final_sparsity = layers_[l].target_sparsity;
+    const double st = PruningSparsity(schedule, t);
     const int64_t total = p.weight.rows() * p.weight.cols();
-    const int64_t keep = std::max(s.target_nnz, total - static_cast<int64_t>(std::floor(st * total)));
+    const int64_t keep = std::max(layers_[l].target_nnz, total - static_cast<int64_t>(std::floor(st * total)));
     if (keep >= p.weight.nnz()) continue;
-    const std::vector<int64_t> drop = LowestMagnitude(p.weight.values().data(), p.weight.nnz(), p.weight.nnz() - keep);
-    PruneLayer(p, drop, opt_.get());
+    drops[l] = LowestMagnitude(p.weight.values().data(), p.weight.nnz(), p.weight.nnz() - keep);
+    any = true;
   }
+  if (any) ApplyPrunes(drops);
+}
+
+void Trainer::ApplyPrunes(const std::vector<std::vector<int64_t>>& drops) {
+  ++updates_;
+  // Save every optimizer slot by name, prune, rebuild the optimizer, restore (compacting the pruned layers').
+  std::vector<engine::NamedBuffer> old_state;
+  opt_->CollectState(&old_state);
+  std::map<std::string, engine::AlignedVector<float>> saved;
+  for (const engine::NamedBuffer& b : old_state) saved[b.name].assign(b.data, b.data + b.size);
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    if (drops[l].empty()) continue;
+    engine::SparseParameter& p = *layers_[l].param;
+    engine::PositionMap map;
+    engine::TopologyEdit::Prune(p.weight, drops[l], &map, p.name.c_str());
+    map.Compact(p.grad);
+    for (auto& [name, buffer] : saved) {
+      if (name.rfind(p.name + ".", 0) == 0 && buffer.size() == map.old_to_new.size()) map.Compact(buffer);
+    }
+  }
+  MakeOptimizer();
+  std::vector<engine::NamedBuffer> new_state;
+  opt_->CollectState(&new_state);
+  for (engine::NamedBuffer& b : new_state) {
+    const engine::AlignedVector<float>& src = saved.at(b.name);
+    ENGINE_CHECK(static_cast<int64_t>(src.size()) == b.size, "pruning: optimizer slot ", b.name, " has ", src.size(),
+                 " entries after compaction; expected ", b.size);
+    std::copy(src.begin(), src.end(), b.data);
+  }
+}
+
+void Trainer::MakeOptimizer() {
+  engine::SgdOptions so;
+  so.momentum = static_cast<float>(c_.momentum);
+  so.nesterov = c_.nesterov;
+  so.weight_decay = static_cast<float>(c_.weight_decay);
+  opt_ = std::make_unique<engine::Sgd>(net_.params, so);
+}
+
+std::vector<double> Trainer::CurrentSparsities() const {
+  std::vector<double> s = plan_.sparsities;
+  for (const LayerState& ls : layers_) {
+    for (size_t l = 0; l < plan_.layers.size(); ++l) {
+      if (plan_.layers[l].name == ls.param->name) s[l] = 1.0 - ls.param->weight.density();
+    }
+  }
+  return s;
 }
 
 void Trainer::CheckFinite(float loss) {
@@ -326,5 +379,367 @@ uint64_t Trainer::Fingerprint() const {
   return h;
 }
 
+void Trainer::WriteEpochMetrics(const nlohmann::json& line) {
+  metrics_.push_back(line);
+  if (c_.out_dir.empty()) return;
+  // Rewrite both files whole, atomically, so an interruption never leaves a torn line.
+  std::string jsonl, csv = "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,lr,epoch_seconds,"
+                           "train_seconds,update_seconds,counted_train_flops,theoretical_train_flops,density\n";
+  for (const nlohmann::json& m : metrics_) {
+    jsonl += m.dump() + "\n";
+    char row[512];
+    std::snprintf(row, sizeof(row), "%lld,%lld,%.6f,%.6f,%.6f,%.6f,%.6g,%.3f,%.3f,%.3f,%.6e,%.6e,%.6f\n",
+                  static_cast<long long>(m["epoch"].get<int64_t>()), static_cast<long long>(m["step"].get<int64_t>()),
+                  m["train_loss"].get<double>(), m["train_accuracy"].get<double>(),
+                  m.value("test_loss", std::nan("")), m.value("test_accuracy", std::nan("")), m["lr"].get<double>(),
+                  m["epoch_seconds"].get<double>(), m["train_seconds"].get<double>(),
+                  m["update_seconds"].get<double>(), m["counted_train_flops"].get<double>(),
+                  m["theoretical_train_flops"].get<double>(), m["overall_density"].get<double>());
+    csv += row;
+  }
+  WriteFileAtomically(c_.out_dir + "/metrics.jsonl", jsonl);
+  WriteFileAtomically(c_.out_dir + "/metrics.csv", csv);
+}
+
+void Trainer::SaveCheckpoint(const std::string& path) {
+  CheckpointWriter w;
+  nlohmann::json& meta = w.meta();
+  meta["config"] = ConfigToJson(c_);
+  meta["t"] = t_;
+  meta["last_update"] = last_update_;
+  meta["iteration"] = iteration_;
+  meta["epoch"] = epoch_;
+  meta["batch_index"] = batch_index_;
+  meta["updates"] = updates_;
+  meta["snip_done"] = snip_done_;
+  meta["counted_flops"] = counted_flops_;
+  meta["theoretical_flops"] = theoretical_flops_;
+  meta["dense_flops"] = dense_flops_;
+  meta["train_seconds"] = train_seconds_;
+  meta["update_seconds"] = update_seconds_;
+  meta["epoch_loss_sum"] = epoch_loss_sum_;
+  meta["epoch_correct"] = epoch_correct_;
+  meta["epoch_samples"] = epoch_samples_;
+  meta["metrics"] = metrics_;
+  nlohmann::json shapes = nlohmann::json::object();
+  for (engine::DenseParameter* p : net_.params.dense) {
+    w.AddFloats(p->name, p->var.value().data(), p->var.value().size());
+  }
+  for (engine::SparseParameter* p : net_.params.sparse) {
+    shapes[p->name] = {p->weight.rows(), p->weight.cols()};
+    w.AddInt64s(p->name + ".row_offsets", p->weight.row_offsets().data(), p->weight.rows() + 1);
+    w.AddInt32s(p->name + ".col_indices", p->weight.col_indices().data(), p->weight.nnz());
+    w.AddFloats(p->name + ".values", p->weight.values().data(), p->weight.nnz());
+  }
+  meta["sparse_shapes"] = shapes;
+  std::vector<std::pair<std::string, engine::Tensor*>> buffers;
+  net_.module->CollectBuffers(&buffers);
+  for (auto& [name, t] : buffers) w.AddFloats("buffer:" + name, t->data(), t->size());
+  std::vector<engine::NamedBuffer> state;
+  opt_->CollectState(&state);
+  for (const engine::NamedBuffer& b : state) w.AddFloats("optim:" + b.name, b.data, b.size);
+  for (const LayerState& s : layers_) {
+    w.AddInt64s("history:" + s.param->name + ".ever_active", s.history.ever_active.data(),
+                static_cast<int64_t>(s.history.ever_active.size()));
+    w.AddInt64s("history:" + s.param->name + ".last_grown", s.history.last_grown.data(),
+                static_cast<int64_t>(s.history.last_grown.size()));
+    if (!s.ema.empty()) w.AddFloats("snfs:" + s.param->name, s.ema.data(), static_cast<int64_t>(s.ema.size()));
+  }
+  w.Write(path);
+}
+
+void Trainer::ResumeFrom(const std::string& path) {
+  const CheckpointReader r(path);  // verified whole before anything changes
+  const nlohmann::json& meta = r.meta();
+  // Every setting that shapes the run must match the checkpoint's.
+  const nlohmann::json saved = meta.at("config");
+  const nlohmann::json now = ConfigToJson(c_);
+  for (const char* key : {"model", "width", "epochs", "batch_size", "lr", "momentum", "nesterov", "weight_decay",
+                          "label_smoothing", "lr_schedule", "lr_milestones", "lr_gamma", "warmup_epochs", "method",
+                          "sparsity", "distribution", "first_layer_dense", "erk_power_scale", "delta_t",
+                          "drop_fraction", "t_end", "drop_schedule", "drop_power", "multiplier", "snfs_momentum",
+                          "prune_start", "prune_end", "prune_frequency", "seed", "train_limit", "augment"}) {
+    ENGINE_CHECK(saved.at(key) == now.at(key), "--resume=", path, ": --", key, "=", now.at(key).dump(),
+                 " but the checkpoint was trained with ", saved.at(key).dump(), "; expected the same value");
+  }
+  if (saved.at("threads") != now.at("threads")) {
+    std::fprintf(stderr, "warning: resuming with --threads=%d; the checkpoint used %s (results stay correct but may "
+                         "differ in the last bits from an uninterrupted run)\n", c_.threads,
+                 saved.at("threads").dump().c_str());
+  }
+  for (engine::DenseParameter* p : net_.params.dense) {
+    const std::vector<float> v = r.Floats(p->name, p->var.value().size());
+    std::copy(v.begin(), v.end(), p->var.value().data());
+  }
+  for (engine::SparseParameter* p : net_.params.sparse) {
+    const auto shape = meta.at("sparse_shapes").at(p->name);
+    const int64_t rows = shape[0].get<int64_t>(), cols = shape[1].get<int64_t>();
+    ENGINE_CHECK(rows == p->weight.rows() && cols == p->weight.cols(), "--resume=", path, ": ", p->name, " is ", rows,
+                 " x ", cols, " in the checkpoint; expected ", p->weight.rows(), " x ", p->weight.cols());
+    std::vector<int64_t> offsets = r.Int64s(p->name + ".row_offsets", rows + 1);
+    std::vector<int32_t> indices = r.Int32s(p->name + ".col_indices");
+    std::vector<float> values = r.Floats(p->name + ".values", static_cast<int64_t>(indices.size()));
+    p->weight = engine::CsrMatrix::FromParts(rows, cols, std::move(offsets), std::move(indices), std::move(values));
+    p->ZeroGrad();
+  }
+  std::vector<std::pair<std::string, engine::Tensor*>> buffers;
+  net_.module->CollectBuffers(&buffers);
+  for (auto& [name, t] : buffers) {
+    const std::vector<float> v = r.Floats("buffer:" + name, t->size());
+    std::copy(v.begin(), v.end(), t->data());
+  }
+  MakeOptimizer();  // slots sized to the restored nnz
+  std::vector<engine::NamedBuffer> state;
+  opt_->CollectState(&state);
+  for (engine::NamedBuffer& b : state) {
+    const std::vector<float> v = r.Floats("optim:" + b.name, b.size);
+    std::copy(v.begin(), v.end(), b.data);
+  }
+  for (LayerState& s : layers_) {
+    s.history.ever_active = r.Int64s("history:" + s.param->name + ".ever_active");
+    s.history.last_grown = r.Int64s("history:" + s.param->name + ".last_grown");
+    if (!s.ema.empty()) {
+      const std::vector<float> v = r.Floats("snfs:" + s.param->name, static_cast<int64_t>(s.ema.size()));
+      s.ema = v;
+    }
+  }
+  t_ = meta.at("t");
+  last_update_ = meta.at("last_update");
+  iteration_ = meta.at("iteration");
+  epoch_ = meta.at("epoch");
+  batch_index_ = meta.at("batch_index");
+  updates_ = meta.at("updates");
+  snip_done_ = meta.at("snip_done");
+  counted_flops_ = meta.at("counted_flops");
+  theoretical_flops_ = meta.at("theoretical_flops");
+  dense_flops_ = meta.at("dense_flops");
+  train_seconds_ = meta.at("train_seconds");
+  update_seconds_ = meta.at("update_seconds");
+  epoch_loss_sum_ = meta.at("epoch_loss_sum");
+  epoch_correct_ = meta.at("epoch_correct");
+  epoch_samples_ = meta.at("epoch_samples");
+  metrics_ = meta.at("metrics").get<std::vector<nlohmann::json>>();
+}
+
+TrainSummary Trainer::Run() {
+  engine::SetNumThreads(c_.threads);
+  BuildModel();
+  LoadData();
+  DropScheduleConfig ds;
+  ds.update_interval = c_.delta_t;
+  ds.initial_drop_fraction = c_.drop_fraction;
+  ds.begin_step = 0;
+  ds.end_step = std::max<int64_t>(1, static_cast<int64_t>(c_.t_end * total_iterations_));
+  ParseDropDecay(c_.drop_schedule == "inverse_power" ? "exponential_" + std::to_string(c_.drop_power)
+                                                     : c_.drop_schedule, &ds);
+  if (c_.drop_schedule == "inverse_power") ds.exponent_k = c_.drop_power;
+  drop_schedule_ = std::make_unique<DropSchedule>(ds);
+  last_update_ = drop_schedule_->InitialLastUpdate();
+  pruning_.initial_sparsity = 0.0;
+  pruning_.begin_step = static_cast<int64_t>(c_.prune_start * total_iterations_);
+  pruning_.end_step = std::max(pruning_.begin_step + 1, static_cast<int64_t>(c_.prune_end * total_iterations_));
+  pruning_.frequency = c_.prune_frequency;
+  if (!c_.out_dir.empty()) {
+    WriteFileAtomically(c_.out_dir + "/config.json", ConfigToJson(c_).dump(2) + "\n");
+  }
+  if (!c_.resume.empty()) ResumeFrom(c_.resume);
+
+  progress_ = std::make_unique<Progress>(c_.progress, total_iterations_, iteration_);
+  char line[512];
+  std::snprintf(line, sizeof(line), "trainer %s: model %s, method %s, sparsity %.4g (%s), %lld epochs x %lld batches "
+                "of %lld, %d threads, seed %llu%s", kVersion, c_.model.c_str(), c_.method.c_str(), c_.sparsity,
+                c_.distribution.c_str(), static_cast<long long>(total_epochs_),
+                static_cast<long long>(batches_per_epoch_), static_cast<long long>(c_.batch_size), c_.threads,
+                static_cast<unsigned long long>(c_.seed), c_.resume.empty() ? "" : (" (resumed at iteration " +
+                std::to_string(iteration_) + ")").c_str());
+  progress_->Line(line);
+  for (size_t l = 0; l < plan_.layers.size(); ++l) {
+    const models::LayerSpec& spec = plan_.layers[l];
+    double realised = 1.0;
+    std::string storage = "dense";
+    for (const LayerState& s : layers_) {
+      if (s.param->name == spec.name) {
+        realised = s.param->weight.density();
+        storage = "csr nnz " + std::to_string(s.param->weight.nnz());
+      }
+    }
+    if (c_.method == "small_dense") storage = "dense (width x" + std::to_string(plan_.network.width_multiplier) + ")";
+    std::snprintf(line, sizeof(line), "  %-28s %-18s requested density %.6f  realised %.6f  %s", spec.name.c_str(),
+                  spec.ShapeString().c_str(), 1.0 - plan_.sparsities[l], realised, storage.c_str());
+    progress_->Line(line);
+  }
+
+  batcher_->Seek({epoch_, batch_index_});
+  Batch batch;
+  engine::Timer epoch_timer;
+  double last_test_acc = std::nan(""), last_test_loss = std::nan("");
+  TrainSummary summary;
+  while (iteration_ < total_iterations_) {
+    batcher_->Next(&batch);
+    epoch_ = batch.epoch;
+    batch_index_ = batch.batch_index;
+    engine::Timer step_timer;
+    int correct = 0;
+    const float lr = LearningRate();
+    const float loss = RunIteration(batch, &correct);
+    train_seconds_ += step_timer.Seconds();
+    epoch_loss_sum_ += static_cast<double>(loss) * batch.size();
+    epoch_correct_ += correct;
+    epoch_samples_ += batch.size();
+    ++iteration_;
+    ++batch_index_;
+    progress_->OnStep(iteration_, epoch_, total_epochs_, loss, lr);
+    if (batch_index_ == batches_per_epoch_) {
+      const bool last = iteration_ == total_iterations_;
+      nlohmann::json m;
+      m["epoch"] = epoch_ + 1;
+      m["step"] = t_;
+      m["iteration"] = iteration_;
+      m["train_loss"] = epoch_loss_sum_ / epoch_samples_;
+      m["train_accuracy"] = epoch_correct_ / epoch_samples_;
+      if (last || (epoch_ + 1) % c_.eval_every == 0) {
+        Evaluate(&last_test_acc, &last_test_loss);
+        m["test_accuracy"] = last_test_acc;
+        m["test_loss"] = last_test_loss;
+      }
+      m["lr"] = lr;
+      m["epoch_seconds"] = epoch_timer.Seconds();
+      m["train_seconds"] = train_seconds_;
+      m["update_seconds"] = update_seconds_;
+      m["updates"] = updates_;
+      m["counted_train_flops"] = counted_flops_;
+      m["theoretical_train_flops"] = theoretical_flops_;
+      m["dense_train_flops"] = dense_flops_;
+      m["density"] = DensityJson();
+      int64_t nnz = 0, total = 0;
+      for (size_t l = 0; l < plan_.layers.size(); ++l) {
+        int64_t n = plan_.layers[l].N();
+        int64_t stored = n;
+        for (const LayerState& s : layers_) if (s.param->name == plan_.layers[l].name) stored = s.param->weight.nnz();
+        nnz += stored;
+        total += n;
+      }
+      m["overall_density"] = static_cast<double>(nnz) / static_cast<double>(total);
+      if (!layers_.empty() && updates_ > 0) {
+        nlohmann::json u = nlohmann::json::object();
+        for (const LayerState& s : layers_) {
+          u[s.param->name] = {{"dropped", s.last.dropped}, {"grown", s.last.grown},
+                              {"mean_abs_dropped", s.last.mean_abs_dropped},
+                              {"mean_abs_prev_grown", s.last.mean_abs_prev_grown},
+                              {"ever_active_fraction", s.last.ever_active_fraction}};
+        }
+        m["last_update"] = u;
+      }
+      m["peak_rss_bytes"] = PeakRssBytes();
+      std::snprintf(line, sizeof(line), "epoch %lld/%lld  loss %.4f  train %.2f%%  test %s  density %.4f  %.2fs  "
+                    "FLOPs %.3e counted / %.3e theoretical (%.3fx dense)  updates %lld",
+                    static_cast<long long>(epoch_ + 1), static_cast<long long>(total_epochs_),
+                    m["train_loss"].get<double>(), 100 * m["train_accuracy"].get<double>(),
+                    m.contains("test_accuracy") ? (std::to_string(100 * last_test_acc).substr(0, 5) + "%").c_str()
+                                                : "-",
+                    m["overall_density"].get<double>(), m["epoch_seconds"].get<double>(), counted_flops_,
+                    theoretical_flops_, theoretical_flops_ / std::max(dense_flops_, 1.0),
+                    static_cast<long long>(updates_));
+      progress_->Line(line);
+      if (!layers_.empty() && updates_ > 0 && (c_.method == "rigl" || c_.method == "set" || c_.method == "snfs")) {
+        for (const LayerState& s : layers_) {
+          std::snprintf(line, sizeof(line), "  %-28s density %.6f  last update: dropped %lld grown %lld  |w| dropped "
+                        "%.4g, previously grown %.4g  ever active %.4f", s.param->name.c_str(),
+                        s.param->weight.density(), static_cast<long long>(s.last.dropped),
+                        static_cast<long long>(s.last.grown), s.last.mean_abs_dropped, s.last.mean_abs_prev_grown,
+                        s.last.ever_active_fraction);
+          progress_->Line(line);
+        }
+      }
+      summary.final_train_loss = m["train_loss"];
+      summary.train_accuracy = m["train_accuracy"];
+      ++epoch_;
+      batch_index_ = 0;
+      epoch_loss_sum_ = epoch_correct_ = epoch_samples_ = 0;
+      WriteEpochMetrics(m);
+      if (!c_.out_dir.empty()) SaveCheckpoint(c_.out_dir + "/checkpoint.bin");
+      epoch_timer.Reset();
+    } else if (c_.checkpoint_every > 0 && iteration_ % c_.checkpoint_every == 0 && !c_.out_dir.empty()) {
+      SaveCheckpoint(c_.out_dir + "/checkpoint.bin");
+    }
+    if (c_.stop_after_steps > 0 && iteration_ >= c_.stop_after_steps && iteration_ < total_iterations_) {
+      SaveCheckpoint(c_.out_dir + "/checkpoint.bin");
+      progress_->Line("stopped after " + std::to_string(iteration_) + " iterations (--stop_after_steps); resume with "
+                      "--resume=" + c_.out_dir + "/checkpoint.bin");
+      break;
+    }
+  }
+  summary.test_accuracy = last_test_acc;
+  summary.test_loss = last_test_loss;
+  summary.steps = t_;
+  summary.updates = updates_;
+  summary.seconds = train_seconds_;
+  summary.update_seconds = update_seconds_;
+  summary.counted_train_flops = counted_flops_;
+  summary.theoretical_train_flops = theoretical_flops_;
+  summary.dense_train_flops = dense_flops_;
+  summary.peak_rss_bytes = PeakRssBytes();
+  summary.weights_fingerprint = Fingerprint();
+  int64_t nnz = 0, total = 0;
+  for (size_t l = 0; l < plan_.layers.size(); ++l) {
+    if (!plan_.layers[l].maskable) continue;
+    int64_t stored = plan_.layers[l].N();
+    for (const LayerState& s : layers_) if (s.param->name == plan_.layers[l].name) stored = s.param->weight.nnz();
+    nnz += stored;
+    total += plan_.layers[l].N();
+  }
+  summary.realised_sparsity = c_.method == "small_dense" ? 0.0 : 1.0 - static_cast<double>(nnz) / total;
+  if (iteration_ == total_iterations_) {
+    std::snprintf(line, sizeof(line), "final: test accuracy %.2f%%  test loss %.4f  train loss %.4f  realised sparsity "
+                  "%.4f  training FLOPs %.3e counted / %.3e theoretical = %.3fx dense  time %s (updates %s)  peak RSS "
+                  "%.1f MiB  weights fingerprint %016llx", 100 * summary.test_accuracy, summary.test_loss,
+                  summary.final_train_loss, summary.realised_sparsity, counted_flops_, theoretical_flops_,
+                  theoretical_flops_ / std::max(dense_flops_, 1.0), FormatDuration(train_seconds_).c_str(),
+                  FormatDuration(update_seconds_).c_str(), summary.peak_rss_bytes / 1048576.0,
+                  static_cast<unsigned long long>(summary.weights_fingerprint));
+    progress_->Line(line);
+    if (!c_.out_dir.empty()) {
+      nlohmann::json j;
+      j["test_accuracy"] = summary.test_accuracy;
+      j["test_loss"] = summary.test_loss;
+      j["final_train_loss"] = summary.final_train_loss;
+      j["train_accuracy"] = summary.train_accuracy;
+      j["steps"] = summary.steps;
+      j["updates"] = summary.updates;
+      j["train_seconds"] = summary.seconds;
+      j["update_seconds"] = summary.update_seconds;
+      j["counted_train_flops"] = counted_flops_;
+      j["theoretical_train_flops"] = theoretical_flops_;
+      j["dense_train_flops"] = dense_flops_;
+      j["theoretical_train_flops_vs_dense"] = theoretical_flops_ / std::max(dense_flops_, 1.0);
+      j["realised_sparsity"] = summary.realised_sparsity;
+      j["peak_rss_bytes"] = summary.peak_rss_bytes;
+      j["weights_fingerprint"] = summary.weights_fingerprint;
+      j["config"] = ConfigToJson(c_);
+      WriteFileAtomically(c_.out_dir + "/summary.json", j.dump(2) + "\n");
+    }
+  }
+  return summary;
+}
+
 }  // namespace
+
+TrainSummary Train(const TrainConfig& config) { return Trainer(config).Run(); }
+
+void PrintFlopsTable(const TrainConfig& config) { std::fputs(FlopsReport(config).c_str(), stdout); }
+
+int64_t PeakRssBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  while (status >> key) {
+    if (key == "VmHWM:") {
+      int64_t kb = 0;
+      status >> kb;
+      return kb * 1024;
+    }
+    std::getline(status, key);
+  }
+  return 0;
+}
+
 }  // namespace rigl

@@ -39,6 +39,9 @@ struct PositionMap {
   // move bit for bit, grown entries become `grown_value`. `buffer` must have old nnz * width floats (== new).
   void Remap(float* buffer, float grown_value = 0.0f);
   void Remap(AlignedVector<float>& buffer, float grown_value = 0.0f) { Remap(buffer.data(), grown_value); }
+  // After a Prune: moves kept entries of `buffer` (old nnz floats) to their new positions and shrinks it to the
+  // new nnz (forward compaction in place; kept entries bit for bit).
+  void Compact(AlignedVector<float>& buffer) const;
 };
 
 class TopologyEdit {
@@ -54,6 +57,12 @@ class TopologyEdit {
   // entries at 0. map->width becomes block_rows * block_cols.
   static void Apply(BsrMatrix& matrix, const std::vector<int64_t>& drop, const std::vector<GrowCoord>& grow,
                     PositionMap* map, float grown_value = 0.0f, const char* name = "topology edit");
+  // Pruning (SNIP, gradual magnitude pruning): drops the stored positions `drop` (unique, in range) and grows
+  // nothing, so nnz shrinks by drop.size(). Kept values stay bit-identical and in order. map->old_to_new tells
+  // where each kept position went (-1 when dropped); map->grown is empty. Per-position buffers are carried across
+  // with PositionMap::Compact. Validated first: on error the matrix is untouched.
+  static void Prune(CsrMatrix& matrix, const std::vector<int64_t>& drop, PositionMap* map,
+                    const char* name = "prune");
 };
 
 }  // namespace engine

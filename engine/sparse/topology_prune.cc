@@ -1,0 +1,52 @@
+// TopologyEdit::Prune and PositionMap::Compact: the shrinking edit used by SNIP and gradual magnitude pruning
+// (storage shrinks as the model is pruned). Declared in topology_edit.h.
+#include <algorithm>
+
+#include "engine/base/check.h"
+#include "engine/sparse/topology_edit.h"
+
+namespace engine {
+
+void TopologyEdit::Prune(CsrMatrix& m, const std::vector<int64_t>& drop, PositionMap* map, const char* name) {
+  const int64_t nnz = m.nnz();
+  // Validate everything first (strong guarantee).
+  std::vector<uint8_t> dropped(nnz, 0);
+  for (int64_t p : drop) {
+    ENGINE_CHECK(p >= 0 && p < nnz, name, ": drop position ", p, " given; expected 0 <= position < nnz = ", nnz);
+    ENGINE_CHECK(!dropped[p], name, ": drop position ", p, " listed twice; expected unique positions");
+    dropped[p] = 1;
+  }
+  map->width = 1;
+  map->grown.clear();
+  map->old_to_new.assign(nnz, -1);
+  int64_t next = 0;
+  for (int64_t i = 0; i < m.rows_; ++i) {
+    const int64_t begin = m.row_offsets_[i], end = m.row_offsets_[i + 1];
+    m.row_offsets_[i] = next;
+    for (int64_t p = begin; p < end; ++p) {
+      if (dropped[p]) continue;
+      map->old_to_new[p] = next;
+      m.col_indices_[next] = m.col_indices_[p];  // next <= p: forward compaction never overwrites unread entries
+      m.values_[next] = m.values_[p];
+      ++next;
+    }
+  }
+  m.row_offsets_[m.rows_] = next;
+  m.col_indices_.resize(next);
+  m.values_.resize(next);
+  m.InvalidateCaches();
+}
+
+void PositionMap::Compact(AlignedVector<float>& buffer) const {
+  ENGINE_CHECK(buffer.size() == old_to_new.size(), "PositionMap::Compact: buffer has ", buffer.size(),
+               " entries; expected the old nnz = ", old_to_new.size());
+  int64_t kept = 0;
+  for (size_t p = 0; p < old_to_new.size(); ++p) {
+    if (old_to_new[p] < 0) continue;
+    buffer[old_to_new[p]] = buffer[p];
+    ++kept;
+  }
+  buffer.resize(kept);
+}
+
+}  // namespace engine

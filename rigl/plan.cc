@@ -1,0 +1,135 @@
+// Sparsity plans and theoretical FLOPs for the trainer (see plan.h).
+#include "rigl/plan.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "engine/base/check.h"
+#include "models/architectures.h"
+#include "models/flops.h"
+
+namespace rigl {
+namespace {
+
+std::vector<models::LayerSpec> LayersFor(const TrainConfig& c, double width_multiplier) {
+  if (c.model == "resnet50") return models::ResNet50();
+  if (c.model == "mobilenet_v1") return models::MobileNetV1();
+  if (c.model == "mobilenet_v2") return models::MobileNetV2();
+  models::NetworkOptions o;
+  o.model = c.model;
+  o.hidden = c.width;
+  o.width_multiplier = width_multiplier;
+  return models::NetworkLayers(o);
+}
+
+SparsityDistribution Distribute(const TrainConfig& c, const std::vector<models::LayerSpec>& layers) {
+  DistributionOptions o;
+  o.sparsity = c.sparsity;
+  o.erk_power_scale = c.erk_power_scale;
+  o.first_layer_dense = c.first_layer_dense;
+  if (c.distribution == "mnist") {
+    o.kind = DistributionKind::kUniform;
+    o.custom = MnistMlpCustomMap(layers, c.sparsity);
+  } else {
+    o.kind = ParseDistributionKind(c.distribution);
+  }
+  return ComputeSparsities(layers, o);
+}
+
+// Small-Dense: the width multiplier whose dense model has the bit size (masks included) of the sparse model.
+double SmallDenseWidth(const TrainConfig& c, const std::vector<models::LayerSpec>& layers,
+                       const std::vector<double>& sparsities) {
+  const double target = models::ModelSizeBits(layers, sparsities);
+  double lo = 1e-3, hi = 1.0;
+  for (int it = 0; it < 60; ++it) {
+    const double mid = 0.5 * (lo + hi);
+    const auto scaled = LayersFor(c, mid);
+    const double bits = models::ModelSizeBits(scaled, std::vector<double>(scaled.size(), 0.0));
+    (bits > target ? hi : lo) = mid;
+  }
+  return lo;
+}
+
+}  // namespace
+
+SparsityPlan MakeSparsityPlan(const TrainConfig& c) {
+  SparsityPlan plan;
+  plan.layers = LayersFor(c, 1.0);
+  plan.network.model = c.model;
+  plan.network.hidden = c.width;
+  plan.network.seed = c.seed;
+  plan.sparsities.assign(plan.layers.size(), 0.0);
+  plan.trained_layers = plan.layers;
+  if (c.method == "dense") return plan;
+
+  plan.distribution = Distribute(c, plan.layers);
+  plan.sparsities = plan.distribution.Sparsities();
+  if (c.method == "small_dense") {
+    plan.network.width_multiplier = SmallDenseWidth(c, plan.layers, plan.sparsities);
+    plan.trained_layers = LayersFor(c, plan.network.width_multiplier);
+    return plan;
+  }
+  const bool starts_full = c.method == "snip" || c.method == "pruning";
+  for (size_t l = 0; l < plan.layers.size(); ++l) {
+    const LayerSparsity& ls = plan.distribution.layers[l];
+    if (ls.sparsity <= 0.0) continue;  // dense layers stay dense (and are never updated)
+    models::WeightPlan wp;
+    wp.sparse = true;
+    wp.nnz = starts_full ? ls.n : ls.nnz;
+    plan.network.plan[plan.layers[l].name] = wp;
+    plan.target_nnz[plan.layers[l].name] = ls.nnz;
+  }
+  return plan;
+}
+
+TrainFlops TrainingFlopsPerSample(const TrainConfig& c, const SparsityPlan& plan,
+                                  const std::vector<double>& current) {
+  TrainFlops f;
+  const double f_dense = models::DenseInferenceFlops(plan.layers);
+  f.dense = 3.0 * f_dense;
+  const std::vector<double>& s = current.empty() ? plan.sparsities : current;
+  const models::TrainMethod method = models::ParseTrainMethod(c.method);
+  if (method == models::TrainMethod::kPruning) {
+    // E_t[3 f_{S,t}]: summed per iteration with the sparsities of that iteration.
+    f.method = 3.0 * models::InferenceFlops(plan.layers, s);
+  } else if (method == models::TrainMethod::kSmallDense) {
+    const double f_small = models::DenseInferenceFlops(plan.trained_layers);
+    f.method = models::TrainFlopsPerStepFromForward(method, f_dense, f_small, c.delta_t);
+  } else {
+    f.method = models::TrainFlopsPerStepFromForward(method, f_dense, models::InferenceFlops(plan.layers, s),
+                                                    c.delta_t);
+  }
+  return f;
+}
+
+std::string FlopsReport(const TrainConfig& c) {
+  const SparsityPlan plan = MakeSparsityPlan(c);
+  models::TrainCostOptions o;
+  o.method = models::ParseTrainMethod(c.method);
+  o.delta_t = c.delta_t;
+  std::ostringstream out;
+  out << "model " << c.model << ", method " << c.method << ", sparsity " << c.sparsity << ", distribution "
+      << c.distribution << (c.first_layer_dense ? " (first layer dense)" : "") << "\n";
+  if (o.method == models::TrainMethod::kPruning) {
+    // The pruning trajectory: the cubic schedule sampled at 0, 1/32, ..., 1 of training (RIGL.md 4.3).
+    for (int i = 0; i <= 32; ++i) {
+      const double p = std::clamp((i / 32.0 - c.prune_start) / (c.prune_end - c.prune_start), 0.0, 1.0);
+      std::vector<double> st(plan.sparsities.size());
+      for (size_t l = 0; l < st.size(); ++l) st[l] = plan.sparsities[l] * (1.0 - std::pow(1.0 - p, 3));
+      o.pruning_sparsities.push_back(st);
+    }
+  }
+  if (o.method == models::TrainMethod::kSmallDense) {
+    out << "small-dense width multiplier " << plan.network.width_multiplier << " (bit size matched to the sparse "
+        << "model)\n";
+    out << models::FormatFlopsTable(plan.trained_layers, std::vector<double>(plan.trained_layers.size(), 0.0), o);
+    out << "dense full-width model: " << models::DenseInferenceFlops(plan.layers) << " inference FLOPs\n";
+    return out.str();
+  }
+  if (plan.distribution.epsilon > 0) out << "ER/ERK epsilon " << plan.distribution.epsilon << "\n";
+  out << models::FormatFlopsTable(plan.layers, plan.sparsities, o);
+  return out.str();
+}
+
+}  // namespace rigl

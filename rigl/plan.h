@@ -1,0 +1,43 @@
+// From a TrainConfig to a concrete sparsity plan: the model's layer table, the per-layer target sparsities from
+// the chosen distribution (rigl/sparsity_distribution), how each weight is stored at the start of training, the
+// Small-Dense width, and the theoretical training FLOPs per sample (models/flops, RIGL.md 4.3).
+#ifndef RIGL_PLAN_H_
+#define RIGL_PLAN_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "models/layer_spec.h"
+#include "models/networks.h"
+#include "rigl/config.h"
+#include "rigl/sparsity_distribution.h"
+
+namespace rigl {
+
+struct SparsityPlan {
+  models::NetworkOptions network;           // what BuildNetwork builds (storage plan included)
+  std::vector<models::LayerSpec> layers;    // the full-width model's weight layers
+  std::vector<double> sparsities;           // target sparsity per layer (0 for dense / unmasked)
+  std::map<std::string, int64_t> target_nnz;  // per sparse-stored weight: the nnz to train at (or prune to)
+  SparsityDistribution distribution;        // as computed (for telemetry)
+  std::vector<models::LayerSpec> trained_layers;  // the layer table actually trained (Small-Dense: scaled)
+};
+
+SparsityPlan MakeSparsityPlan(const TrainConfig& config);
+
+struct TrainFlops {
+  double method = 0;  // theoretical training FLOPs of this iteration, per sample
+  double dense = 0;   // the dense model's (3 f_D), per sample
+};
+// current_sparsities: the layers' sparsities now (they change for gradual pruning); empty = the plan's targets.
+TrainFlops TrainingFlopsPerSample(const TrainConfig& config, const SparsityPlan& plan,
+                                  const std::vector<double>& current_sparsities);
+
+// The --flops_only table for config (model, sparsity, distribution, method).
+std::string FlopsReport(const TrainConfig& config);
+
+}  // namespace rigl
+
+#endif  // RIGL_PLAN_H_

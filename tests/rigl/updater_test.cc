@@ -1,0 +1,191 @@
+// Tests of RigL's drop-and-grow update against independent references: a dense score matrix ranked by a plain sort,
+// the pattern and values before and after, and hand-made optimizer slots.
+#include "rigl/updater.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <cstring>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "engine/base/check.h"
+#include "engine/base/rng.h"
+#include "tests/testutil/testutil.h"
+
+namespace {
+
+using engine::CsrMatrix;
+using engine::SparseParameter;
+
+struct Fixture {
+  SparseParameter w;
+  std::vector<float> dense_grad;  // rows x cols, the reference dense gradient
+};
+
+// A layer with random weights (magnitudes distinct) and a random dense gradient served through dense_grad_rows.
+Fixture MakeLayer(int64_t rows, int64_t cols, double density, uint64_t seed) {
+  Fixture f;
+  engine::Rng rng(seed);
+  f.w.name = "fc.weight";
+  f.w.weight = testutil::RandomCsr(rows, cols, density, rng);
+  f.w.ZeroGrad();
+  for (float& g : f.w.grad) g = rng.UniformFloat(-1, 1);
+  f.dense_grad.resize(rows * cols);
+  for (float& g : f.dense_grad) g = rng.UniformFloat(-1, 1);
+  const std::vector<float>* grad = &f.dense_grad;
+  f.w.dense_grad_rows = [grad, cols](int64_t r0, int64_t r1, engine::DenseView out) {
+    for (int64_t i = r0; i < r1; ++i) std::copy(grad->begin() + i * cols, grad->begin() + (i + 1) * cols, out.row(i - r0));
+  };
+  return f;
+}
+
+std::map<int64_t, float> Entries(const CsrMatrix& m) {  // flat position -> value
+  std::map<int64_t, float> e;
+  for (int64_t i = 0; i < m.rows(); ++i)
+    for (int64_t p = m.row_offsets()[i]; p < m.row_offsets()[i + 1]; ++p) e[i * m.cols() + m.col_indices()[p]] = m.values()[p];
+  return e;
+}
+
+TEST(LowestMagnitude, MatchesSortWithPositionTieBreak) {
+  const std::vector<float> v = {0.5f, -0.1f, 0.1f, 2.0f, -0.1f, 0.0f};
+  // |v| sorted: 0 (5), 0.1 (1), 0.1 (2), 0.1 (4), 0.5 (0), 2 (3)
+  EXPECT_EQ(rigl::LowestMagnitude(v.data(), 6, 3), (std::vector<int64_t>{1, 2, 5}));
+  EXPECT_EQ(rigl::LowestMagnitude(v.data(), 6, 0), std::vector<int64_t>{});
+  EXPECT_THROW(rigl::LowestMagnitude(v.data(), 6, 7), engine::Error);
+}
+
+TEST(TopK, UniqueUnderAnyOfferOrder) {
+  rigl::TopK a(3), b(3);
+  const std::vector<std::pair<float, int64_t>> items = {{1, 5}, {3, 2}, {3, 1}, {0.5, 9}, {2, 7}, {3, 8}};
+  for (const auto& it : items) a.Offer(it.first, it.second);
+  for (auto it = items.rbegin(); it != items.rend(); ++it) b.Offer(it->first, it->second);
+  const auto ra = a.TakeSortedByIndex(), rb = b.TakeSortedByIndex();
+  ASSERT_EQ(ra, rb);
+  // Three 3s win; ties broken by the lower index: 1, 2, 8.
+  EXPECT_EQ(ra, (std::vector<std::pair<float, int64_t>>{{3, 1}, {3, 2}, {3, 8}}));
+}
+
+TEST(Updater, RiglUpdateKeepsEveryPromise) {
+  Fixture f = MakeLayer(37, 53, 0.2, 11);
+  const CsrMatrix before = f.w.weight;
+  const auto before_entries = Entries(before);
+  const int64_t nnz = before.nnz();
+  // A momentum slot whose values encode the flat position, so the remap can be checked entry by entry.
+  engine::AlignedVector<float> momentum(nnz);
+  for (int64_t i = 0; i < before.rows(); ++i)
+    for (int64_t p = before.row_offsets()[i]; p < before.row_offsets()[i + 1]; ++p)
+      momentum[p] = static_cast<float>(i * before.cols() + before.col_indices()[p]) + 0.5f;
+
+  const float fraction = 0.3f;
+  const int64_t k = static_cast<int64_t>(static_cast<float>(nnz) * fraction);
+  // Independent reference: drop = k smallest |w| (by position on ties); grow = top-k |g| over positions not kept.
+  std::vector<std::pair<float, int64_t>> by_mag;
+  for (int64_t p = 0; p < nnz; ++p) by_mag.push_back({std::fabs(before.values()[p]), p});
+  std::sort(by_mag.begin(), by_mag.end());
+  std::set<int64_t> dropped_flat;
+  std::vector<int64_t> flat_of(nnz);
+  for (int64_t i = 0; i < before.rows(); ++i)
+    for (int64_t p = before.row_offsets()[i]; p < before.row_offsets()[i + 1]; ++p) flat_of[p] = i * before.cols() + before.col_indices()[p];
+  for (int64_t q = 0; q < k; ++q) dropped_flat.insert(flat_of[by_mag[q].second]);
+  std::vector<std::pair<float, int64_t>> candidates;
+  for (int64_t flat = 0; flat < before.rows() * before.cols(); ++flat) {
+    const bool kept = before_entries.count(flat) && !dropped_flat.count(flat);
+    if (!kept) candidates.push_back({-std::fabs(f.dense_grad[flat]), flat});
+  }
+  std::sort(candidates.begin(), candidates.end());
+  std::set<int64_t> grow_ref;
+  for (int64_t q = 0; q < k; ++q) grow_ref.insert(candidates[q].second);
+
+  rigl::LayerHistory history;
+  rigl::UpdateOptions options;
+  options.tile_rows = 5;  // several tiles, with a residue
+  engine::PositionMap captured;
+  const rigl::LayerUpdateStats stats = rigl::UpdateLayer(
+      f.w, fraction, options, [&](engine::PositionMap& map) { map.Remap(momentum, 0.0f); }, &history);
+
+  const CsrMatrix& after = f.w.weight;
+  after.Validate("after update");
+  EXPECT_EQ(after.nnz(), nnz) << "nnz is conserved";
+  const auto after_entries = Entries(after);
+  // The new pattern is exactly (old \ dropped) ∪ grown, with regrown-dropped positions surviving.
+  std::set<int64_t> expected;
+  for (const auto& [flat, v] : before_entries) if (!dropped_flat.count(flat)) expected.insert(flat);
+  for (int64_t flat : grow_ref) expected.insert(flat);
+  std::set<int64_t> actual;
+  for (const auto& [flat, v] : after_entries) actual.insert(flat);
+  EXPECT_EQ(actual, expected);
+  int64_t truly_new = 0;
+  for (const auto& [flat, v] : after_entries) {
+    const auto it = before_entries.find(flat);
+    if (it != before_entries.end()) {
+      EXPECT_EQ(std::memcmp(&v, &it->second, sizeof(float)), 0) << "kept weight changed at " << flat;
+    } else {
+      EXPECT_EQ(v, 0.0f) << "grown weight not zero at " << flat;
+      ++truly_new;
+    }
+  }
+  EXPECT_EQ(stats.grown, truly_new);
+  EXPECT_EQ(stats.dropped, truly_new);
+  EXPECT_EQ(stats.requested, k);
+  // Momentum: kept entries carry their own slot value, new entries zero.
+  for (int64_t i = 0; i < after.rows(); ++i)
+    for (int64_t p = after.row_offsets()[i]; p < after.row_offsets()[i + 1]; ++p) {
+      const int64_t flat = i * after.cols() + after.col_indices()[p];
+      const float expect = before_entries.count(flat) ? static_cast<float>(flat) + 0.5f : 0.0f;
+      EXPECT_EQ(momentum[p], expect) << "momentum at " << flat;
+    }
+  EXPECT_EQ(stats.ever_active, static_cast<int64_t>(before_entries.size()) + truly_new);
+}
+
+TEST(Updater, TiledTopKEqualsUntiled) {
+  for (int64_t tile : {1, 3, 7, 1000}) {
+    Fixture a = MakeLayer(29, 31, 0.1, 5);
+    Fixture b = MakeLayer(29, 31, 0.1, 5);
+    rigl::UpdateOptions oa, ob;
+    oa.tile_rows = tile;
+    ob.tile_rows = 29;  // one tile
+    rigl::UpdateLayer(a.w, 0.5f, oa, nullptr, nullptr);
+    rigl::UpdateLayer(b.w, 0.5f, ob, nullptr, nullptr);
+    EXPECT_EQ(a.w.weight.col_indices(), b.w.weight.col_indices()) << "tile_rows " << tile;
+    EXPECT_EQ(a.w.weight.row_offsets(), b.w.weight.row_offsets()) << "tile_rows " << tile;
+  }
+}
+
+TEST(Updater, RandomGrowIsOutsideKeptAndSeeded) {
+  Fixture a = MakeLayer(40, 40, 0.05, 3);
+  Fixture b = MakeLayer(40, 40, 0.05, 3);
+  const auto before = Entries(a.w.weight);
+  rigl::UpdateOptions o;
+  o.mode = rigl::GrowMode::kRandom;
+  o.seed = 9;
+  o.salt = 100;
+  const auto sa = rigl::UpdateLayer(a.w, 0.3f, o, nullptr, nullptr);
+  rigl::UpdateLayer(b.w, 0.3f, o, nullptr, nullptr);
+  EXPECT_EQ(a.w.weight.col_indices(), b.w.weight.col_indices()) << "same seed, same pattern";
+  EXPECT_EQ(a.w.weight.nnz(), static_cast<int64_t>(before.size()));
+  EXPECT_GT(sa.grown, 0);
+}
+
+TEST(Updater, ZeroDropFractionChangesNothing) {
+  Fixture f = MakeLayer(10, 12, 0.3, 1);
+  const CsrMatrix before = f.w.weight;
+  const auto s = rigl::UpdateLayer(f.w, 0.0f, {}, nullptr, nullptr);
+  EXPECT_EQ(s.dropped, 0);
+  EXPECT_EQ(f.w.weight.col_indices(), before.col_indices());
+  EXPECT_EQ(f.w.weight.topology_version(), before.topology_version());
+}
+
+TEST(Updater, MissingDenseGradientIsAClearError) {
+  Fixture f = MakeLayer(10, 12, 0.3, 1);
+  f.w.dense_grad_rows = nullptr;
+  try {
+    rigl::UpdateLayer(f.w, 0.3f, {}, nullptr, nullptr);
+    FAIL() << "expected an error";
+  } catch (const engine::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("want_dense_grad"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
