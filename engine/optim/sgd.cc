@@ -20,7 +20,7 @@ void Update(float* w, const float* grad, float* acc, int64_t n, float lr, float 
 
 }  // namespace
 
-Sgd::Sgd(ParameterList params, SgdOptions options) : params_(std::move(params)), options_(options) {
+Sgd::Sgd(ParameterList params, SgdOptions options) : Optimizer(std::move(params)), options_(options) {
   ENGINE_CHECK(options_.momentum >= 0, "Sgd: momentum = ", options_.momentum, "; expected >= 0");
   ENGINE_CHECK(options_.weight_decay >= 0, "Sgd: weight_decay = ", options_.weight_decay, "; expected >= 0");
   ENGINE_CHECK(!options_.nesterov || options_.momentum > 0, "Sgd: nesterov with momentum = ", options_.momentum,
@@ -57,22 +57,11 @@ void Sgd::Step(float lr) {
   }
 }
 
-void Sgd::ZeroGrad() {
-  for (DenseParameter* p : params_.dense) p->ZeroGrad();
-  for (SparseParameter* p : params_.sparse) p->ZeroGrad();
-}
-
 std::vector<float*> Sgd::SparseSlots(const SparseParameter& p) {
-  for (size_t k = 0; k < params_.sparse.size(); ++k) {
-    if (params_.sparse[k] == &p) {
-      ENGINE_CHECK(static_cast<int64_t>(sparse_momentum_[k].size()) == p.weight.nnz(), "Sgd::SparseSlots(", p.name,
-                   "): momentum has ", sparse_momentum_[k].size(), " entries; expected nnz = ", p.weight.nnz());
-      return {sparse_momentum_[k].data()};
-    }
-  }
-  ENGINE_CHECK(false, "Sgd::SparseSlots: parameter ", p.name, " is not managed by this optimizer; expected one of ",
-               "the ParameterList given at construction");
-  return {};
+  const size_t k = SparseIndex(p, "Sgd::SparseSlots");
+  ENGINE_CHECK(static_cast<int64_t>(sparse_momentum_[k].size()) == p.weight.nnz(), "Sgd::SparseSlots(", p.name,
+               "): momentum has ", sparse_momentum_[k].size(), " entries; expected nnz = ", p.weight.nnz());
+  return {sparse_momentum_[k].data()};
 }
 
 void Sgd::CollectState(std::vector<NamedBuffer>* out) {

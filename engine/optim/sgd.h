@@ -11,6 +11,7 @@
 
 #include "engine/autograd/parameter.h"
 #include "engine/optim/named_buffer.h"
+#include "engine/optim/optimizer.h"
 #include "engine/tensor/aligned.h"
 
 namespace engine {
@@ -23,32 +24,20 @@ struct SgdOptions {
   bool exclude_1d_from_weight_decay = false;
 };
 
-class Sgd {
+class Sgd : public Optimizer {
  public:
   Sgd(ParameterList params, SgdOptions options);
 
   // One update of every parameter from its current gradient.
-  void Step(float lr);
-  // Zeroes every parameter gradient (dense and sparse).
-  void ZeroGrad();
-
-  // Carries p's momentum across a topology edit: map.Remap(buffer) moves kept entries bit for bit and zeroes
-  // grown ones. Map is engine::PositionMap (engine/sparse/topology_edit.h); a template so that this package needs
-  // no dependency on the restricted //engine/sparse:topology_edit target; the caller (RigL) has it.
-  template <typename Map>
-  void RemapSparse(const SparseParameter& p, Map& map) {
-    for (float* slot : SparseSlots(p)) map.Remap(slot, 0.0f);
-  }
-  // The per-position slot buffers of p (one: momentum), each with p.weight.nnz() entries. Throws if p is unknown.
-  std::vector<float*> SparseSlots(const SparseParameter& p);
-
+  void Step(float lr) override;
+  // One slot per sparse parameter: momentum, p.weight.nnz() entries. RemapSparse(p, map) (in Optimizer) carries it
+  // across a topology edit.
+  std::vector<float*> SparseSlots(const SparseParameter& p) override;
   // Every slot, named "<param>.momentum", for checkpoints.
-  void CollectState(std::vector<NamedBuffer>* out);
+  void CollectState(std::vector<NamedBuffer>* out) override;
   const SgdOptions& options() const { return options_; }
-  const ParameterList& params() const { return params_; }
 
  private:
-  ParameterList params_;
   SgdOptions options_;
   std::vector<AlignedVector<float>> dense_momentum_;   // aligned with params_.dense
   std::vector<AlignedVector<float>> sparse_momentum_;  // aligned with params_.sparse

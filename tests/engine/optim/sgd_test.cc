@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/base/check.h"
+#include "engine/sparse/topology_edit.h"
 #include "tests/testutil/testutil.h"
 
 namespace engine {
@@ -68,42 +69,40 @@ TEST(SgdTest, SparseUpdatesOnlyNonzerosSameRuleAsDense) {
   EXPECT_EQ(w.weight.nnz(), 3);
 }
 
-// A stand-in with PositionMap's contract (kept entries move, grown entries get grown_value), used until the real
-// engine::PositionMap from //engine/sparse:topology_edit is linked here.
-struct HandMap {
-  std::vector<int64_t> old_to_new;
-  std::vector<int64_t> grown;
-  void Remap(float* buffer, float grown_value) {
-    std::vector<float> copy(buffer, buffer + old_to_new.size());
-    for (size_t p = 0; p < old_to_new.size(); ++p)
-      if (old_to_new[p] >= 0) buffer[old_to_new[p]] = copy[p];
-    for (int64_t q : grown) buffer[q] = grown_value;
-  }
-};
-
 TEST(SgdTest, RemapSparseKeepsMomentumBitsAndZeroesGrown) {
   Rng rng(8);
-  SparseParameter w("fc.weight", testutil::RandomCsr(4, 4, 0.5, rng));  // 8 nonzeros
+  SparseParameter w("fc.weight", testutil::RandomCsr(6, 5, 0.4, rng));  // 12 nonzeros
   Sgd sgd(ParameterList{{}, {&w}}, SgdOptions{0.9f, false, 0.0f});
-  for (float& g : w.grad) g = rng.UniformFloat(-1, 1);
-  sgd.Step(0.1f);
+  for (int step = 0; step < 2; ++step) {  // two steps so momentum differs from the last gradient
+    for (float& g : w.grad) g = rng.UniformFloat(-1, 1);
+    sgd.Step(0.1f);
+  }
   std::vector<NamedBuffer> state;
   sgd.CollectState(&state);
   ASSERT_EQ(state.size(), 1u);
   EXPECT_EQ(state[0].name, "fc.weight.momentum");
-  ASSERT_EQ(state[0].size, 8);
-  const std::vector<float> before(state[0].data, state[0].data + 8);
-  // Drop old positions 1 and 6; the survivors shift; new positions 0 and 5 are grown.
-  HandMap map{{1, -1, 2, 3, 4, 6, -1, 7}, {0, 5}};
+  ASSERT_EQ(state[0].size, 12);
+  // Momentum by coordinate before the edit.
+  const CsrMatrix old = w.weight;
+  const std::vector<float> before(state[0].data, state[0].data + 12);
+  // Drop stored positions 1 and 7; grow two coordinates that are not stored.
+  std::vector<GrowCoord> grow;
+  for (int64_t i = 0; i < 6 && grow.size() < 2; ++i)
+    for (int32_t j = 0; j < 5 && grow.size() < 2; ++j)
+      if (old.Find(i, j) < 0) grow.push_back({i, j});
+  PositionMap map;
+  TopologyEdit::Apply(w.weight, {1, 7}, grow, &map);
   sgd.RemapSparse(w, map);
   const float* after = sgd.SparseSlots(w)[0];
-  for (int64_t p = 0; p < 8; ++p) {
-    if (map.old_to_new[p] >= 0) {
-      EXPECT_TRUE(testutil::BitIdentical(&after[map.old_to_new[p]], &before[p], 1)) << "old position " << p;
+  for (int64_t i = 0; i < 6; ++i) {
+    for (int64_t p = old.row_offsets()[i]; p < old.row_offsets()[i + 1]; ++p) {
+      if (p == 1 || p == 7) continue;
+      const int64_t q = w.weight.Find(i, old.col_indices()[p]);
+      ASSERT_GE(q, 0) << "kept entry (" << i << ", " << old.col_indices()[p] << ") lost";
+      EXPECT_TRUE(testutil::BitIdentical(&after[q], &before[p], 1)) << "old position " << p;
     }
   }
-  EXPECT_EQ(after[0], 0.0f);
-  EXPECT_EQ(after[5], 0.0f);
+  for (const GrowCoord& g : grow) EXPECT_EQ(after[w.weight.Find(g.row, g.col)], 0.0f);
 }
 
 TEST(SgdTest, UnknownParameterAndBadOptionsThrow) {
