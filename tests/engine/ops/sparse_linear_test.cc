@@ -6,6 +6,7 @@
 
 #include "engine/autograd/gradcheck.h"
 #include "engine/base/check.h"
+#include "engine/sparse/topology_edit.h"
 #include "tests/testutil/testutil.h"
 
 namespace engine {
@@ -98,6 +99,25 @@ TEST(SparseLinearOpTest, BadTileRequestThrows) {
   EXPECT_THROW(w.dense_grad_rows(3, 5, out.view()), Error);  // past the last row
   Tensor wrong({1, 3});
   EXPECT_THROW(w.dense_grad_rows(0, 2, wrong.view()), Error);  // out has the wrong row count
+}
+
+TEST(SparseLinearOpTest, TopologyEditBetweenForwardAndBackwardThrows) {
+  Rng rng(16);
+  SparseParameter w("fc.weight", testutil::RandomCsr(3, 3, 0.5, rng));
+  Variable x = Leaf(testutil::RandomDense({3, 2}, rng), "x");
+  Variable y = SparseLinear(x, w, nullptr);
+  GrowCoord grow{0, 0};
+  for (int64_t i = 0; i < 3; ++i)
+    for (int32_t j = 0; j < 3; ++j)
+      if (w.weight.Find(i, j) < 0) grow = {i, j};
+  PositionMap map;
+  TopologyEdit::Apply(w.weight, {0}, {grow}, &map);
+  try {
+    Backward(y, testutil::RandomDense({3, 2}, rng));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("topology"), std::string::npos) << e.what();
+  }
 }
 
 TEST(SparseLinearOpTest, WrongInputShapeNamesTheParameter) {
