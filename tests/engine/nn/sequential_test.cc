@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/base/parallel.h"
 #include "engine/base/rng.h"
 #include "engine/nn/activations.h"
 #include "engine/nn/linear.h"
@@ -88,6 +89,37 @@ TEST(SequentialTest, SparseMlpLearnsSeparableProblem) {
   std::printf("loss: first %.4f, last %.4f, eval %.4f\n", first_loss, last_loss, eval_loss);
   EXPECT_LT(eval_loss, 0.6f * first_loss);
   EXPECT_GE(CountCorrect(logits.value(), labels), 48);  // >= 75% of 64
+}
+
+// Five SGD steps of the MLP (sparse fc1, dense fc2) with the given thread count; returns all parameter values.
+std::vector<float> TrainFiveSteps(int threads) {
+  SetNumThreads(threads);
+  auto net = Mlp(4);
+  ParameterList params;
+  net->CollectParameters(&params);
+  Sgd sgd(params, SgdOptions{0.9f, true, 1e-4f});
+  Rng data_rng(6);
+  Tensor x;
+  std::vector<int32_t> labels;
+  for (int step = 0; step < 5; ++step) {
+    MakeBatch(data_rng, &x, &labels);
+    sgd.ZeroGrad();
+    Backward(SoftmaxCrossEntropy(net->Forward(Constant(x)), labels, 0.1f));
+    sgd.Step(0.1f);
+  }
+  std::vector<float> out;
+  for (SparseParameter* p : params.sparse) out.insert(out.end(), p->weight.values().begin(), p->weight.values().end());
+  for (DenseParameter* p : params.dense) {
+    out.insert(out.end(), p->var.value().data(), p->var.value().data() + p->var.value().size());
+  }
+  return out;
+}
+
+TEST(SequentialTest, TrainingIsBitIdenticalAcrossThreadCounts) {
+  const std::vector<float> one = TrainFiveSteps(1);
+  const std::vector<float> two = TrainFiveSteps(2);
+  ASSERT_EQ(one.size(), two.size());
+  for (size_t i = 0; i < one.size(); ++i) ASSERT_EQ(one[i], two[i]) << "parameter value " << i;
 }
 
 }  // namespace
