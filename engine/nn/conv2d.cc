@@ -1,0 +1,59 @@
+// Conv2d module: construction (He-normal initialisation) and dispatch to the dense or sparse conv op.
+#include "engine/nn/conv2d.h"
+
+#include <cmath>
+
+#include "engine/base/check.h"
+#include "engine/base/rng.h"
+#include "engine/nn/init.h"
+#include "engine/ops/conv2d.h"
+#include "engine/ops/sparse_conv2d.h"
+
+namespace engine::nn {
+
+Conv2d::Conv2d(std::string name, int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride,
+               int64_t pad, double density, int64_t nnz, uint64_t seed, bool bias)
+    : Module(std::move(name)),
+      in_channels_(in_channels),
+      out_channels_(out_channels),
+      kernel_(kernel),
+      stride_(stride),
+      pad_(pad) {
+  ENGINE_CHECK(in_channels > 0 && out_channels > 0 && kernel > 0, "nn::Conv2d(", this->name(), "): in_channels = ",
+               in_channels, ", out_channels = ", out_channels, ", kernel = ", kernel, "; expected all > 0");
+  ENGINE_CHECK(stride > 0 && pad >= 0, "nn::Conv2d(", this->name(), "): stride = ", stride, ", pad = ", pad,
+               "; expected stride > 0 and pad >= 0");
+  ENGINE_CHECK(density > 0 && density <= 1, "nn::Conv2d(", this->name(), "): density = ", density,
+               "; expected 0 < density <= 1");
+  const std::string weight_name = Child("weight");
+  Rng rng = Rng::Stream(seed, NameHash(weight_name));
+  const int64_t fan_in = in_channels * kernel * kernel;
+  const double std_dev = std::sqrt(2.0 / static_cast<double>(fan_in));  // He normal over the dense fan-in
+  if (density >= 1.0) {
+    Tensor w({out_channels, in_channels, kernel, kernel});
+    for (int64_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(std_dev * rng.Normal());
+    dense_weight_ = std::make_unique<DenseParameter>(weight_name, std::move(w));
+  } else {
+    const int64_t total = out_channels * fan_in;
+    if (nnz < 0) nnz = static_cast<int64_t>(std::llround(density * static_cast<double>(total)));
+    ENGINE_CHECK(nnz >= 0 && nnz <= total, "nn::Conv2d(", weight_name, "): nnz = ", nnz,
+                 "; expected 0 <= nnz <= out_channels * in_channels * kernel^2 = ", total);
+    CsrMatrix w = CsrMatrix::RandomPattern(out_channels, fan_in, nnz, rng);
+    for (float& v : w.mutable_values()) v = static_cast<float>(std_dev * rng.Normal());
+    sparse_weight_ = std::make_unique<SparseParameter>(weight_name, std::move(w));
+  }
+  if (bias) bias_ = std::make_unique<DenseParameter>(Child("bias"), Tensor({out_channels}));
+}
+
+Variable Conv2d::Forward(const Variable& x) {
+  if (sparse_weight_) return SparseConv2d(x, *sparse_weight_, bias_.get(), kernel_, kernel_, stride_, pad_);
+  return engine::Conv2d(x, *dense_weight_, bias_.get(), stride_, pad_);
+}
+
+void Conv2d::CollectParameters(ParameterList* out) {
+  if (dense_weight_) out->dense.push_back(dense_weight_.get());
+  if (sparse_weight_) out->sparse.push_back(sparse_weight_.get());
+  if (bias_) out->dense.push_back(bias_.get());
+}
+
+}  // namespace engine::nn
