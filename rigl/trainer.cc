@@ -154,14 +154,16 @@ void Trainer::BuildModel() {
 }
 
 float Trainer::LearningRate() const {
+  // Durations in epochs, scaled by the training-length multiplier (RigL_Mx stretches the schedule too).
   engine::LrScheduleOptions o;
   o.base_lr = static_cast<float>(c_.lr);
-  o.kind = c_.lr_schedule;
-  o.total_steps = total_iterations_;
-  o.warmup_steps = static_cast<int64_t>(c_.warmup_epochs * c_.multiplier * batches_per_epoch_);
-  for (double m : c_.lr_milestones) o.milestones.push_back(static_cast<int64_t>(m * c_.multiplier * batches_per_epoch_));
+  o.decay = engine::ParseLrDecay(c_.lr_schedule);
+  o.in_epochs = true;
+  o.total = static_cast<double>(total_epochs_);
+  o.warmup = c_.warmup_epochs * c_.multiplier;
+  for (double m : c_.lr_milestones) o.milestones.push_back(m * c_.multiplier);
   o.gamma = static_cast<float>(c_.lr_gamma);
-  return engine::LearningRate(o, iteration_);
+  return engine::LearningRate(o, iteration_, batches_per_epoch_);
 }
 
 // One mini-batch: forward, backward, then an optimizer step and/or a topology update.
@@ -187,20 +189,25 @@ float Trainer::RunIteration(const Batch& batch, int* correct) {
   if (snip_now) {
     SnipPrune();  // no weight update, no step increment (RIGL.md 3.7)
     snip_done_ = true;
+    update_seconds_ += update_timer.Seconds();
   } else if (rigl_update) {
     TopologyUpdate(GrowMode::kGradient, t_);  // replaces the optimizer step; t stays
     last_update_ = t_;
+    update_seconds_ += update_timer.Seconds();
   } else {
     opt_->Step(LearningRate());
     ++t_;
+    update_timer.Reset();
     if (sparse_updates && m != "rigl" && drop_schedule_->IsUpdateStep(t_, last_update_)) {
       TopologyUpdate(m == "set" ? GrowMode::kRandom : GrowMode::kScores, t_);
       last_update_ = t_;
+      update_seconds_ += update_timer.Seconds();
     }
-    if (m == "pruning" && IsPruningStep(pruning_, t_)) GradualPrune(t_);
+    if (m == "pruning" && IsPruningStep(pruning_, t_)) {
+      GradualPrune(t_);
+      update_seconds_ += update_timer.Seconds();
+    }
   }
-  const double update_time = (snip_now || rigl_update || update_timer.Seconds() > 0) ? update_timer.Seconds() : 0;
-  update_seconds_ += update_time;
   counted_flops_ += static_cast<double>(engine::FlopCounter::Get() - flops_before);
   const TrainFlops f = TrainingFlopsPerSample(c_, plan_, m == "pruning" ? CurrentSparsities() : std::vector<double>{});
   theoretical_flops_ += f.method * batch.size();
@@ -326,21 +333,30 @@ std::vector<double> Trainer::CurrentSparsities() const {
 
 void Trainer::CheckFinite(float loss) {
   if (std::isfinite(loss)) return;
-  std::string first = "none (the inputs or the loss itself)";
-  auto finite = [](const float* v, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) if (!std::isfinite(v[i])) return false;
-    return true;
-  };
-  for (engine::DenseParameter* p : net_.params.dense) {
-    if (!finite(p->var.value().data(), p->var.value().size())) { first = p->name; break; }
-  }
-  if (first[0] == 'n') {
-    for (engine::SparseParameter* p : net_.params.sparse) {
-      if (!finite(p->weight.values().data(), p->weight.nnz())) { first = p->name; break; }
+  // Name the first parameter holding a non-finite value; if there is none (the overflow happened in the
+  // activations), name the parameter with the largest magnitude instead.
+  std::string first, largest;
+  double largest_abs = -1;
+  auto scan = [&](const std::string& name, const float* v, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+      if (!std::isfinite(v[i])) {
+        if (first.empty()) first = name;
+        return;
+      }
+      if (std::fabs(v[i]) > largest_abs) {
+        largest_abs = std::fabs(v[i]);
+        largest = name;
+      }
     }
-  }
+  };
+  for (engine::DenseParameter* p : net_.params.dense) scan(p->name, p->var.value().data(), p->var.value().size());
+  for (engine::SparseParameter* p : net_.params.sparse) scan(p->name, p->weight.values().data(), p->weight.nnz());
+  const std::string culprit =
+      !first.empty() ? "first non-finite parameter: " + first
+                     : "every parameter is finite; the largest |value| is " + std::to_string(largest_abs) + " in " +
+                           largest + " (the overflow happened in the activations)";
   ENGINE_CHECK(false, "training diverged: loss is ", loss, " at step ", t_, " (epoch ", epoch_ + 1, ", batch ",
-               batch_index_, "); first non-finite parameter: ", first, ". Try a smaller --lr");
+               batch_index_, "); ", culprit, ". Try a smaller --lr");
 }
 
 void Trainer::Evaluate(double* accuracy, double* loss) {

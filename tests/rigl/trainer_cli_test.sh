@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The trainer binary's contract at the command line: bad flags exit 2 naming the flag, value and rule; --help
+# documents the flags; --flops_only prints the table without data.
+set -u
+bin="rigl/trainer"
+fail=0
+expect() {  # expect <exit code> <text in output> <args...>
+  local code="$1" text="$2"; shift 2
+  out=$("$bin" "$@" 2>&1); got=$?
+  if [[ $got -ne $code ]]; then echo "FAIL: $* exited $got, expected $code: $out"; fail=1; fi
+  if ! grep -qF -- "$text" <<<"$out"; then echo "FAIL: $* output lacks '$text': $out"; fail=1; fi
+}
+expect 2 "--sparsity=1.5" --sparsity=1.5
+expect 2 "expected 0 <= sparsity < 1" --sparsity=1.5
+expect 2 "--model=vgg" --model=vgg
+expect 2 "--lr=-0.1" --lr=-0.1
+expect 2 "--batch_size=0" --batch_size=0
+expect 2 "unknown value; expected one of" --method=foo
+expect 1 "dataset-fashion-mnist" --data_dir=/nonexistent/dir --epochs=1
+expect 0 "fc1.weight" --flops_only --model=mlp --sparsity=0.9
+expect 0 "layer4.2.conv3.weight" --flops_only --model=resnet50 --sparsity=0.9 --distribution=erk
+out=$("$bin" --help 2>&1)
+for flag in model width epochs batch_size lr momentum nesterov weight_decay lr_schedule sparsity method seed threads \
+            data_dir out_dir resume eval_every distribution first_layer_dense delta_t drop_fraction t_end \
+            drop_schedule multiplier erk_power_scale prune_start prune_end prune_frequency flops_only; do
+  grep -q -- "-$flag" <<<"$out" || { echo "FAIL: --help does not document --$flag"; fail=1; }
+done
+[[ $fail -eq 0 ]] && echo "all CLI checks passed"
+exit $fail
