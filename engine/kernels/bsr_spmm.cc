@@ -80,7 +80,8 @@ ENGINE_AVX512 void SpmmTileAvx512(const BsrView& a, ConstDenseView b, DenseView 
       acc[r][j] = accumulate ? _mm512_maskz_loadu_ps(mask, c0 + r * c.ld + j * kLanes) : init;
     }
   }
-  for (int64_t p = a.block_row_offsets[ib]; p < a.block_row_offsets[ib + 1]; ++p) {
+  const int64_t p_end = a.block_row_offsets[ib + 1];
+  for (int64_t p = a.block_row_offsets[ib]; p < p_end; ++p) {
     const int64_t jb = a.block_col_indices[p];
     const int64_t cols_in = jb == last_jb ? last_cols : bc;
     const float* v = a.values + p * bs;
@@ -112,7 +113,21 @@ ENGINE_AVX512 void SpmmTileAvx512(const BsrView& a, ConstDenseView b, DenseView 
   }
 }
 
-// Full block row ib: tiles of J vectors across n, then single (possibly masked) vectors for the rest.
+// A tile of exactly `vectors` (1 .. JMax) vectors.
+template <int R, int BC, int JMax>
+ENGINE_AVX512 void SpmmRemainderAvx512(const BsrView& a, ConstDenseView b, DenseView c, int64_t ib, int64_t t0,
+                                       __mmask16 tail, bool accumulate, const float* bias, bool relu,
+                                       int64_t vectors) {
+  if constexpr (JMax >= 1) {
+    if (vectors == JMax) {
+      SpmmTileAvx512<R, BC, JMax>(a, b, c, ib, t0, tail, accumulate, bias, relu);
+    } else {
+      SpmmRemainderAvx512<R, BC, JMax - 1>(a, b, c, ib, t0, tail, accumulate, bias, relu, vectors);
+    }
+  }
+}
+
+// Full block row ib: tiles of J vectors across n, then one narrower tile for the rest (last vector masked).
 template <int R, int BC, int J>
 ENGINE_AVX512 void SpmmBlockRowAvx512(const BsrView& a, ConstDenseView b, DenseView c, int64_t ib,
                                       bool accumulate, const float* bias, bool relu) {
@@ -121,10 +136,11 @@ ENGINE_AVX512 void SpmmBlockRowAvx512(const BsrView& a, ConstDenseView b, DenseV
   for (; t0 + J * kLanes <= n; t0 += J * kLanes) {
     SpmmTileAvx512<R, BC, J>(a, b, c, ib, t0, 0xFFFF, accumulate, bias, relu);
   }
-  for (; t0 < n; t0 += kLanes) {
-    const int64_t left = std::min(kLanes, n - t0);
+  if (t0 < n) {  // the last 1 .. J vectors (fewer than J * 16 floats), the last one masked
+    const int64_t vectors = (n - t0 + kLanes - 1) / kLanes;
+    const int64_t left = n - t0 - (vectors - 1) * kLanes;
     const __mmask16 tail = static_cast<__mmask16>((1u << left) - 1u);
-    SpmmTileAvx512<R, BC, 1>(a, b, c, ib, t0, tail, accumulate, bias, relu);
+    SpmmRemainderAvx512<R, BC, J>(a, b, c, ib, t0, tail, accumulate, bias, relu, vectors);
   }
 }
 
@@ -138,7 +154,7 @@ SpmmBlockRowFn PickSpmmAvx512ByRows(int64_t br) {
     case 1: return &SpmmBlockRowAvx512<1, BC, 8>;
     case 2: return &SpmmBlockRowAvx512<2, BC, 8>;
     case 4: return &SpmmBlockRowAvx512<4, BC, 4>;
-    case 8: return &SpmmBlockRowAvx512<8, BC, 2>;
+    case 8: return &SpmmBlockRowAvx512<8, BC, 3>;
     default: return nullptr;
   }
 }
