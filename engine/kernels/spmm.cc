@@ -1,11 +1,16 @@
-// CSR SpMM kernels (see spmm.h): a row-parallel driver with an AVX-512 row kernel and a portable one.
+// CSR SpMM kernels (see spmm.h). AVX-512 path: rows split into nnz-balanced chunks (one per OpenMP task); each
+// chunk walks column tiles of C whose slab of B stays in L2, keeping a tile of C's row in registers across the
+// whole row and storing once. Portable path: the same contract in plain C++, row by row.
 #include "engine/kernels/spmm.h"
+
+#include <omp.h>
 
 #include <algorithm>
 
 #include "engine/base/check.h"
 #include "engine/base/cpu.h"
 #include "engine/base/flop_counter.h"
+#include "engine/kernels/spmm_tile.h"
 
 namespace engine::kernels {
 namespace {
@@ -25,11 +30,44 @@ void SpmmRowPortable(const CsrView& a, ConstDenseView b, float* c_row, int64_t i
   }
 }
 
+// Rows [r0, r1) of C, columns [j0, j0 + width): a tile of each row kept in registers across the whole row.
+ENGINE_TARGET_AVX512 void SpmmItemAvx512(const CsrView& a, ConstDenseView b, DenseView c, int64_t r0, int64_t r1,
+                                         int64_t j0, int64_t width, bool pack, bool accumulate, const float* bias,
+                                         bool relu) {
+  const internal::TileInit init = accumulate        ? internal::TileInit::kLoad
+                                  : bias != nullptr ? internal::TileInit::kBias
+                                                    : internal::TileInit::kZero;
+  const float* slab = pack ? internal::PackSlab(b.data, b.ld, b.rows, j0, width) : b.data + j0;
+  const int64_t ld_slab = pack ? width : b.ld;
+  for (int64_t i = r0; i < r1; ++i) {
+    const int64_t p0 = a.row_offsets[i];
+    internal::SpmmTileDispatchAvx512(c.data + i * c.ld + j0, a.values + p0, a.col_indices + p0,
+                                     a.row_offsets[i + 1] - p0, slab, ld_slab, width, init,
+                                     bias != nullptr ? bias[i] : 0.0f, relu);
+  }
+}
+
 void SpmmDriver(const CsrView& a, ConstDenseView b, DenseView c, bool accumulate, const float* bias, bool relu) {
   ENGINE_DCHECK(a.cols == b.rows && a.rows == c.rows && b.cols == c.cols);
-  const int64_t m = a.rows;
+  const int64_t m = a.rows, n = b.cols;
+  if (ActiveIsa() == Isa::kAvx512 && m > 0 && n > 0) {
+    // Work items are (column tile, nnz-balanced row chunk) pairs; each packs its slab of B once. The split
+    // changes only which thread computes a tile of a row, never how: results do not depend on the thread count.
+    const internal::TilePlan plan = internal::PlanTiles(b.rows, n);
+    const int64_t tiles = (n + plan.width - 1) / plan.width;
+    const int64_t chunks = std::min(m, (4 * int64_t{omp_get_max_threads()} + tiles - 1) / tiles);
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t item = 0; item < tiles * chunks; ++item) {
+      const int64_t tile = item / chunks, chunk = item % chunks;
+      const int64_t j0 = tile * plan.width;
+      SpmmItemAvx512(a, b, c, internal::ChunkBegin(a.row_offsets, m, chunk, chunks),
+                     internal::ChunkBegin(a.row_offsets, m, chunk + 1, chunks), j0, std::min(plan.width, n - j0),
+                     plan.pack, accumulate, bias, relu);
+    }
+  } else {
 #pragma omp parallel for schedule(dynamic, 16)
-  for (int64_t i = 0; i < m; ++i) SpmmRowPortable(a, b, c.data + i * c.ld, i, accumulate, bias, relu);
+    for (int64_t i = 0; i < m; ++i) SpmmRowPortable(a, b, c.data + i * c.ld, i, accumulate, bias, relu);
+  }
   FlopCounter::Add(2.0 * static_cast<double>(a.nnz) * static_cast<double>(b.cols) +
                    (bias != nullptr ? 1.0 : 0.0) * static_cast<double>(m * b.cols) +
                    (relu ? 1.0 : 0.0) * static_cast<double>(m * b.cols));

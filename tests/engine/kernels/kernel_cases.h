@@ -48,6 +48,7 @@ inline std::vector<CsrCase> CsrKernelCases() {
       {37, 41, 33, 0.3, PatternKind::kRandom, 7, "n = 33, padded: two vectors plus a tail, odd ld"},
       {21, 19, 129, 0.4, PatternKind::kRandom, 0, "n = 129: more than one 128-wide column tile"},
       {13, 11, 300, 0.5, PatternKind::kRandom, 4, "n = 300: several column tiles with a tail, padded"},
+      {20000, 3, 17, 0.9, PatternKind::kRandom, 0, "columns longer than the transposed kernel's gather buffer"},
       {300, 784, 128, 0.1, PatternKind::kRandom, 0, "MLP 784-300-100-10 layer 1 at 90% sparsity, batch 128"},
       {100, 300, 128, 0.1, PatternKind::kRandom, 0, "MLP layer 2"},
       {10, 100, 128, 0.1, PatternKind::kRandom, 0, "MLP layer 3 (output)"},

@@ -1,0 +1,163 @@
+// The main() every benchmark binary links instead of benchmark_main. It (a) re-executes itself without
+// OPENBLAS_CORETYPE when that variable pins OpenBLAS below this CPU's best kernels (OpenBLAS reads it only at load
+// time), so the dense baseline is the strongest one; (b) takes --threads=N (default 2) for engine::SetNumThreads;
+// (c) records openblas_core, isa and threads as benchmark context; (d) runs the benchmarks and prints a summary of
+// each sparse run's time relative to the dense GEMM of the same m/k/n (runs named BM_GemmDense*).
+// It is not a benchmark library: benchmarks register themselves with BENCHMARK() as usual.
+#include <strings.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "engine/base/cpu.h"
+#include "engine/base/parallel.h"
+#include "engine/kernels/gemm.h"
+
+namespace {
+
+constexpr char kReexecMarker[] = "ENGINE_BENCH_REEXECUTED";
+
+// True when `core` names OpenBLAS kernels that use AVX-512 (the best family on a CPU that has it).
+bool IsAvx512Core(const char* core) {
+  for (const char* name : {"SkylakeX", "Cooperlake", "SapphireRapids"}) {
+    if (strcasecmp(core, name) == 0) return true;
+  }
+  return false;
+}
+
+// (a) Re-executes /proc/self/exe with the same argv and OPENBLAS_CORETYPE unset, once.
+void ReexecWithoutCoretypeIfPinnedLow(char** argv, std::string* original) {
+  const char* coretype = std::getenv("OPENBLAS_CORETYPE");
+  if (coretype == nullptr) return;
+  *original = coretype;
+  if (std::getenv(kReexecMarker) != nullptr) return;  // already re-executed: never loop
+  if (!engine::CpuHasAvx512() || IsAvx512Core(coretype)) return;  // already the best this CPU can use
+  setenv(kReexecMarker, coretype, /*overwrite=*/1);
+  unsetenv("OPENBLAS_CORETYPE");
+  execv("/proc/self/exe", argv);
+  std::perror("bench_main: execv(/proc/self/exe) failed; continuing with the pinned OpenBLAS core");
+}
+
+// (b) Removes --threads=N from argv and returns N (default 2).
+int TakeThreadsFlag(int* argc, char** argv) {
+  int threads = 2;
+  int out = 1;
+  for (int i = 1; i < *argc; ++i) {
+    if (std::strncmp(argv[i], "--threads=", 10) == 0) {
+      threads = std::atoi(argv[i] + 10);
+      if (threads < 1) {
+        std::fprintf(stderr, "bench_main: --threads=%s given; expected an integer >= 1\n", argv[i] + 10);
+        std::exit(2);
+      }
+    } else {
+      argv[out++] = argv[i];
+    }
+  }
+  *argc = out;
+  argv[out] = nullptr;
+  return threads;
+}
+
+// (d) A console reporter that also keeps each run's name, time and useful FLOP/s for the summary table.
+class SummaryReporter : public benchmark::ConsoleReporter {
+ public:
+  struct Row {
+    std::string family, shape, args, aggregate;
+    double seconds;
+    double flops;  // useful FLOP/s counter, 0 when absent
+  };
+
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& run : runs) {
+      if (run.error_occurred) continue;
+      if (run.run_type == Run::RT_Aggregate && run.aggregate_name != "median") continue;
+      Row row;
+      row.family = run.run_name.function_name;
+      row.args = run.run_name.args;
+      row.shape = ShapeKey(run.run_name.args);
+      row.aggregate = run.run_type == Run::RT_Aggregate ? run.aggregate_name : "";
+      row.seconds = run.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(run.time_unit);
+      const auto it = run.counters.find("FLOP/s");
+      row.flops = it != run.counters.end() ? it->second.value : 0.0;
+      rows_.push_back(row);
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+
+  // Prints time(sparse) / time(dense) for every run with a dense run of the same m/k/n. With repetitions, only
+  // medians are listed.
+  void PrintSummary() const {
+    bool any_median = false;
+    for (const Row& r : rows_) any_median |= r.aggregate == "median";
+    std::map<std::string, double> dense_seconds;
+    for (const Row& r : rows_) {
+      if (r.family.rfind("BM_GemmDense", 0) == 0 && (!any_median || r.aggregate == "median")) {
+        dense_seconds[r.shape] = r.seconds;
+      }
+    }
+    if (dense_seconds.empty()) return;
+    std::printf("\nSummary%s: useful GFLOP/s and time relative to the dense GEMM of the same m/k/n\n",
+                any_median ? " (medians)" : "");
+    std::printf("%-34s %-40s %10s %12s %12s\n", "benchmark", "args", "time_ms", "GFLOP/s", "time/dense");
+    for (const Row& r : rows_) {
+      if (any_median && r.aggregate != "median") continue;
+      const auto it = dense_seconds.find(r.shape);
+      if (it == dense_seconds.end()) continue;
+      std::printf("%-34s %-40s %10.4f %12.1f %12.3f\n", r.family.c_str(), r.args.c_str(), r.seconds * 1e3,
+                  r.flops * 1e-9, r.seconds / it->second);
+    }
+  }
+
+ private:
+  // "m:300/k:784/n:128/density_pct:10" -> "m:300/k:784/n:128" (the fields named m, k and n).
+  static std::string ShapeKey(const std::string& args) {
+    std::string key;
+    size_t start = 0;
+    while (start <= args.size()) {
+      size_t end = args.find('/', start);
+      if (end == std::string::npos) end = args.size();
+      const std::string field = args.substr(start, end - start);
+      if (field.rfind("m:", 0) == 0 || field.rfind("k:", 0) == 0 || field.rfind("n:", 0) == 0) {
+        key += (key.empty() ? "" : "/") + field;
+      }
+      start = end + 1;
+    }
+    return key;
+  }
+
+  std::vector<Row> rows_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string original_coretype;
+  ReexecWithoutCoretypeIfPinnedLow(argv, &original_coretype);
+  const int threads = TakeThreadsFlag(&argc, argv);
+  engine::SetNumThreads(threads);
+
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::AddCustomContext("openblas_core", engine::kernels::OpenBlasCoreName());
+  if (!original_coretype.empty()) {
+    benchmark::AddCustomContext("openblas_coretype_env",
+                                original_coretype + (std::getenv("OPENBLAS_CORETYPE") == nullptr
+                                                         ? " (unset by re-executing)"
+                                                         : " (kept)"));
+  }
+  benchmark::AddCustomContext("isa", engine::IsaName(engine::ActiveIsa()));
+  benchmark::AddCustomContext("threads", std::to_string(threads));
+
+  SummaryReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  reporter.PrintSummary();
+  benchmark::Shutdown();
+  return 0;
+}

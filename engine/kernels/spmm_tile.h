@@ -1,0 +1,152 @@
+// Internal to engine/kernels: the AVX-512 row tile shared by SpmmCsr and SpmmCsrTransposed, and the helpers that
+// split rows into nnz-balanced chunks and pick a column-tile width whose slab of B stays in L2.
+// Only call the *Avx512 functions after engine::ActiveIsa() == Isa::kAvx512.
+#ifndef ENGINE_KERNELS_SPMM_TILE_H_
+#define ENGINE_KERNELS_SPMM_TILE_H_
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#define ENGINE_TARGET_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,fma")))
+
+namespace engine::kernels::internal {
+
+// How a tile of C starts: zeros, a broadcast bias, or C's current contents (accumulate, or a later segment).
+enum class TileInit { kZero, kBias, kLoad };
+
+// A per-thread buffer (512 KiB, half the L2) into which a column slab B[:, j0 .. j0 + width) is copied so the
+// random rows a tile reads are contiguous (a strided slab of a row-major B maps onto a fraction of the L2's sets
+// and thrashes). Fixed size, so kernels never allocate.
+constexpr int64_t kPackFloats = 131072;
+inline float* PackBuffer() {
+  alignas(64) static thread_local float buffer[kPackFloats];
+  return buffer;
+}
+
+// How B is walked in column tiles: width (a multiple of 16, at most 128) and whether slabs are packed.
+struct TilePlan {
+  int64_t width;
+  bool pack;
+};
+// Whole rows when B's row fits one tile (no packing needed); otherwise the widest tile whose packed slab of k_b
+// rows fits PackBuffer(); if even 16 columns do not fit, unpacked 128-wide tiles.
+inline TilePlan PlanTiles(int64_t k_b, int64_t n) {
+  const int64_t n_rounded = std::max<int64_t>((n + 15) / 16 * 16, 16);
+  if (n_rounded <= 128 && k_b * n_rounded * 4 <= 2 * kPackFloats * 4) return {n_rounded, false};
+  for (int64_t width = 128; width >= 16; width /= 2) {
+    if (k_b * width <= kPackFloats) return {std::min(width, n_rounded), true};
+  }
+  return {128, false};
+}
+
+// Copies B[0..k_b, j0 .. j0 + width) into PackBuffer() with row stride `width`; returns the buffer.
+inline const float* PackSlab(const float* b, int64_t ld, int64_t k_b, int64_t j0, int64_t width) {
+  float* out = PackBuffer();
+  for (int64_t r = 0; r < k_b; ++r) std::memcpy(out + r * width, b + r * ld + j0, static_cast<size_t>(width) * 4);
+  return out;
+}
+
+// First row r with offsets[r] >= target (offsets has rows + 1 entries, non-decreasing): chunk boundaries that give
+// each chunk about the same number of nonzeros. Chunk c of `chunks` covers [ChunkBegin(c), ChunkBegin(c + 1)).
+inline int64_t ChunkBegin(const int64_t* offsets, int64_t rows, int64_t chunk, int64_t chunks) {
+  if (chunk <= 0) return 0;
+  if (chunk >= chunks) return rows;
+  const int64_t target = (offsets[rows] * chunk) / chunks;
+  return std::lower_bound(offsets, offsets + rows, target) - offsets;
+}
+
+// c[0..width) (init) + sum over q < count of vals[q] * b[idx[q] * ldb + (0..width)], then max(., 0) if relu.
+// width <= 16 * V; when kMasked is false, width must equal 16 * V. Nonzeros are spread over P independent
+// accumulator sets (so at least 8 FMA chains are in flight) and the sets are added at the end: the summation
+// order depends only on the data, never on threads.
+template <int V, bool kMasked>
+ENGINE_TARGET_AVX512 inline void SpmmTileAvx512(float* c, const float* vals, const int32_t* idx, int64_t count,
+                                                const float* b, int64_t ldb, int64_t width, TileInit init,
+                                                float bias, bool relu) {
+  constexpr int P = V >= 8 ? 1 : 8 / V;
+  __mmask16 mask[V];
+  #pragma GCC unroll 16
+  for (int v = 0; v < V; ++v) {
+    const int64_t rem = width - 16 * v;
+    mask[v] = rem >= 16 ? __mmask16(0xFFFF) : rem > 0 ? __mmask16((1u << rem) - 1) : __mmask16(0);
+  }
+  __m512 acc[P][V];
+  #pragma GCC unroll 16
+  for (int v = 0; v < V; ++v) {
+    if (init == TileInit::kLoad) {
+      acc[0][v] = kMasked ? _mm512_maskz_loadu_ps(mask[v], c + 16 * v) : _mm512_loadu_ps(c + 16 * v);
+    } else {
+      acc[0][v] = init == TileInit::kBias ? _mm512_set1_ps(bias) : _mm512_setzero_ps();
+    }
+    #pragma GCC unroll 16
+    for (int s = 1; s < P; ++s) acc[s][v] = _mm512_setzero_ps();
+  }
+  int64_t q = 0;
+  for (; q + P <= count; q += P) {
+    #pragma GCC unroll 16
+    for (int s = 0; s < P; ++s) {
+      const float* b_row = b + int64_t{idx[q + s]} * ldb;  // row of B for this nonzero
+      const __m512 a = _mm512_set1_ps(vals[q + s]);
+      #pragma GCC unroll 16
+      for (int v = 0; v < V; ++v) {
+        const __m512 bv = kMasked ? _mm512_maskz_loadu_ps(mask[v], b_row + 16 * v) : _mm512_loadu_ps(b_row + 16 * v);
+        acc[s][v] = _mm512_fmadd_ps(a, bv, acc[s][v]);
+      }
+    }
+  }
+  for (; q < count; ++q) {
+    const float* b_row = b + int64_t{idx[q]} * ldb;
+    const __m512 a = _mm512_set1_ps(vals[q]);
+    #pragma GCC unroll 16
+    for (int v = 0; v < V; ++v) {
+      const __m512 bv = kMasked ? _mm512_maskz_loadu_ps(mask[v], b_row + 16 * v) : _mm512_loadu_ps(b_row + 16 * v);
+      acc[0][v] = _mm512_fmadd_ps(a, bv, acc[0][v]);
+    }
+  }
+  #pragma GCC unroll 16
+  for (int v = 0; v < V; ++v) {
+    #pragma GCC unroll 16
+    for (int s = 1; s < P; ++s) acc[0][v] = _mm512_add_ps(acc[0][v], acc[s][v]);
+    if (relu) acc[0][v] = _mm512_max_ps(acc[0][v], _mm512_setzero_ps());
+    if (kMasked) {
+      _mm512_mask_storeu_ps(c + 16 * v, mask[v], acc[0][v]);
+    } else {
+      _mm512_storeu_ps(c + 16 * v, acc[0][v]);
+    }
+  }
+}
+
+// One column tile [j0, j0 + width) of one row of C: picks the instantiation for the tile's vector count.
+ENGINE_TARGET_AVX512 inline void SpmmTileDispatchAvx512(float* c, const float* vals, const int32_t* idx,
+                                                        int64_t count, const float* b, int64_t ldb, int64_t width,
+                                                        TileInit init, float bias, bool relu) {
+  const bool full = width % 16 == 0;
+  switch ((width + 15) / 16) {
+#define ENGINE_SPMM_TILE_CASE(V)                                                               \
+  case V:                                                                                      \
+    if (full) {                                                                                \
+      SpmmTileAvx512<V, false>(c, vals, idx, count, b, ldb, width, init, bias, relu);          \
+    } else {                                                                                   \
+      SpmmTileAvx512<V, true>(c, vals, idx, count, b, ldb, width, init, bias, relu);           \
+    }                                                                                          \
+    break;
+    ENGINE_SPMM_TILE_CASE(1)
+    ENGINE_SPMM_TILE_CASE(2)
+    ENGINE_SPMM_TILE_CASE(3)
+    ENGINE_SPMM_TILE_CASE(4)
+    ENGINE_SPMM_TILE_CASE(5)
+    ENGINE_SPMM_TILE_CASE(6)
+    ENGINE_SPMM_TILE_CASE(7)
+    ENGINE_SPMM_TILE_CASE(8)
+#undef ENGINE_SPMM_TILE_CASE
+    default:
+      break;
+  }
+}
+
+}  // namespace engine::kernels::internal
+
+#endif  // ENGINE_KERNELS_SPMM_TILE_H_
