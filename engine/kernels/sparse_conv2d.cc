@@ -104,40 +104,49 @@ void ShiftedSumPortable(const float* src, const int64_t* off, const float* val, 
   }
 }
 
+// `vecs` (1..4) vectors of 16 outputs at ext + i. Nonzeros alternate between two register sets (even j, odd j) so
+// eight independent FMA chains hide the FMA latency; the sets are added at the end.
+template <int kVecs>
+__attribute__((target("avx512f,avx512vl,fma"))) inline void ShiftedSumTile(const float* src, const int64_t* off,
+                                                                           const float* val, int64_t count,
+                                                                           float* ext, int64_t i) {
+  __m512 a[kVecs], b[kVecs];
+  #pragma GCC unroll 4
+  for (int t = 0; t < kVecs; ++t) a[t] = b[t] = _mm512_setzero_ps();
+  int64_t j = 0;
+  for (; j + 2 <= count; j += 2) {
+    const __m512 va = _mm512_set1_ps(val[j]), vb = _mm512_set1_ps(val[j + 1]);
+    const float* sa = src + off[j] + i;
+    const float* sb = src + off[j + 1] + i;
+    #pragma GCC unroll 4
+    for (int t = 0; t < kVecs; ++t) {
+      a[t] = _mm512_fmadd_ps(va, _mm512_loadu_ps(sa + 16 * t), a[t]);
+      b[t] = _mm512_fmadd_ps(vb, _mm512_loadu_ps(sb + 16 * t), b[t]);
+    }
+  }
+  if (j < count) {
+    const __m512 va = _mm512_set1_ps(val[j]);
+    const float* sa = src + off[j] + i;
+    #pragma GCC unroll 4
+    for (int t = 0; t < kVecs; ++t) a[t] = _mm512_fmadd_ps(va, _mm512_loadu_ps(sa + 16 * t), a[t]);
+  }
+  #pragma GCC unroll 4
+  for (int t = 0; t < kVecs; ++t) _mm512_storeu_ps(ext + i + 16 * t, _mm512_add_ps(a[t], b[t]));
+}
+
 __attribute__((target("avx512f,avx512vl,fma"))) void ShiftedSumAvx512(const float* src, const int64_t* off,
                                                                       const float* val, int64_t count, float* ext,
                                                                       int64_t len) {
+  // 64 outputs held in registers while all nonzeros stream past: one load + one FMA per vector, one store.
   int64_t i = 0;
-  // 64 outputs held in four registers while all nonzeros stream past: one load + one FMA per vector.
-  for (; i + 64 <= len; i += 64) {
-    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
-    for (int64_t j = 0; j < count; ++j) {
-      const __m512 v = _mm512_set1_ps(val[j]);
-      const float* s = src + off[j] + i;
-      a0 = _mm512_fmadd_ps(v, _mm512_loadu_ps(s), a0);
-      a1 = _mm512_fmadd_ps(v, _mm512_loadu_ps(s + 16), a1);
-      a2 = _mm512_fmadd_ps(v, _mm512_loadu_ps(s + 32), a2);
-      a3 = _mm512_fmadd_ps(v, _mm512_loadu_ps(s + 48), a3);
-    }
-    _mm512_storeu_ps(ext + i, a0);
-    _mm512_storeu_ps(ext + i + 16, a1);
-    _mm512_storeu_ps(ext + i + 32, a2);
-    _mm512_storeu_ps(ext + i + 48, a3);
-  }
+  for (; i + 64 <= len; i += 64) ShiftedSumTile<4>(src, off, val, count, ext, i);
   // --- residue: 16, 32 or 48 outputs ---
-  const int64_t rest = (len - i) / 16;
-  if (rest == 0) return;
-  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps();
-  for (int64_t j = 0; j < count; ++j) {
-    const __m512 v = _mm512_set1_ps(val[j]);
-    const float* s = src + off[j] + i;
-    a0 = _mm512_fmadd_ps(v, _mm512_loadu_ps(s), a0);
-    if (rest > 1) a1 = _mm512_fmadd_ps(v, _mm512_loadu_ps(s + 16), a1);
-    if (rest > 2) a2 = _mm512_fmadd_ps(v, _mm512_loadu_ps(s + 32), a2);
+  switch ((len - i) / 16) {
+    case 3: ShiftedSumTile<3>(src, off, val, count, ext, i); break;
+    case 2: ShiftedSumTile<2>(src, off, val, count, ext, i); break;
+    case 1: ShiftedSumTile<1>(src, off, val, count, ext, i); break;
+    default: break;
   }
-  _mm512_storeu_ps(ext + i, a0);
-  if (rest > 1) _mm512_storeu_ps(ext + i + 16, a1);
-  if (rest > 2) _mm512_storeu_ps(ext + i + 32, a2);
 }
 
 void ShiftedSum(bool avx512, const float* src, const int64_t* off, const float* val, int64_t count, float* ext,
@@ -174,32 +183,34 @@ __attribute__((target("avx512f,avx512vl,fma"))) float HorizontalSum(__m512 v) {
   return sum;
 }
 
+// Dot products of g with `kRows` shifted runs at once: each load of g feeds kRows FMAs, kRows chains.
+template <int kRows>
+__attribute__((target("avx512f,avx512vl,fma"))) inline void ShiftedDotRows(const float* src, const int64_t* off,
+                                                                           const float* g, int64_t len,
+                                                                           float* out) {
+  __m512 acc[kRows];
+  const float* s[kRows];
+  #pragma GCC unroll 8
+  for (int r = 0; r < kRows; ++r) acc[r] = _mm512_setzero_ps(), s[r] = src + off[r];
+  for (int64_t i = 0; i < len; i += 16) {
+    const __m512 gv = _mm512_loadu_ps(g + i);
+    #pragma GCC unroll 8
+    for (int r = 0; r < kRows; ++r) acc[r] = _mm512_fmadd_ps(gv, _mm512_loadu_ps(s[r] + i), acc[r]);
+  }
+  #pragma GCC unroll 8
+  for (int r = 0; r < kRows; ++r) out[r] += HorizontalSum(acc[r]);
+}
+
 __attribute__((target("avx512f,avx512vl,fma"))) void ShiftedDotAvx512(const float* src, const int64_t* off,
                                                                       int64_t count, const float* g, int64_t len,
                                                                       float* out) {
   int64_t j = 0;
-  // Four nonzeros share each load of g.
-  for (; j + 4 <= count; j += 4) {
-    const float *s0 = src + off[j], *s1 = src + off[j + 1], *s2 = src + off[j + 2], *s3 = src + off[j + 3];
-    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
-    for (int64_t i = 0; i < len; i += 16) {
-      const __m512 gv = _mm512_loadu_ps(g + i);
-      a0 = _mm512_fmadd_ps(gv, _mm512_loadu_ps(s0 + i), a0);
-      a1 = _mm512_fmadd_ps(gv, _mm512_loadu_ps(s1 + i), a1);
-      a2 = _mm512_fmadd_ps(gv, _mm512_loadu_ps(s2 + i), a2);
-      a3 = _mm512_fmadd_ps(gv, _mm512_loadu_ps(s3 + i), a3);
-    }
-    out[j] += HorizontalSum(a0);
-    out[j + 1] += HorizontalSum(a1);
-    out[j + 2] += HorizontalSum(a2);
-    out[j + 3] += HorizontalSum(a3);
+  for (; j + 8 <= count; j += 8) ShiftedDotRows<8>(src, off + j, g, len, out + j);
+  if (j + 4 <= count) {
+    ShiftedDotRows<4>(src, off + j, g, len, out + j);
+    j += 4;
   }
-  for (; j < count; ++j) {
-    const float* s = src + off[j];
-    __m512 a = _mm512_setzero_ps();
-    for (int64_t i = 0; i < len; i += 16) a = _mm512_fmadd_ps(_mm512_loadu_ps(g + i), _mm512_loadu_ps(s + i), a);
-    out[j] += HorizontalSum(a);
-  }
+  for (; j < count; ++j) ShiftedDotRows<1>(src, off + j, g, len, out + j);
 }
 
 void ShiftedDot(bool avx512, const float* src, const int64_t* off, int64_t count, const float* g, int64_t len,
