@@ -1,11 +1,16 @@
-// Transposed CSR SpMM (see spmm_transposed.h): row-parallel over rows of C through A's transposed index.
-// AVX-512 path: rows of C in nnz-balanced chunks; within a chunk, groups of columns of A whose values are first
-// gathered (through t_positions) into a per-thread buffer, then column tiles of C computed by the SpmmCsr tile.
+// Transposed CSR SpMM (see spmm_transposed.h). Each work item owns a range of C's rows (= columns of A) and a
+// column tile of C, sized so the item's slab of C stays in L2; it walks every row i of A in order, finds (by
+// binary search) the nonzeros whose column falls in its range and adds a[i, j] * B[i, tile] to C[j, tile]. B's row
+// tile is loaded once per row and reused from registers; A's values are read in storage order (no gather through
+// the transposed index). Each C row has one owner and receives its terms in ascending i, whatever the split, so
+// results are bitwise identical for any thread count.
 #include "engine/kernels/spmm_transposed.h"
 
+#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdint>
 
 #include "engine/base/check.h"
 #include "engine/base/cpu.h"
@@ -15,76 +20,127 @@
 namespace engine::kernels {
 namespace {
 
-// Gathered values of one group of columns: a fixed per-thread buffer (no allocation inside the kernel).
-constexpr int64_t kGather = 16384;
-alignas(64) thread_local float t_gathered[kGather];
+// The split of C into items: `ranges` equal ranges of C's rows times column tiles of `width` floats.
+struct ScatterPlan {
+  int64_t width, tiles, ranges;
+};
 
-// Rows [j_begin, j_end) of C (= columns of A), columns [t0, t0 + width) of C.
-ENGINE_TARGET_AVX512 void SpmmTransposedItemAvx512(const CsrView& a, ConstDenseView b, DenseView c, int64_t j_begin,
-                                                   int64_t j_end, int64_t t0, int64_t width, bool pack,
-                                                   bool accumulate) {
-  float* gathered = t_gathered;
-  const float* slab = pack ? internal::PackSlab(b.data, b.ld, b.rows, t0, width) : b.data + t0;
-  const int64_t ld_slab = pack ? width : b.ld;
-  const int64_t* off = a.t_col_offsets;
-  int64_t j = j_begin;
-  while (j < j_end) {
-    const int64_t q_begin = off[j];
-    if (off[j + 1] - q_begin > kGather) {
-      // --- one long column, in segments; later segments add to what earlier ones stored ---
-      for (int64_t s = q_begin; s < off[j + 1]; s += kGather) {
-        const int64_t count = std::min(kGather, off[j + 1] - s);
-        for (int64_t q = 0; q < count; ++q) gathered[q] = a.values[a.t_positions[s + q]];
-        const internal::TileInit init =
-            (s == q_begin && !accumulate) ? internal::TileInit::kZero : internal::TileInit::kLoad;
-        internal::SpmmTileDispatchAvx512(c.data + j * c.ld + t0, gathered, a.t_rows + s, count, slab, ld_slab, width,
-                                         init, 0.0f, false);
+ScatterPlan PlanScatter(int64_t k, int64_t n) {
+  constexpr int64_t kSlabFloats = 128 * 1024;  // 512 KiB of C per item: half the L2
+  ScatterPlan plan;
+  plan.width = std::min<int64_t>(std::max<int64_t>((n + 15) / 16 * 16, 16), 128);
+  plan.tiles = (n + plan.width - 1) / plan.width;
+  const int64_t for_cache = (k * plan.width + kSlabFloats - 1) / kSlabFloats;
+  const int64_t for_threads = (4 * int64_t{omp_get_max_threads()} + plan.tiles - 1) / plan.tiles;
+  plan.ranges = std::max<int64_t>(1, std::min(k, std::max(for_cache, for_threads)));
+  return plan;
+}
+
+// Nonzeros of row i of A with column in [c0, c1): positions [*lo, *hi).
+inline void RowSegment(const CsrView& a, int64_t i, int64_t c0, int64_t c1, int64_t* lo, int64_t* hi) {
+  const int32_t* begin = a.col_indices + a.row_offsets[i];
+  const int32_t* end = a.col_indices + a.row_offsets[i + 1];
+  const int32_t* first = std::lower_bound(begin, end, static_cast<int32_t>(c0));
+  const int32_t* last = std::lower_bound(first, end, static_cast<int32_t>(std::min<int64_t>(c1, INT32_MAX)));
+  *lo = first - a.col_indices;
+  *hi = last - a.col_indices;
+}
+
+// --- AVX-512: C[c0..c1, t0 .. t0 + width) with B's row tile in V registers ---
+template <int V, bool kMasked>
+ENGINE_TARGET_AVX512 void ScatterItemAvx512(const CsrView& a, ConstDenseView b, DenseView c, int64_t c0, int64_t c1,
+                                            int64_t t0, int64_t width) {
+  __mmask16 mask[V];
+#pragma GCC unroll 16
+  for (int v = 0; v < V; ++v) {
+    const int64_t rem = width - 16 * v;
+    mask[v] = rem >= 16 ? __mmask16(0xFFFF) : rem > 0 ? __mmask16((1u << rem) - 1) : __mmask16(0);
+  }
+  for (int64_t i = 0; i < a.rows; ++i) {
+    int64_t lo, hi;
+    RowSegment(a, i, c0, c1, &lo, &hi);
+    if (lo == hi) continue;
+    const float* b_row = b.data + i * b.ld + t0;  // row i of B, kept in registers for the whole segment
+    __m512 bv[V];
+#pragma GCC unroll 16
+    for (int v = 0; v < V; ++v) {
+      bv[v] = kMasked ? _mm512_maskz_loadu_ps(mask[v], b_row + 16 * v) : _mm512_loadu_ps(b_row + 16 * v);
+    }
+    for (int64_t p = lo; p < hi; ++p) {
+      float* c_row = c.data + int64_t{a.col_indices[p]} * c.ld + t0;  // row j of C
+      const __m512 av = _mm512_set1_ps(a.values[p]);
+#pragma GCC unroll 16
+      for (int v = 0; v < V; ++v) {
+        if (kMasked) {
+          const __m512 cv = _mm512_maskz_loadu_ps(mask[v], c_row + 16 * v);
+          _mm512_mask_storeu_ps(c_row + 16 * v, mask[v], _mm512_fmadd_ps(av, bv[v], cv));
+        } else {
+          _mm512_storeu_ps(c_row + 16 * v, _mm512_fmadd_ps(av, bv[v], _mm512_loadu_ps(c_row + 16 * v)));
+        }
       }
-      ++j;
-      continue;
     }
-    // --- a group of whole columns [j, j_stop) holding at most kGather nonzeros ---
-    int64_t j_stop = j + 1;
-    while (j_stop < j_end && off[j_stop + 1] - q_begin <= kGather) ++j_stop;
-    for (int64_t q = q_begin; q < off[j_stop]; ++q) gathered[q - q_begin] = a.values[a.t_positions[q]];
-    const internal::TileInit init = accumulate ? internal::TileInit::kLoad : internal::TileInit::kZero;
-    for (int64_t jj = j; jj < j_stop; ++jj) {
-      internal::SpmmTileDispatchAvx512(c.data + jj * c.ld + t0, gathered + (off[jj] - q_begin), a.t_rows + off[jj],
-                                       off[jj + 1] - off[jj], slab, ld_slab, width, init, 0.0f, false);
+  }
+}
+
+ENGINE_TARGET_AVX512 void ScatterItemDispatchAvx512(const CsrView& a, ConstDenseView b, DenseView c, int64_t c0,
+                                                    int64_t c1, int64_t t0, int64_t width) {
+  const bool full = width % 16 == 0;
+  switch ((width + 15) / 16) {
+#define ENGINE_SCATTER_CASE(V)                                      \
+  case V:                                                           \
+    if (full) {                                                     \
+      ScatterItemAvx512<V, false>(a, b, c, c0, c1, t0, width);      \
+    } else {                                                        \
+      ScatterItemAvx512<V, true>(a, b, c, c0, c1, t0, width);       \
+    }                                                               \
+    break;
+    ENGINE_SCATTER_CASE(1)
+    ENGINE_SCATTER_CASE(2)
+    ENGINE_SCATTER_CASE(3)
+    ENGINE_SCATTER_CASE(4)
+    ENGINE_SCATTER_CASE(5)
+    ENGINE_SCATTER_CASE(6)
+    ENGINE_SCATTER_CASE(7)
+    ENGINE_SCATTER_CASE(8)
+#undef ENGINE_SCATTER_CASE
+    default:
+      break;
+  }
+}
+
+// --- portable: the same item in plain loops ---
+void ScatterItemPortable(const CsrView& a, ConstDenseView b, DenseView c, int64_t c0, int64_t c1, int64_t t0,
+                         int64_t width) {
+  for (int64_t i = 0; i < a.rows; ++i) {
+    int64_t lo, hi;
+    RowSegment(a, i, c0, c1, &lo, &hi);
+    const float* b_row = b.data + i * b.ld + t0;
+    for (int64_t p = lo; p < hi; ++p) {
+      float* c_row = c.data + int64_t{a.col_indices[p]} * c.ld + t0;
+      const float a_ij = a.values[p];
+      for (int64_t t = 0; t < width; ++t) c_row[t] += a_ij * b_row[t];
     }
-    j = j_stop;
   }
 }
 
 void SpmmTransposedDriver(const CsrView& a, ConstDenseView b, DenseView c, bool accumulate) {
   ENGINE_DCHECK(a.rows == b.rows && a.cols == c.rows && b.cols == c.cols);
-  ENGINE_DCHECK(a.nnz == 0 || a.t_col_offsets != nullptr);
   const int64_t k = a.cols, n = b.cols;
-  if (ActiveIsa() == Isa::kAvx512 && a.t_col_offsets != nullptr && k > 0 && n > 0) {
-    // Items are (column tile of C, nnz-balanced chunk of C's rows) pairs, as in SpmmCsr.
-    const internal::TilePlan plan = internal::PlanTiles(b.rows, n);
-    const int64_t tiles = (n + plan.width - 1) / plan.width;
-    const int64_t chunks = std::min(k, (4 * int64_t{omp_get_max_threads()} + tiles - 1) / tiles);
+  if (k == 0 || n == 0) return;
+  const ScatterPlan plan = PlanScatter(k, n);
+  const bool avx512 = ActiveIsa() == Isa::kAvx512;
 #pragma omp parallel for schedule(dynamic, 1)
-    for (int64_t item = 0; item < tiles * chunks; ++item) {
-      const int64_t tile = item / chunks, chunk = item % chunks;
-      const int64_t t0 = tile * plan.width;
-      SpmmTransposedItemAvx512(a, b, c, internal::ChunkBegin(a.t_col_offsets, k, chunk, chunks),
-                               internal::ChunkBegin(a.t_col_offsets, k, chunk + 1, chunks), t0,
-                               std::min(plan.width, n - t0), plan.pack, accumulate);
+  for (int64_t item = 0; item < plan.tiles * plan.ranges; ++item) {
+    const int64_t tile = item / plan.ranges, range = item % plan.ranges;
+    const int64_t c0 = k * range / plan.ranges, c1 = k * (range + 1) / plan.ranges;
+    const int64_t t0 = tile * plan.width, width = std::min(plan.width, n - t0);
+    if (!accumulate) {
+      for (int64_t j = c0; j < c1; ++j) std::fill(c.data + j * c.ld + t0, c.data + j * c.ld + t0 + width, 0.0f);
     }
-    FlopCounter::Add(2.0 * static_cast<double>(a.nnz) * static_cast<double>(n));
-    return;
-  }
-#pragma omp parallel for schedule(dynamic, 16)
-  for (int64_t j = 0; j < k; ++j) {
-    float* c_row = c.data + j * c.ld;  // row j of C = column j of A against rows of B
-    if (!accumulate) std::fill(c_row, c_row + n, 0.0f);
-    if (a.t_col_offsets == nullptr) continue;
-    for (int64_t q = a.t_col_offsets[j]; q < a.t_col_offsets[j + 1]; ++q) {
-      const float a_ij = a.values[a.t_positions[q]];
-      const float* b_row = b.data + int64_t{a.t_rows[q]} * b.ld;
-      for (int64_t t = 0; t < n; ++t) c_row[t] += a_ij * b_row[t];
+    if (avx512) {
+      ScatterItemDispatchAvx512(a, b, c, c0, c1, t0, width);
+    } else {
+      ScatterItemPortable(a, b, c, c0, c1, t0, width);
     }
   }
   FlopCounter::Add(2.0 * static_cast<double>(a.nnz) * static_cast<double>(n));
