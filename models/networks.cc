@@ -5,8 +5,14 @@
 
 #include "engine/base/check.h"
 #include "engine/nn/activations.h"
+#include "engine/nn/batch_norm.h"
+#include "engine/nn/conv2d.h"
+#include "engine/nn/flatten.h"
 #include "engine/nn/linear.h"
+#include "engine/nn/pooling.h"
 #include "engine/nn/sequential.h"
+#include "engine/ops/activations.h"
+#include "engine/ops/add.h"
 #include "models/architectures.h"
 
 namespace models {
@@ -54,11 +60,136 @@ Network BuildMlp(const NetworkOptions& o) {
   return net;
 }
 
+// LeNet-5 on 28x28x1: conv1 1->6 5x5 pad 2, maxpool 2, conv2 6->16 5x5, maxpool 2, fc 400->120->84->10.
+// Small-Dense scales the channel and hidden widths (6, 16, 120, 84).
+struct LeNetWidths {
+  int64_t c1, c2, f1, f2;
+};
+LeNetWidths LeNetFor(const NetworkOptions& o) {
+  return {Scaled(6, o.width_multiplier), Scaled(16, o.width_multiplier), Scaled(120, o.width_multiplier),
+          Scaled(84, o.width_multiplier)};
+}
+
+Network BuildLeNet5(const NetworkOptions& o) {
+  const LeNetWidths w = LeNetFor(o);
+  Network net;
+  auto seq = std::make_unique<engine::nn::Sequential>();
+  auto conv = [&](const std::string& name, int64_t cin, int64_t cout, int64_t pad) {
+    const Storage s = StorageFor(o, name + ".weight", cin * cout * 25);
+    seq->Emplace<engine::nn::Conv2d>(name, cin, cout, 5, 1, pad, s.density, s.nnz, o.seed);
+    seq->Emplace<engine::nn::ReluModule>(name + ".relu");
+    seq->Emplace<engine::nn::MaxPool2dModule>(2, 2, 0, name + ".pool");
+  };
+  auto fc = [&](const std::string& name, int64_t in, int64_t out, bool relu) {
+    const Storage s = StorageFor(o, name + ".weight", in * out);
+    seq->Emplace<engine::nn::Linear>(name, in, out, s.density, s.nnz, o.seed);
+    if (relu) seq->Emplace<engine::nn::ReluModule>(name + ".relu");
+  };
+  conv("conv1", o.in_channels, w.c1, 2);
+  conv("conv2", w.c1, w.c2, 0);
+  seq->Emplace<engine::nn::FlattenModule>("flatten");
+  fc("fc1", w.c2 * 5 * 5, w.f1, true);
+  fc("fc2", w.f1, w.f2, true);
+  fc("fc3", w.f2, o.num_classes, false);
+  net.module = std::move(seq);
+  net.channel_major_input = true;
+  return net;
+}
+
+// Pre-activation wide-ResNet basic block: o = relu(bn1(x)); y = conv2(relu(bn2(conv1(o)))); y + shortcut, where the
+// shortcut is x, or a 1x1 conv of o when the shape changes.
+class WideBasicBlock : public engine::nn::Module {
+ public:
+  WideBasicBlock(const std::string& name, int64_t in, int64_t out, int64_t stride, const NetworkOptions& o)
+      : Module(name),
+        bn1_(name + ".bn1", in),
+        bn2_(name + ".bn2", out) {
+    auto make = [&](const std::string& conv, int64_t cin, int64_t cout, int64_t k, int64_t st, int64_t pad) {
+      const Storage s = StorageFor(o, name + "." + conv + ".weight", cin * cout * k * k);
+      return std::make_unique<engine::nn::Conv2d>(name + "." + conv, cin, cout, k, st, pad, s.density, s.nnz, o.seed,
+                                                  /*bias=*/false);
+    };
+    conv1_ = make("conv1", in, out, 3, stride, 1);
+    conv2_ = make("conv2", out, out, 3, 1, 1);
+    if (in != out || stride != 1) shortcut_ = make("shortcut", in, out, 1, stride, 0);
+  }
+  engine::Variable Forward(const engine::Variable& x) override {
+    const engine::Variable o = engine::Relu(bn1_.Forward(x));
+    engine::Variable y = conv1_->Forward(o);
+    y = conv2_->Forward(engine::Relu(bn2_.Forward(y)));
+    return engine::Add(y, shortcut_ ? shortcut_->Forward(o) : x);
+  }
+  void CollectParameters(engine::ParameterList* out) override {
+    bn1_.CollectParameters(out);
+    conv1_->CollectParameters(out);
+    bn2_.CollectParameters(out);
+    conv2_->CollectParameters(out);
+    if (shortcut_) shortcut_->CollectParameters(out);
+  }
+  void CollectBuffers(std::vector<std::pair<std::string, engine::Tensor*>>* out) override {
+    bn1_.CollectBuffers(out);
+    bn2_.CollectBuffers(out);
+  }
+  void SetTraining(bool training) override {
+    Module::SetTraining(training);
+    bn1_.SetTraining(training);
+    bn2_.SetTraining(training);
+  }
+
+ private:
+  engine::nn::BatchNorm2d bn1_, bn2_;
+  std::unique_ptr<engine::nn::Conv2d> conv1_, conv2_, shortcut_;
+};
+
+// WRN-22-2 (pre-activation): conv1 ->16, three groups of 3 blocks (32, 64, 128 channels; strides 1, 2, 2),
+// bn-relu, global average pool, fc. Names match models::WideResNet.
+Network BuildWrn22x2(const NetworkOptions& o) {
+  ENGINE_CHECK(o.width_multiplier == 1.0, "model wrn22_2: width multiplier ", o.width_multiplier,
+               " given; expected 1 (Small-Dense is available for mlp and lenet5)");
+  Network net;
+  auto seq = std::make_unique<engine::nn::Sequential>();
+  {
+    const Storage s = StorageFor(o, "conv1.weight", o.in_channels * 16 * 9);
+    seq->Emplace<engine::nn::Conv2d>("conv1", o.in_channels, 16, 3, 1, 1, s.density, s.nnz, o.seed, false);
+  }
+  int64_t channels = 16;
+  const int64_t widths[3] = {32, 64, 128}, strides[3] = {1, 2, 2};
+  for (int g = 0; g < 3; ++g) {
+    for (int b = 0; b < 3; ++b) {
+      const std::string name = "layer" + std::to_string(g + 1) + "." + std::to_string(b);
+      seq->Emplace<WideBasicBlock>(name, channels, widths[g], b == 0 ? strides[g] : 1, o);
+      channels = widths[g];
+    }
+  }
+  seq->Emplace<engine::nn::BatchNorm2d>("bn", channels);
+  seq->Emplace<engine::nn::ReluModule>("relu");
+  seq->Emplace<engine::nn::GlobalAvgPoolModule>("pool");
+  const Storage s = StorageFor(o, "fc.weight", channels * o.num_classes);
+  seq->Emplace<engine::nn::Linear>("fc", channels, o.num_classes, s.density, s.nnz, o.seed);
+  net.module = std::move(seq);
+  net.channel_major_input = true;
+  return net;
+}
+
 }  // namespace
 
 std::vector<LayerSpec> NetworkLayers(const NetworkOptions& o) {
   if (o.model == "mlp") return Mlp(MlpWidths(o));
-  if (o.model == "lenet5") return LeNet5();
+  if (o.model == "lenet5") {
+    if (o.width_multiplier == 1.0) return LeNet5();
+    // The same table at Small-Dense widths.
+    const LeNetWidths w = LeNetFor(o);
+    std::vector<LayerSpec> layers = LeNet5();
+    layers[0].out_channels = w.c1;
+    layers[1].in_channels = w.c1;
+    layers[1].out_channels = w.c2;
+    layers[2].in_channels = w.c2 * 25;
+    layers[2].out_channels = w.f1;
+    layers[3].in_channels = w.f1;
+    layers[3].out_channels = w.f2;
+    layers[4].in_channels = w.f2;
+    return layers;
+  }
   if (o.model == "wrn22_2") return Wrn22x2Mnist();
   ENGINE_CHECK(false, "model '", o.model, "': unknown; expected mlp | lenet5 | wrn22_2");
   return {};
@@ -68,8 +199,12 @@ Network BuildNetwork(const NetworkOptions& o) {
   Network net;
   if (o.model == "mlp") {
     net = BuildMlp(o);
+  } else if (o.model == "lenet5") {
+    net = BuildLeNet5(o);
+  } else if (o.model == "wrn22_2") {
+    net = BuildWrn22x2(o);
   } else {
-    ENGINE_CHECK(false, "model '", o.model, "': not buildable yet; expected mlp");
+    ENGINE_CHECK(false, "model '", o.model, "': unknown; expected mlp | lenet5 | wrn22_2");
   }
   net.layers = NetworkLayers(o);
   net.module->CollectParameters(&net.params);
