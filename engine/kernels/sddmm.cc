@@ -1,23 +1,150 @@
-// CSR SDDMM kernels (see sddmm.h): one dot product of two contiguous rows per stored position.
+// CSR SDDMM kernels (see sddmm.h). AVX-512 path: rows of the pattern in nnz-balanced chunks; for each row, a tile
+// of up to 128 columns of G stays in registers while the dot products with X's rows are formed 16 nonzeros at a
+// time and reduced together (a 16 x 16 transpose-and-add), so each group of 16 outputs is one vector store.
+// Portable path: one plain dot product per stored position.
 #include "engine/kernels/sddmm.h"
 
+#include <immintrin.h>
+#include <omp.h>
+
+#include <algorithm>
+
 #include "engine/base/check.h"
+#include "engine/base/cpu.h"
 #include "engine/base/flop_counter.h"
+#include "engine/kernels/spmm_tile.h"
 
 namespace engine::kernels {
 namespace {
 
+// Lane s of the result is the sum of the 16 lanes of v[s].
+ENGINE_TARGET_AVX512 inline __m512 ReduceSixteen(const __m512 v[16]) {
+  __m512 a[8], b[4], c[2];
+  // 256-bit halves: [p.lo + p.hi | q.lo + q.hi] for pairs (p, q).
+  for (int t = 0; t < 8; ++t) {
+    a[t] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * t], v[2 * t + 1], 0x44),
+                         _mm512_shuffle_f32x4(v[2 * t], v[2 * t + 1], 0xEE));
+  }
+  // 128-bit lanes.
+  for (int t = 0; t < 4; ++t) {
+    b[t] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * t], a[2 * t + 1], 0x88),
+                         _mm512_shuffle_f32x4(a[2 * t], a[2 * t + 1], 0xDD));
+  }
+  // Within 128-bit lanes: pairs, then singles.
+  for (int t = 0; t < 2; ++t) {
+    c[t] = _mm512_add_ps(_mm512_shuffle_ps(b[2 * t], b[2 * t + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_ps(b[2 * t], b[2 * t + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+  }
+  const __m512 d = _mm512_add_ps(_mm512_shuffle_ps(c[0], c[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                 _mm512_shuffle_ps(c[0], c[1], _MM_SHUFFLE(3, 1, 3, 1)));
+  // The network leaves source s in lane (s % 4) * 4 + s / 4; put it back in lane s.
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  return _mm512_permutexvar_ps(order, d);
+}
+
+// out[q] (+)= <g_tile, X[idx[q], tile]> for q < count; the tile is `width` <= 16 * V columns.
+template <int V, bool kMasked>
+ENGINE_TARGET_AVX512 void SddmmRowTileAvx512(const float* g_tile, const float* x_tile, int64_t ldx,
+                                             const int32_t* idx, int64_t count, int64_t width, bool add,
+                                             float* out) {
+  __mmask16 mask[V];
+  __m512 g[V];
+#pragma GCC unroll 16
+  for (int v = 0; v < V; ++v) {
+    const int64_t rem = width - 16 * v;
+    mask[v] = rem >= 16 ? __mmask16(0xFFFF) : rem > 0 ? __mmask16((1u << rem) - 1) : __mmask16(0);
+    g[v] = kMasked ? _mm512_maskz_loadu_ps(mask[v], g_tile + 16 * v) : _mm512_loadu_ps(g_tile + 16 * v);
+  }
+  for (int64_t q0 = 0; q0 < count; q0 += 16) {
+    const int64_t group = std::min<int64_t>(16, count - q0);
+    __m512 part[16];
+#pragma GCC unroll 16
+    for (int s = 0; s < 16; ++s) {
+      if (s >= group) {
+        part[s] = _mm512_setzero_ps();
+        continue;
+      }
+      const float* x_row = x_tile + int64_t{idx[q0 + s]} * ldx;  // row j of X
+      __m512 even = _mm512_setzero_ps(), odd = _mm512_setzero_ps();
+#pragma GCC unroll 16
+      for (int v = 0; v < V; ++v) {
+        const __m512 xv = kMasked ? _mm512_maskz_loadu_ps(mask[v], x_row + 16 * v) : _mm512_loadu_ps(x_row + 16 * v);
+        if (v % 2 == 0) {
+          even = _mm512_fmadd_ps(g[v], xv, even);
+        } else {
+          odd = _mm512_fmadd_ps(g[v], xv, odd);
+        }
+      }
+      part[s] = _mm512_add_ps(even, odd);
+    }
+    __m512 sums = ReduceSixteen(part);
+    const __mmask16 out_mask = group == 16 ? __mmask16(0xFFFF) : __mmask16((1u << group) - 1);
+    if (add) sums = _mm512_add_ps(sums, _mm512_maskz_loadu_ps(out_mask, out + q0));
+    _mm512_mask_storeu_ps(out + q0, out_mask, sums);
+  }
+}
+
+ENGINE_TARGET_AVX512 void SddmmRowTileDispatchAvx512(const float* g_tile, const float* x_tile, int64_t ldx,
+                                                     const int32_t* idx, int64_t count, int64_t width, bool add,
+                                                     float* out) {
+  const bool full = width % 16 == 0;
+  switch ((width + 15) / 16) {
+#define ENGINE_SDDMM_CASE(V)                                                        \
+  case V:                                                                           \
+    if (full) {                                                                     \
+      SddmmRowTileAvx512<V, false>(g_tile, x_tile, ldx, idx, count, width, add, out); \
+    } else {                                                                        \
+      SddmmRowTileAvx512<V, true>(g_tile, x_tile, ldx, idx, count, width, add, out);  \
+    }                                                                               \
+    break;
+    ENGINE_SDDMM_CASE(1)
+    ENGINE_SDDMM_CASE(2)
+    ENGINE_SDDMM_CASE(3)
+    ENGINE_SDDMM_CASE(4)
+    ENGINE_SDDMM_CASE(5)
+    ENGINE_SDDMM_CASE(6)
+    ENGINE_SDDMM_CASE(7)
+    ENGINE_SDDMM_CASE(8)
+#undef ENGINE_SDDMM_CASE
+    default:
+      break;
+  }
+}
+
+// Rows [r0, r1) of the pattern; column tiles of 128 in order, the first writing (or adding, when accumulating).
+ENGINE_TARGET_AVX512 void SddmmChunkAvx512(const CsrView& pattern, ConstDenseView g, ConstDenseView x, float* out,
+                                           int64_t r0, int64_t r1, bool accumulate) {
+  constexpr int64_t kTile = 128;
+  for (int64_t i = r0; i < r1; ++i) {
+    const int64_t p0 = pattern.row_offsets[i], count = pattern.row_offsets[i + 1] - p0;
+    if (count == 0) continue;
+    for (int64_t t0 = 0; t0 < g.cols; t0 += kTile) {
+      SddmmRowTileDispatchAvx512(g.data + i * g.ld + t0, x.data + t0, x.ld, pattern.col_indices + p0, count,
+                                 std::min(kTile, g.cols - t0), accumulate || t0 > 0, out + p0);
+    }
+  }
+}
+
 void SddmmDriver(const CsrView& pattern, ConstDenseView g, ConstDenseView x, float* out, bool accumulate) {
   ENGINE_DCHECK(pattern.rows == g.rows && pattern.cols == x.rows && g.cols == x.cols);
-  const int64_t n = g.cols;
+  const int64_t m = pattern.rows, n = g.cols;
+  if (ActiveIsa() == Isa::kAvx512 && m > 0 && n > 0) {
+    const int64_t chunks = std::min<int64_t>(m, 4 * int64_t{omp_get_max_threads()});
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+      SddmmChunkAvx512(pattern, g, x, out, internal::ChunkBegin(pattern.row_offsets, m, chunk, chunks),
+                       internal::ChunkBegin(pattern.row_offsets, m, chunk + 1, chunks), accumulate);
+    }
+  } else {
 #pragma omp parallel for schedule(dynamic, 16)
-  for (int64_t i = 0; i < pattern.rows; ++i) {
-    const float* g_row = g.data + i * g.ld;
-    for (int64_t p = pattern.row_offsets[i]; p < pattern.row_offsets[i + 1]; ++p) {
-      const float* x_row = x.data + int64_t{pattern.col_indices[p]} * x.ld;
-      float sum = 0.0f;
-      for (int64_t t = 0; t < n; ++t) sum += g_row[t] * x_row[t];
-      out[p] = accumulate ? out[p] + sum : sum;
+    for (int64_t i = 0; i < m; ++i) {
+      const float* g_row = g.data + i * g.ld;
+      for (int64_t p = pattern.row_offsets[i]; p < pattern.row_offsets[i + 1]; ++p) {
+        const float* x_row = x.data + int64_t{pattern.col_indices[p]} * x.ld;
+        float sum = 0.0f;
+        for (int64_t t = 0; t < n; ++t) sum += g_row[t] * x_row[t];
+        out[p] = accumulate ? out[p] + sum : sum;
+      }
     }
   }
   FlopCounter::Add(2.0 * static_cast<double>(pattern.nnz) * static_cast<double>(n));
