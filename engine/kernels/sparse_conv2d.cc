@@ -23,6 +23,8 @@ namespace {
 // N batch, C in-channels, K out-channels, H/W input, P/Q output, R/S filter.
 constexpr int64_t kLanes = 16;      // the extended plane is processed in whole 16-float vectors
 constexpr int64_t kMaxGroups = 8;   // fixed image groups of the weight gradient (thread-count independent)
+constexpr int64_t kMaxBlockImages = 64;          // images per block of the weight gradient, at most
+constexpr int64_t kBlockFloats = int64_t{1} << 17;  // phase buffers of one block: about 512 KB
 
 int64_t RoundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
@@ -158,15 +160,20 @@ void ShiftedSum(bool avx512, const float* src, const int64_t* off, const float* 
   }
 }
 
-// --- shifted dot: out[j] += sum_i g[i] * src[off[j] + i], i in [0, len), len a multiple of kLanes ---
+// --- shifted dot over a block of images: out[j] += sum_{m < images} sum_i g[m*len + i] * src[m*stride + off[j] + i],
+// i in [0, len), len a multiple of kLanes. Image m has its phase buffer at src + m*stride and its extended dY at
+// g + m*len; summing all images before reducing the lanes keeps the reduction off the hot path. ---
 
-void ShiftedDotPortable(const float* src, const int64_t* off, int64_t count, const float* g, int64_t len,
-                        float* out) {
+void ShiftedDotPortable(const float* src, int64_t stride, int64_t images, const int64_t* off, int64_t count,
+                        const float* g, int64_t len, float* out) {
   for (int64_t j = 0; j < count; ++j) {
-    const float* s = src + off[j];
     float lanes[kLanes] = {};
-    for (int64_t i = 0; i < len; i += kLanes) {
-      for (int64_t t = 0; t < kLanes; ++t) lanes[t] += g[i + t] * s[i + t];
+    for (int64_t m = 0; m < images; ++m) {
+      const float* s = src + m * stride + off[j];
+      const float* gm = g + m * len;
+      for (int64_t i = 0; i < len; i += kLanes) {
+        for (int64_t t = 0; t < kLanes; ++t) lanes[t] += gm[i + t] * s[i + t];
+      }
     }
     float sum = 0.0f;
     for (int64_t t = 0; t < kLanes; ++t) sum += lanes[t];
@@ -183,73 +190,97 @@ __attribute__((target("avx512f,avx512vl,fma"))) float HorizontalSum(__m512 v) {
   return sum;
 }
 
-// Dot products of g with `kRows` shifted runs at once: each load of g feeds kRows FMAs, kRows chains.
+// out[r] += sum of the 16 lanes of acc[r], r < 8: a shuffle tree that sums 8 vectors at once (about 3
+// instructions per vector instead of 16 scalar adds; the order of additions is fixed, so results are repeatable).
+__attribute__((target("avx512f,avx512vl,fma"))) inline void AddLaneSums8(const __m512* acc, float* out) {
+  // Halves of 256 bits: x[j] holds 8 partial sums of acc[2j] (low half) and 8 of acc[2j+1] (high half).
+  __m512 x[4];
+  for (int j = 0; j < 4; ++j) {
+    x[j] = _mm512_add_ps(_mm512_shuffle_f32x4(acc[2 * j], acc[2 * j + 1], 0x44),
+                         _mm512_shuffle_f32x4(acc[2 * j], acc[2 * j + 1], 0xEE));
+  }
+  // Quads of 128 bits: y[j] quad q holds 4 partial sums of acc[4j + q].
+  const __m512 y0 = _mm512_add_ps(_mm512_shuffle_f32x4(x[0], x[1], 0x88), _mm512_shuffle_f32x4(x[0], x[1], 0xDD));
+  const __m512 y1 = _mm512_add_ps(_mm512_shuffle_f32x4(x[2], x[3], 0x88), _mm512_shuffle_f32x4(x[2], x[3], 0xDD));
+  // Within each quad q: z = [2 sums of acc[q], 2 sums of acc[4 + q]], then w = [sum acc[q], sum acc[4 + q], ...].
+  const __m512 z = _mm512_add_ps(_mm512_shuffle_ps(y0, y1, 0x88), _mm512_shuffle_ps(y0, y1, 0xDD));
+  const __m512 w = _mm512_add_ps(_mm512_shuffle_ps(z, z, 0x88), _mm512_shuffle_ps(z, z, 0xDD));
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, w);
+  for (int q = 0; q < 4; ++q) {
+    out[q] += lanes[4 * q];
+    out[4 + q] += lanes[4 * q + 1];
+  }
+}
+
+// Dot products of g with `kRows` shifted runs at once, over all images of the block: each load of g feeds kRows
+// FMAs (kRows independent chains); lanes are reduced once per block.
 template <int kRows>
-__attribute__((target("avx512f,avx512vl,fma"))) inline void ShiftedDotRows(const float* src, const int64_t* off,
+__attribute__((target("avx512f,avx512vl,fma"))) inline void ShiftedDotRows(const float* src, int64_t stride,
+                                                                           int64_t images, const int64_t* off,
                                                                            const float* g, int64_t len,
                                                                            float* out) {
   __m512 acc[kRows];
-  const float* s[kRows];
-  #pragma GCC unroll 8
-  for (int r = 0; r < kRows; ++r) acc[r] = _mm512_setzero_ps(), s[r] = src + off[r];
-  for (int64_t i = 0; i < len; i += 16) {
-    const __m512 gv = _mm512_loadu_ps(g + i);
-    #pragma GCC unroll 8
-    for (int r = 0; r < kRows; ++r) acc[r] = _mm512_fmadd_ps(gv, _mm512_loadu_ps(s[r] + i), acc[r]);
+#pragma GCC unroll 8
+  for (int r = 0; r < kRows; ++r) acc[r] = _mm512_setzero_ps();
+  for (int64_t m = 0; m < images; ++m) {
+    const float* base = src + m * stride;
+    const float* gm = g + m * len;
+    for (int64_t i = 0; i < len; i += 16) {
+      const __m512 gv = _mm512_loadu_ps(gm + i);
+#pragma GCC unroll 8
+      for (int r = 0; r < kRows; ++r) acc[r] = _mm512_fmadd_ps(gv, _mm512_loadu_ps(base + off[r] + i), acc[r]);
+    }
   }
-  #pragma GCC unroll 8
+  if (kRows == 8) {
+    AddLaneSums8(acc, out);
+    return;
+  }
+#pragma GCC unroll 8
   for (int r = 0; r < kRows; ++r) out[r] += HorizontalSum(acc[r]);
 }
 
-__attribute__((target("avx512f,avx512vl,fma"))) void ShiftedDotAvx512(const float* src, const int64_t* off,
+__attribute__((target("avx512f,avx512vl,fma"))) void ShiftedDotAvx512(const float* src, int64_t stride,
+                                                                      int64_t images, const int64_t* off,
                                                                       int64_t count, const float* g, int64_t len,
                                                                       float* out) {
   int64_t j = 0;
-  for (; j + 8 <= count; j += 8) ShiftedDotRows<8>(src, off + j, g, len, out + j);
+  for (; j + 8 <= count; j += 8) ShiftedDotRows<8>(src, stride, images, off + j, g, len, out + j);
   if (j + 4 <= count) {
-    ShiftedDotRows<4>(src, off + j, g, len, out + j);
+    ShiftedDotRows<4>(src, stride, images, off + j, g, len, out + j);
     j += 4;
   }
-  for (; j < count; ++j) ShiftedDotRows<1>(src, off + j, g, len, out + j);
+  for (; j < count; ++j) ShiftedDotRows<1>(src, stride, images, off + j, g, len, out + j);
 }
 
-void ShiftedDot(bool avx512, const float* src, const int64_t* off, int64_t count, const float* g, int64_t len,
-                float* out) {
+void ShiftedDot(bool avx512, const float* src, int64_t stride, int64_t images, const int64_t* off, int64_t count,
+                const float* g, int64_t len, float* out) {
   if (avx512) {
-    ShiftedDotAvx512(src, off, count, g, len, out);
+    ShiftedDotAvx512(src, stride, images, off, count, g, len, out);
   } else {
-    ShiftedDotPortable(src, off, count, g, len, out);
+    ShiftedDotPortable(src, stride, images, off, count, g, len, out);
   }
 }
 
-int64_t MaxRowNnz(const CsrView& w) {
-  int64_t most = 0;
-  for (int64_t k = 0; k < w.rows; ++k) most = std::max(most, w.row_offsets[k + 1] - w.row_offsets[k]);
-  return most;
-}
-
-// Offsets into the forward phase buffer of row k's nonzeros (col = c*R*S + r*S + s).
-void RowOffsets(const Conv2dParams& cp, const PhaseLayout& lay, const CsrView& w, int64_t k, int64_t* off) {
+// off[p] = the phase-buffer offset of stored position p = (k; c, r, s), for every p (computed once per call,
+// outside the per-image loops: the integer divisions would otherwise cost as much as the FMAs on small planes).
+void TapOffsets(const Conv2dParams& cp, const PhaseLayout& lay, const CsrView& w, int64_t* off) {
   const int64_t RS = cp.kernel_h * cp.kernel_w;
-  for (int64_t p = w.row_offsets[k]; p < w.row_offsets[k + 1]; ++p) {
+#pragma omp parallel for schedule(static)
+  for (int64_t p = 0; p < w.nnz; ++p) {
     const int64_t col = w.col_indices[p], c = col / RS, r = (col % RS) / cp.kernel_w, s = col % cp.kernel_w;
-    off[p - w.row_offsets[k]] = lay.TapOffset(c, r, s);
+    off[p] = lay.TapOffset(c, r, s);
   }
 }
 
-// Per-thread scratch: one slice of `floats` floats and `ints` int64 per OpenMP thread.
+// Per-thread scratch: one slice of `floats` floats per OpenMP thread.
 struct Scratch {
   AlignedVector<float> f;
-  std::vector<int64_t> i;
-  int64_t floats, ints;
-  Scratch(int64_t floats_per_thread, int64_t ints_per_thread)
-      : floats(RoundUp(floats_per_thread, kLanes)), ints(std::max<int64_t>(1, ints_per_thread)) {
-    const int64_t threads = omp_get_max_threads();
-    f.resize(static_cast<size_t>(floats * threads));
-    i.resize(static_cast<size_t>(ints * threads));
+  int64_t floats;
+  explicit Scratch(int64_t floats_per_thread) : floats(RoundUp(floats_per_thread, kLanes)) {
+    f.resize(static_cast<size_t>(floats * omp_get_max_threads()));
   }
   float* F() { return f.data() + floats * omp_get_thread_num(); }
-  int64_t* I() { return i.data() + ints * omp_get_thread_num(); }
 };
 
 // Work items for `items` independent units split into parts so that every thread has work even for small N.
@@ -268,11 +299,19 @@ void BackwardInputFlipped(const Conv2dParams& cp, const CsrView& w, ConstDenseVi
   const int64_t R = cp.kernel_h, S = cp.kernel_w, RS = R * S;
   const PhaseLayout lay(K, 1, R - 1 - cp.pad, S - 1 - cp.pad, P, Q);  // lay.pw = W + S - 1
   const int64_t ext_len = RoundUp(H * lay.pw, kLanes);
-  int64_t max_col_nnz = 0;  // largest number of entries over the R*S columns of one input channel
-  for (int64_t c = 0; c < C; ++c) {
-    max_col_nnz = std::max(max_col_nnz, w.t_col_offsets[(c + 1) * RS] - w.t_col_offsets[c * RS]);
+  // Flipped-tap offsets and values of every entry of the transposed index, computed once: the entries of input
+  // channel c are e in [t_col_offsets[c*R*S], t_col_offsets[(c+1)*R*S]) (its R*S columns are consecutive).
+  std::vector<int64_t> off(static_cast<size_t>(std::max<int64_t>(1, w.nnz)));
+  AlignedVector<float> val(static_cast<size_t>(std::max<int64_t>(1, w.nnz)));
+#pragma omp parallel for schedule(static)
+  for (int64_t col = 0; col < C * RS; ++col) {
+    const int64_t r = (col % RS) / S, s = col % S;
+    for (int64_t e = w.t_col_offsets[col]; e < w.t_col_offsets[col + 1]; ++e) {
+      off[e] = lay.TapOffset(w.t_rows[e], R - 1 - r, S - 1 - s);
+      val[e] = w.values[w.t_positions[e]];
+    }
   }
-  Scratch scratch(lay.floats + ext_len + max_col_nnz, max_col_nnz);
+  Scratch scratch(lay.floats + ext_len);
   const bool avx512 = ActiveIsa() == Isa::kAvx512;
   const int64_t parts = PartsPer(cp.batch), tasks = cp.batch * parts;
 #pragma omp parallel for schedule(dynamic, 1)
@@ -280,20 +319,11 @@ void BackwardInputFlipped(const Conv2dParams& cp, const CsrView& w, ConstDenseVi
     const int64_t n = t / parts, part = t % parts;
     float* padded = scratch.F();
     float* ext = padded + lay.floats;
-    float* val = ext + ext_len;
-    int64_t* off = scratch.I();
     BuildPhases(lay, K, d_y.data + n * P * Q, d_y.ld, padded);
     for (int64_t c = C * part / parts; c < C * (part + 1) / parts; ++c) {
-      int64_t count = 0;  // entries (k; c, r, s) of the R*S columns of channel c, flipped taps
-      for (int64_t rs = 0; rs < RS; ++rs) {
-        const int64_t col = c * RS + rs, r = rs / S, s = rs % S;
-        for (int64_t e = w.t_col_offsets[col]; e < w.t_col_offsets[col + 1]; ++e) {
-          off[count] = lay.TapOffset(w.t_rows[e], R - 1 - r, S - 1 - s);
-          val[count++] = w.values[w.t_positions[e]];
-        }
-      }
+      const int64_t begin = w.t_col_offsets[c * RS], count = w.t_col_offsets[(c + 1) * RS] - begin;
       if (count == 0) continue;
-      ShiftedSum(avx512, padded, off, val, count, ext, ext_len);
+      ShiftedSum(avx512, padded, off.data() + begin, val.data() + begin, count, ext, ext_len);
       float* out = d_x.row(c) + n * H * W;  // d_x[c, n, :, :]
       for (int64_t h = 0; h < H; ++h) {
         const float* e = ext + h * lay.pw;
@@ -347,8 +377,9 @@ void SparseConv2dForward(const Conv2dParams& cp, const CsrView& w, ConstDenseVie
   const int64_t C = cp.in_channels, H = cp.in_h, W = cp.in_w, K = cp.out_channels, P = cp.out_h(), Q = cp.out_w();
   const PhaseLayout lay(C, cp.stride, cp.pad, cp.pad, H, W);
   const int64_t ext_len = RoundUp(P * lay.pw, kLanes);
-  const int64_t max_nnz = MaxRowNnz(w);
-  Scratch scratch(lay.floats + ext_len, max_nnz);
+  std::vector<int64_t> off(static_cast<size_t>(std::max<int64_t>(1, w.nnz)));
+  TapOffsets(cp, lay, w, off.data());
+  Scratch scratch(lay.floats + ext_len);
   const bool avx512 = ActiveIsa() == Isa::kAvx512;
   const int64_t parts = PartsPer(cp.batch), tasks = cp.batch * parts;
 #pragma omp parallel for schedule(dynamic, 1)
@@ -356,18 +387,16 @@ void SparseConv2dForward(const Conv2dParams& cp, const CsrView& w, ConstDenseVie
     const int64_t n = t / parts, part = t % parts;
     float* padded = scratch.F();
     float* ext = padded + lay.floats;
-    int64_t* off = scratch.I();
     BuildPhases(lay, C, x.data + n * H * W, x.ld, padded);
     for (int64_t k = K * part / parts; k < K * (part + 1) / parts; ++k) {
       const int64_t begin = w.row_offsets[k], count = w.row_offsets[k + 1] - begin;
-      RowOffsets(cp, lay, w, k, off);
       float* out = y.row(k) + n * P * Q;  // y[k, n, :, :]
       const float b = bias != nullptr ? bias[k] : 0.0f;
       if (count == 0) {
         std::fill(out, out + P * Q, relu ? std::max(b, 0.0f) : b);
         continue;
       }
-      ShiftedSum(avx512, padded, off, w.values + begin, count, ext, ext_len);
+      ShiftedSum(avx512, padded, off.data() + begin, w.values + begin, count, ext, ext_len);
       for (int64_t p = 0; p < P; ++p) {
         const float* e = ext + p * lay.pw;
         float* o = out + p * Q;
@@ -408,27 +437,38 @@ void SparseConv2dBackwardWeight(const Conv2dParams& cp, const CsrView& w, ConstD
   const int64_t C = cp.in_channels, H = cp.in_h, W = cp.in_w, K = cp.out_channels, P = cp.out_h(), Q = cp.out_w();
   const PhaseLayout lay(C, cp.stride, cp.pad, cp.pad, H, W);
   const int64_t ext_len = RoundUp(P * lay.pw, kLanes);
-  const int64_t groups = std::min<int64_t>(cp.batch, kMaxGroups);
+  // Images are taken `block` at a time (phase buffers of about 512 KB, so they stay in L2), and blocks are split
+  // into a fixed number of groups with their own partial sums: nothing here depends on the thread count.
+  const int64_t block =
+      std::max<int64_t>(1, std::min<int64_t>({cp.batch, kMaxBlockImages, kBlockFloats / lay.floats}));
+  const int64_t blocks = (cp.batch + block - 1) / block;
+  const int64_t groups = std::min<int64_t>(blocks, kMaxGroups);
   AlignedVector<float> partial(static_cast<size_t>(groups * std::max<int64_t>(1, w.nnz)), 0.0f);
-  Scratch scratch(lay.floats + ext_len, MaxRowNnz(w));
+  std::vector<int64_t> off(static_cast<size_t>(std::max<int64_t>(1, w.nnz)));
+  TapOffsets(cp, lay, w, off.data());
+  Scratch scratch(block * (lay.floats + ext_len));
   const bool avx512 = ActiveIsa() == Isa::kAvx512;
-  // Group g sums images [N*g/groups, N*(g+1)/groups) into its own partial; groups are added in order below.
+  // Group g sums blocks [blocks*g/groups, blocks*(g+1)/groups) into its own partial; groups are added in order below.
 #pragma omp parallel for schedule(dynamic, 1)
   for (int64_t g = 0; g < groups; ++g) {
-    float* padded = scratch.F();
-    float* dy_ext = padded + lay.floats;  // dY[k, n] in the extended layout, 0 in the extra columns
-    int64_t* off = scratch.I();
+    float* padded = scratch.F();                   // image m of the block at padded + m * lay.floats
+    float* dy_ext = padded + block * lay.floats;  // dY[k, image m] extended at dy_ext + m * ext_len, 0 elsewhere
     float* sums = partial.data() + g * w.nnz;
-    std::fill(dy_ext, dy_ext + ext_len, 0.0f);
-    for (int64_t n = cp.batch * g / groups; n < cp.batch * (g + 1) / groups; ++n) {
-      BuildPhases(lay, C, x.data + n * H * W, x.ld, padded);
+    std::fill(dy_ext, dy_ext + block * ext_len, 0.0f);
+    for (int64_t blk = blocks * g / groups; blk < blocks * (g + 1) / groups; ++blk) {
+      const int64_t n0 = blk * block, images = std::min(block, cp.batch - n0);
+      for (int64_t m = 0; m < images; ++m) {
+        BuildPhases(lay, C, x.data + (n0 + m) * H * W, x.ld, padded + m * lay.floats);
+      }
       for (int64_t k = 0; k < K; ++k) {
         const int64_t begin = w.row_offsets[k], count = w.row_offsets[k + 1] - begin;
         if (count == 0) continue;
-        const float* g_plane = d_y.row(k) + n * P * Q;
-        for (int64_t p = 0; p < P; ++p) std::memcpy(dy_ext + p * lay.pw, g_plane + p * Q, sizeof(float) * Q);
-        RowOffsets(cp, lay, w, k, off);
-        ShiftedDot(avx512, padded, off, count, dy_ext, ext_len, sums + begin);
+        for (int64_t m = 0; m < images; ++m) {
+          const float* g_plane = d_y.row(k) + (n0 + m) * P * Q;
+          float* e = dy_ext + m * ext_len;
+          for (int64_t p = 0; p < P; ++p) std::memcpy(e + p * lay.pw, g_plane + p * Q, sizeof(float) * Q);
+        }
+        ShiftedDot(avx512, padded, lay.floats, images, off.data() + begin, count, dy_ext, ext_len, sums + begin);
       }
     }
   }
