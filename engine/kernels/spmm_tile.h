@@ -1,5 +1,5 @@
-// Internal to engine/kernels: the AVX-512 row tile shared by SpmmCsr and SpmmCsrTransposed, and the helpers that
-// split rows into nnz-balanced chunks and pick a column-tile width whose slab of B stays in L2.
+// Internal to engine/kernels: the AVX-512 row tile of SpmmCsr, the B-slab packing it uses, and the helper that
+// splits rows into nnz-balanced chunks (also used by SddmmCsr).
 // Only call the *Avx512 functions after engine::ActiveIsa() == Isa::kAvx512.
 #ifndef ENGINE_KERNELS_SPMM_TILE_H_
 #define ENGINE_KERNELS_SPMM_TILE_H_
@@ -68,29 +68,29 @@ ENGINE_TARGET_AVX512 inline void SpmmTileAvx512(float* c, const float* vals, con
                                                 float bias, bool relu) {
   constexpr int P = V >= 8 ? 1 : 8 / V;
   __mmask16 mask[V];
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int v = 0; v < V; ++v) {
     const int64_t rem = width - 16 * v;
     mask[v] = rem >= 16 ? __mmask16(0xFFFF) : rem > 0 ? __mmask16((1u << rem) - 1) : __mmask16(0);
   }
   __m512 acc[P][V];
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int v = 0; v < V; ++v) {
     if (init == TileInit::kLoad) {
       acc[0][v] = kMasked ? _mm512_maskz_loadu_ps(mask[v], c + 16 * v) : _mm512_loadu_ps(c + 16 * v);
     } else {
       acc[0][v] = init == TileInit::kBias ? _mm512_set1_ps(bias) : _mm512_setzero_ps();
     }
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int s = 1; s < P; ++s) acc[s][v] = _mm512_setzero_ps();
   }
   int64_t q = 0;
   for (; q + P <= count; q += P) {
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int s = 0; s < P; ++s) {
       const float* b_row = b + int64_t{idx[q + s]} * ldb;  // row of B for this nonzero
       const __m512 a = _mm512_set1_ps(vals[q + s]);
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (int v = 0; v < V; ++v) {
         const __m512 bv = kMasked ? _mm512_maskz_loadu_ps(mask[v], b_row + 16 * v) : _mm512_loadu_ps(b_row + 16 * v);
         acc[s][v] = _mm512_fmadd_ps(a, bv, acc[s][v]);
@@ -100,15 +100,15 @@ ENGINE_TARGET_AVX512 inline void SpmmTileAvx512(float* c, const float* vals, con
   for (; q < count; ++q) {
     const float* b_row = b + int64_t{idx[q]} * ldb;
     const __m512 a = _mm512_set1_ps(vals[q]);
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int v = 0; v < V; ++v) {
       const __m512 bv = kMasked ? _mm512_maskz_loadu_ps(mask[v], b_row + 16 * v) : _mm512_loadu_ps(b_row + 16 * v);
       acc[0][v] = _mm512_fmadd_ps(a, bv, acc[0][v]);
     }
   }
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int v = 0; v < V; ++v) {
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int s = 1; s < P; ++s) acc[0][v] = _mm512_add_ps(acc[0][v], acc[s][v]);
     if (relu) acc[0][v] = _mm512_max_ps(acc[0][v], _mm512_setzero_ps());
     if (kMasked) {
