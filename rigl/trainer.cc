@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -36,6 +37,11 @@ namespace {
 
 using engine::data::Batch;
 using engine::data::Batcher;
+
+// Largest dense-gradient EMA (all of SNFS's per-layer rows x cols floats) the trainer agrees to allocate per layer.
+constexpr double kSnfsEmaBudgetBytes = 4.0 * (1 << 30);
+// Evaluation batches hold every activation of a forward pass: cap batch x widest layer at this many floats.
+constexpr int64_t kEvalActivationFloats = int64_t{1} << 24;
 
 // Per sparse layer state beyond the parameter itself.
 struct LayerState {
@@ -148,7 +154,16 @@ void Trainer::BuildModel() {
     s.target_sparsity = 1.0 - static_cast<double>(s.target_nnz) /
                                   static_cast<double>(p->weight.rows() * p->weight.cols());
     InitHistory(p->weight, &s.history);
-    if (c_.method == "snfs") s.ema.assign(p->weight.rows() * p->weight.cols(), 0.0f);
+    if (c_.method == "snfs") {
+      // SNFS keeps a dense EMA of the dense gradient by definition: rows x cols floats per layer, the one method
+      // whose memory scales with the dense size. Refuse it past a budget instead of failing deep in an allocation.
+      const double ema_bytes = 4.0 * static_cast<double>(p->weight.rows()) * static_cast<double>(p->weight.cols());
+      ENGINE_CHECK(ema_bytes <= kSnfsEmaBudgetBytes, "--method=snfs: layer ", p->name, " is ", p->weight.rows(), " x ",
+                   p->weight.cols(), ", so its dense-gradient EMA needs ", ema_bytes / (1 << 30), " GiB; expected at "
+                   "most ", kSnfsEmaBudgetBytes / (1 << 30), " GiB (SNFS is dense by definition; use --method=rigl, "
+                   "whose grow step needs only one tile of the dense gradient)");
+      s.ema.assign(p->weight.rows() * p->weight.cols(), 0.0f);
+    }
     layers_.push_back(std::move(s));
   }
 }
@@ -362,7 +377,10 @@ void Trainer::CheckFinite(float loss) {
 void Trainer::Evaluate(double* accuracy, double* loss) {
   net_.module->SetTraining(false);
   engine::data::BatcherOptions bo;
-  bo.batch_size = 1000;
+  // 1000 samples a batch, fewer for very wide layers so an evaluation pass stays O(batch x width) small.
+  int64_t widest = 1;
+  for (const models::LayerSpec& l : net_.layers) widest = std::max(widest, l.out_channels);
+  bo.batch_size = std::clamp<int64_t>(kEvalActivationFloats / widest, 1, 1000);
   bo.shuffle = false;
   bo.layout = batcher_->options().layout;
   Batcher eval(data_.test, bo);
