@@ -56,6 +56,8 @@ struct PhaseLayout {
 };
 
 // dst = the phase planes of channels [0, channels) of one image; src channel ch starts at src + ch * ld_c.
+// Only cells that hold a source pixel are written: the padding cells (and the slack) are the same for every image,
+// so dst must be zero-filled once when allocated and then stays zero there (Scratch value-initialises).
 void BuildPhases(const PhaseLayout& lay, int64_t channels, const float* src, int64_t ld_c, float* dst) {
   const int64_t st = lay.st, pw = lay.pw;
   for (int64_t ch = 0; ch < channels; ++ch) {
@@ -63,30 +65,22 @@ void BuildPhases(const PhaseLayout& lay, int64_t channels, const float* src, int
     for (int64_t a = 0; a < st; ++a) {
       for (int64_t b = 0; b < st; ++b) {
         float* out = dst + ((ch * st + a) * st + b) * lay.plane_size;
-        // Columns v with 0 <= v*st + b - pad_left < in_w.
-        int64_t v_lo, v_hi;
+        // Columns v with 0 <= v*st + b - pad_left < in_w, rows u with 0 <= u*st + a - pad_top < in_h.
+        int64_t v_lo, v_hi, u_lo, u_hi;
         ValidRange(lay.pad_left - b, st, lay.in_w, pw, &v_lo, &v_hi);
-        for (int64_t u = 0; u < lay.ph; ++u) {
+        ValidRange(lay.pad_top - a, st, lay.in_h, lay.ph, &u_lo, &u_hi);
+        for (int64_t u = u_lo; u < u_hi; ++u) {
           float* row = out + u * pw;
-          const int64_t h = u * st + a - lay.pad_top;
-          if (h < 0 || h >= lay.in_h || v_lo >= v_hi) {
-            std::fill(row, row + pw, 0.0f);
-            continue;
-          }
-          const float* in = plane + h * lay.in_w + b - lay.pad_left;  // in[v*st] = source column v*st + b - pad
-          std::fill(row, row + v_lo, 0.0f);
+          const float* in = plane + (u * st + a - lay.pad_top) * lay.in_w + b - lay.pad_left;  // in[v*st]: column
           if (st == 1) {
-            std::memcpy(row + v_lo, in + v_lo, sizeof(float) * (v_hi - v_lo));
+            for (int64_t v = v_lo; v < v_hi; ++v) row[v] = in[v];
           } else {
             for (int64_t v = v_lo; v < v_hi; ++v) row[v] = in[v * st];
           }
-          std::fill(row + v_hi, row + pw, 0.0f);
         }
       }
     }
   }
-  const int64_t used = channels * st * st * lay.plane_size;
-  std::fill(dst + used, dst + lay.floats, 0.0f);
 }
 
 // --- shifted AXPY: ext[i] = sum_j val[j] * src[off[j] + i], i in [0, len), len a multiple of kLanes ---
@@ -113,14 +107,14 @@ __attribute__((target("avx512f,avx512vl,fma"))) inline void ShiftedSumTile(const
                                                                            const float* val, int64_t count,
                                                                            float* ext, int64_t i) {
   __m512 a[kVecs], b[kVecs];
-  #pragma GCC unroll 4
+  #pragma GCC unroll 8
   for (int t = 0; t < kVecs; ++t) a[t] = b[t] = _mm512_setzero_ps();
   int64_t j = 0;
   for (; j + 2 <= count; j += 2) {
     const __m512 va = _mm512_set1_ps(val[j]), vb = _mm512_set1_ps(val[j + 1]);
     const float* sa = src + off[j] + i;
     const float* sb = src + off[j + 1] + i;
-    #pragma GCC unroll 4
+    #pragma GCC unroll 8
     for (int t = 0; t < kVecs; ++t) {
       a[t] = _mm512_fmadd_ps(va, _mm512_loadu_ps(sa + 16 * t), a[t]);
       b[t] = _mm512_fmadd_ps(vb, _mm512_loadu_ps(sb + 16 * t), b[t]);
@@ -129,25 +123,34 @@ __attribute__((target("avx512f,avx512vl,fma"))) inline void ShiftedSumTile(const
   if (j < count) {
     const __m512 va = _mm512_set1_ps(val[j]);
     const float* sa = src + off[j] + i;
-    #pragma GCC unroll 4
+    #pragma GCC unroll 8
     for (int t = 0; t < kVecs; ++t) a[t] = _mm512_fmadd_ps(va, _mm512_loadu_ps(sa + 16 * t), a[t]);
   }
-  #pragma GCC unroll 4
+  #pragma GCC unroll 8
   for (int t = 0; t < kVecs; ++t) _mm512_storeu_ps(ext + i + 16 * t, _mm512_add_ps(a[t], b[t]));
 }
 
 __attribute__((target("avx512f,avx512vl,fma"))) void ShiftedSumAvx512(const float* src, const int64_t* off,
                                                                       const float* val, int64_t count, float* ext,
                                                                       int64_t len) {
-  // 64 outputs held in registers while all nonzeros stream past: one load + one FMA per vector, one store.
+  // Up to 128 outputs held in registers while all nonzeros stream past: one load + one FMA per vector, one store.
+  // The len / 16 vectors are cut into tiles of nearly equal width (at most 8), so no narrow residue tile runs
+  // latency-bound (an 8x8 image's 80-float plane is one tile of 5 vectors).
+  const int64_t vectors = len / 16, tiles = (vectors + 7) / 8;
   int64_t i = 0;
-  for (; i + 64 <= len; i += 64) ShiftedSumTile<4>(src, off, val, count, ext, i);
-  // --- residue: 16, 32 or 48 outputs ---
-  switch ((len - i) / 16) {
-    case 3: ShiftedSumTile<3>(src, off, val, count, ext, i); break;
-    case 2: ShiftedSumTile<2>(src, off, val, count, ext, i); break;
-    case 1: ShiftedSumTile<1>(src, off, val, count, ext, i); break;
-    default: break;
+  for (int64_t t = 0; t < tiles; ++t) {
+    const int64_t width = vectors * (t + 1) / tiles - vectors * t / tiles;
+    switch (width) {
+      case 8: ShiftedSumTile<8>(src, off, val, count, ext, i); break;
+      case 7: ShiftedSumTile<7>(src, off, val, count, ext, i); break;
+      case 6: ShiftedSumTile<6>(src, off, val, count, ext, i); break;
+      case 5: ShiftedSumTile<5>(src, off, val, count, ext, i); break;
+      case 4: ShiftedSumTile<4>(src, off, val, count, ext, i); break;
+      case 3: ShiftedSumTile<3>(src, off, val, count, ext, i); break;
+      case 2: ShiftedSumTile<2>(src, off, val, count, ext, i); break;
+      default: ShiftedSumTile<1>(src, off, val, count, ext, i); break;
+    }
+    i += 16 * width;
   }
 }
 
@@ -273,7 +276,7 @@ void TapOffsets(const Conv2dParams& cp, const PhaseLayout& lay, const CsrView& w
   }
 }
 
-// Per-thread scratch: one slice of `floats` floats per OpenMP thread.
+// Per-thread scratch: one slice of `floats` floats per OpenMP thread, zero-filled at allocation.
 struct Scratch {
   AlignedVector<float> f;
   int64_t floats;
@@ -466,7 +469,9 @@ void SparseConv2dBackwardWeight(const Conv2dParams& cp, const CsrView& w, ConstD
         for (int64_t m = 0; m < images; ++m) {
           const float* g_plane = d_y.row(k) + (n0 + m) * P * Q;
           float* e = dy_ext + m * ext_len;
-          for (int64_t p = 0; p < P; ++p) std::memcpy(e + p * lay.pw, g_plane + p * Q, sizeof(float) * Q);
+          for (int64_t p = 0; p < P; ++p) {
+            for (int64_t q = 0; q < Q; ++q) e[p * lay.pw + q] = g_plane[p * Q + q];
+          }
         }
         ShiftedDot(avx512, padded, lay.floats, images, off.data() + begin, count, dy_ext, ext_len, sums + begin);
       }
