@@ -18,7 +18,8 @@ namespace {
 using engine::Tensor;
 using engine::kernels::Conv2dParams;
 
-// Layers, batch 128: LeNet-5 conv2 and the three stride-1 3x3 convs of WRN-22-2 (CIFAR, widths 32/64/128).
+// Layers, batch 128: LeNet-5 conv2 (0), the three stride-1 3x3 convs of WRN-22-2 (CIFAR, widths 32/64/128: 1-3) and
+// its stride-2 transition conv into group 2 (4).
 Conv2dParams Layer(int64_t id) {
   Conv2dParams p;
   p.batch = 128;
@@ -34,7 +35,10 @@ Conv2dParams Layer(int64_t id) {
     case 2:  // group 2: 64->64 on 16x16
       p.in_channels = p.out_channels = 64, p.in_h = p.in_w = 16;
       break;
-    default:  // group 3: 128->128 on 8x8
+    case 4:  // group 2's first conv: 32->64 3x3 stride 2 on 32x32 (phase planes; direct input gradient)
+      p.in_channels = 32, p.out_channels = 64, p.in_h = p.in_w = 32, p.stride = 2;
+      break;
+    case 3:  // group 3: 128->128 on 8x8
       p.in_channels = p.out_channels = 128, p.in_h = p.in_w = 8;
       break;
   }
@@ -161,14 +165,14 @@ void BM_Conv2dDenseStep(benchmark::State& state) {
 
 void SparseArgs(benchmark::internal::Benchmark* b) {
   b->ArgNames({"layer", "density_pct"});
-  for (int64_t layer = 0; layer < 4; ++layer) {
+  for (int64_t layer = 0; layer < 5; ++layer) {
     for (int64_t density : {50, 20, 10, 5, 1}) b->Args({layer, density});
   }
   b->UseRealTime();  // OpenMP: CPU time would sum over threads
 }
 
 void DenseArgs(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"layer"})->DenseRange(0, 3)->UseRealTime();
+  b->ArgNames({"layer"})->DenseRange(0, 4)->UseRealTime();
 }
 
 BENCHMARK(BM_Conv2dDenseForward)->Apply(DenseArgs);

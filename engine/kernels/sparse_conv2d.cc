@@ -40,10 +40,12 @@ void ValidRange(int64_t shift, int64_t st, int64_t extent, int64_t count, int64_
 // pixel (u*st + a, v*st + b), i.e. source pixel (u*st + a - pad_top, v*st + b - pad_left) or 0 outside.
 struct PhaseLayout {
   int64_t st, pad_top, pad_left, in_h, in_w, ph, pw, plane_size, floats;
-  PhaseLayout(int64_t channels, int64_t stride, int64_t pad_t, int64_t pad_l, int64_t h, int64_t w)
+  // extra_h / extra_w: zero rows / columns added below / right of the symmetric padding.
+  PhaseLayout(int64_t channels, int64_t stride, int64_t pad_t, int64_t pad_l, int64_t h, int64_t w,
+              int64_t extra_h = 0, int64_t extra_w = 0)
       : st(stride), pad_top(pad_t), pad_left(pad_l), in_h(h), in_w(w) {
-    ph = (h + 2 * pad_t + stride - 1) / stride;
-    pw = (w + 2 * pad_l + stride - 1) / stride;
+    ph = (h + 2 * pad_t + extra_h + stride - 1) / stride;
+    pw = (w + 2 * pad_l + extra_w + stride - 1) / stride;
     plane_size = ph * pw;
     // Slack: a shifted run may start up to pw + kernel columns past its plane's last row and is read in whole
     // vectors; reading zeros (or the next plane) there only feeds the discarded extra columns.
@@ -336,29 +338,60 @@ void BackwardInputFlipped(const Conv2dParams& cp, const CsrView& w, ConstDenseVi
   }
 }
 
-// d_x += ... for any stride: direct shifted scatter of dY rows, parallel over (image, channel range).
-void BackwardInputDirect(const Conv2dParams& cp, const CsrView& w, ConstDenseView d_y, DenseView d_x) {
-  const int64_t C = cp.in_channels, H = cp.in_h, W = cp.in_w, P = cp.out_h(), Q = cp.out_w();
-  const int64_t S = cp.kernel_w, RS = cp.kernel_h * S, st = cp.stride, pad = cp.pad;
+// d_x += ... for any stride and padding. The input gradient splits into stride x stride phases by
+// (h + pad) mod st = a and (w + pad) mod st = b; phase (a, b) receives only taps r = a + st*t, s = b + st*t', and
+// is a stride-1 correlation of dY (zero-padded by Tr = (R-1)/st rows on top, Ts = (S-1)/st columns on the left) with
+// that sub-filter flipped:  d_x[c, st*u + a - pad, st*v + b - pad] += W[k, c, r, s] * dYp[k, u + Tr - t, v + Ts - t'].
+// So it runs on the same shifted-AXPY engine as the forward, with no multiply by an inserted zero.
+void BackwardInputPhased(const Conv2dParams& cp, const CsrView& w, ConstDenseView d_y, DenseView d_x) {
+  const int64_t C = cp.in_channels, H = cp.in_h, W = cp.in_w, K = cp.out_channels, P = cp.out_h(), Q = cp.out_w();
+  const int64_t R = cp.kernel_h, S = cp.kernel_w, RS = R * S, st = cp.stride, pad = cp.pad, phases = st * st;
+  const int64_t Tr = (R - 1) / st, Ts = (S - 1) / st;
+  const int64_t U = (H - 1 + pad) / st + 1, V = (W - 1 + pad) / st + 1;  // phase-grid rows / columns, at most
+  const PhaseLayout lay(K, 1, Tr, Ts, P, Q, std::max<int64_t>(0, U - P - Tr), std::max<int64_t>(0, V - Q - Ts));
+  // Entries of the transposed index regrouped by (input channel, phase), with their offsets and values: once.
+  std::vector<int64_t> begin(static_cast<size_t>(C * phases + 1), 0);
+  for (int64_t col = 0; col < C * RS; ++col) {
+    const int64_t r = (col % RS) / S, s = col % S, group = (col / RS) * phases + (r % st) * st + s % st;
+    begin[group + 1] += w.t_col_offsets[col + 1] - w.t_col_offsets[col];
+  }
+  for (int64_t g = 0; g < C * phases; ++g) begin[g + 1] += begin[g];
+  std::vector<int64_t> off(static_cast<size_t>(std::max<int64_t>(1, w.nnz))), cursor(begin.begin(), begin.end() - 1);
+  AlignedVector<float> val(static_cast<size_t>(std::max<int64_t>(1, w.nnz)));
+  for (int64_t col = 0; col < C * RS; ++col) {
+    const int64_t r = (col % RS) / S, s = col % S, group = (col / RS) * phases + (r % st) * st + s % st;
+    for (int64_t e = w.t_col_offsets[col]; e < w.t_col_offsets[col + 1]; ++e) {
+      const int64_t at = cursor[group]++;
+      off[at] = lay.TapOffset(w.t_rows[e], Tr - r / st, Ts - s / st);
+      val[at] = w.values[w.t_positions[e]];
+    }
+  }
+  const int64_t ext_max = RoundUp(U * lay.pw, kLanes);
+  Scratch scratch(lay.floats + ext_max);
+  const bool avx512 = ActiveIsa() == Isa::kAvx512;
   const int64_t parts = PartsPer(cp.batch), tasks = cp.batch * parts;
 #pragma omp parallel for schedule(dynamic, 1)
   for (int64_t t = 0; t < tasks; ++t) {
     const int64_t n = t / parts, part = t % parts;
+    float* padded = scratch.F();
+    float* ext = padded + lay.floats;
+    BuildPhases(lay, K, d_y.data + n * P * Q, d_y.ld, padded);
     for (int64_t c = C * part / parts; c < C * (part + 1) / parts; ++c) {
-      float* out = d_x.row(c) + n * H * W;
-      for (int64_t rs = 0; rs < RS; ++rs) {
-        const int64_t col = c * RS + rs, r = rs / S, s = rs % S;
-        // Valid q: 0 <= q*st + s - pad < W.
-        int64_t q_lo, q_hi;
-        ValidRange(pad - s, st, W, Q, &q_lo, &q_hi);
-        for (int64_t e = w.t_col_offsets[col]; e < w.t_col_offsets[col + 1]; ++e) {
-          const float v = w.values[w.t_positions[e]];
-          const float* g = d_y.row(w.t_rows[e]) + n * P * Q;
-          for (int64_t p = 0; p < P; ++p) {
-            const int64_t h = p * st + r - pad;
-            if (h < 0 || h >= H) continue;
-            float* o = out + h * W + s - pad;
-            for (int64_t q = q_lo; q < q_hi; ++q) o[q * st] += v * g[p * Q + q];
+      float* out = d_x.row(c) + n * H * W;  // d_x[c, n, :, :]
+      for (int64_t a = 0; a < st; ++a) {
+        int64_t u_lo, u_hi;  // h = st*u + a - pad inside [0, H)
+        ValidRange(pad - a, st, H, U, &u_lo, &u_hi);
+        for (int64_t b = 0; b < st; ++b) {
+          const int64_t group = c * phases + a * st + b, count = begin[group + 1] - begin[group];
+          int64_t v_lo, v_hi;
+          ValidRange(pad - b, st, W, V, &v_lo, &v_hi);
+          if (count == 0 || u_lo >= u_hi || v_lo >= v_hi) continue;
+          ShiftedSum(avx512, padded, off.data() + begin[group], val.data() + begin[group], count, ext,
+                     RoundUp(u_hi * lay.pw, kLanes));
+          for (int64_t u = u_lo; u < u_hi; ++u) {
+            float* o = out + (st * u + a - pad) * W + b - pad;  // o[st*v] = d_x column st*v + b - pad
+            const float* e = ext + u * lay.pw;
+            for (int64_t v = v_lo; v < v_hi; ++v) o[st * v] += e[v];
           }
         }
       }
@@ -425,7 +458,7 @@ void SparseConv2dBackwardInput(const Conv2dParams& cp, const CsrView& w, ConstDe
   if (cp.stride == 1 && cp.pad <= cp.kernel_h - 1 && cp.pad <= cp.kernel_w - 1) {
     BackwardInputFlipped(cp, w, d_y, d_x);
   } else {
-    BackwardInputDirect(cp, w, d_y, d_x);
+    BackwardInputPhased(cp, w, d_y, d_x);
   }
   FlopCounter::Add(Flops(cp, w));
 }

@@ -11,8 +11,9 @@
 // output plane is computed in an "extended" layout whose rows are as wide as the phase planes (the few extra columns
 // are discarded), so each nonzero is one long AXPY; the AVX-512 path keeps 64 outputs in registers while it streams
 // over all nonzeros of the row (one load + one FMA per 16 lanes, one store at the end). The weight gradient is the
-// same walk with dot products (SDDMM-like); the input gradient (stride 1) is the same walk on the padded dY with the
-// filter flipped, through the transposed index; stride > 1 input gradients use a direct shifted scatter.
+// same walk with dot products (SDDMM-like, summed over a block of images before the lanes are reduced); the input
+// gradient is the same walk on the padded dY with the filter flipped, through the transposed index (for stride > 1,
+// once per output phase with the taps of that phase).
 // A 1x1 stride-1 pad-0 conv goes straight to SpmmCsr / SpmmCsrTransposed / SddmmCsr.
 //
 // Threading: forward and input gradient are parallel over images (each thread writes whole image planes: one
