@@ -1,0 +1,45 @@
+// What the FLOPs benchmark prints above every table so that no number is read out of context: the CPU, threads,
+// OpenBLAS core, kernel ISA, date and load; plus the process's memory readings (VmRSS / VmHWM from /proc/self/status)
+// and the OpenBLAS re-exec that bench/common/bench_main.cc does for Google Benchmark binaries (that file keeps its
+// helper private to its own main(), so this non-Google-Benchmark binary has its own copy of the few lines).
+#ifndef BENCH_FLOPS_MACHINE_H_
+#define BENCH_FLOPS_MACHINE_H_
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace flopsbench {
+
+// Re-executes /proc/self/exe once with OPENBLAS_CORETYPE unset when it pins OpenBLAS below this CPU's AVX-512
+// kernels (OpenBLAS reads the variable only at load time). Records the original value in *original ("" if unset).
+void ReexecWithBestOpenBlasCore(char** argv, std::string* original);
+
+struct MachineInfo {
+  std::string cpu;             // "model name" from /proc/cpuinfo
+  int logical_cpus = 0;
+  int threads = 0;             // engine::NumThreads() for every kernel
+  std::string openblas_core;   // openblas_get_corename()
+  std::string coretype_env;    // OPENBLAS_CORETYPE as given to the process, and what happened to it
+  std::string isa;             // engine::ActiveIsa()
+  std::string date;            // local time, ISO 8601
+  std::string load;            // /proc/loadavg's three load averages when the run started
+};
+
+MachineInfo DescribeMachine(const std::string& original_coretype);
+nlohmann::json ToJson(const MachineInfo& m);
+// "machine: ...\nthreads: ...\n..." (one line per field).
+std::string FormatMachine(const MachineInfo& m);
+
+// The 1-minute load average now, as text (e.g. "1.93").
+std::string LoadNow();
+// Current and peak resident set size of this process in bytes (0 if /proc is unreadable).
+int64_t RssBytes();
+int64_t PeakRssBytes();
+// Resets VmHWM to the current RSS (Linux >= 4.0: "5" > /proc/self/clear_refs); false if not possible.
+bool ResetPeakRss();
+
+}  // namespace flopsbench
+
+#endif  // BENCH_FLOPS_MACHINE_H_
