@@ -4,8 +4,9 @@
 // Padding (see bsr.h) is never read or written by SpmmBsr* (the last block row / column is clipped).
 // Threading: one OpenMP loop over block rows of the output; each output element has exactly one writer and a
 // fixed summation order, so results are bitwise identical for any thread count. No allocation, no exceptions.
-// Outputs must not alias inputs. ISA: an AVX-512 path (block_rows in {1, 2, 4, 8} for SpmmBsr, block_cols in
-// {1, 2, 4, 8} for SpmmBsrTransposed, any shape for SddmmBsr) chosen by engine::ActiveIsa(), else a portable path.
+// Outputs must not alias inputs. ISA: an AVX-512 path chosen by engine::ActiveIsa() for block_rows in
+// {1, 2, 4, 8} (SpmmBsr: any block_cols; SpmmBsrTransposed: block_cols in {1, 2, 4}) and for SddmmBsr shapes
+// 1x1, 2x1, 4x1, 8x1, 1x4, 1x8, 2x2, 4x4; every other shape, and CPUs without AVX-512, take the portable path.
 // FLOPs counted (useful work): 2 * a.entries * n (+ m * n for a bias, + m * n for ReLU).
 #ifndef ENGINE_KERNELS_BSR_SPMM_H_
 #define ENGINE_KERNELS_BSR_SPMM_H_

@@ -41,7 +41,7 @@ const Case kCases[] = {
     {18, 22, 20, 4, 4, 0.5, "4x4, row and col residues"},
     {9, 9, 130, 4, 4, 0.6, "4x4, n = 8 vectors + 2"},
     {12, 12, 16, 2, 2, 0.5, "2x2"},
-    {20, 24, 24, 2, 8, 0.5, "2x8: transposed tile of 8 rows"},
+    {20, 24, 24, 2, 8, 0.5, "2x8: SpmmBsr with a runtime block width; transposed on the portable path"},
     {40, 36, 17, 3, 2, 0.3, "3x2: no AVX-512 tile, portable everywhere"},
     {256, 784, 128, 4, 1, 0.1, "MLP layer 784 -> 256 at 90% sparsity"},
 };
