@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Aggregates tools/evidence.sh runs (out/evidence/*/summary.json) into EVIDENCE.md and a gnuplot PNG of test
+accuracy vs training FLOPs (one point per method, per model and sparsity)."""
+import glob
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+
+out = sys.argv[1] if len(sys.argv) > 1 else "out/evidence"
+groups = {}
+for path in sorted(glob.glob(os.path.join(out, "*", "summary.json"))):
+    name = os.path.basename(os.path.dirname(path))
+    m = re.match(r"(mlp|lenet5)_(dense_s0|s[0-9.]+)_?(.*)_seed(\d+)$", name)
+    if not m:
+        continue
+    model, tag, method, seed = m.groups()
+    if tag == "dense_s0":
+        method, tag = "dense", "s0"
+    with open(path) as f:
+        s = json.load(f)
+    groups.setdefault((model, tag, method), []).append(s)
+
+def stats(xs):
+    mean = sum(xs) / len(xs)
+    sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
+    return mean, sd
+
+order = ["dense", "static", "set", "snfs", "snip", "pruning", "small_dense", "rigl", "rigl-erk", "rigl-2x"]
+names = {"dense": "Dense", "static": "Static", "set": "SET", "snfs": "SNFS", "snip": "SNIP", "pruning": "Pruning",
+         "small_dense": "Small-Dense", "rigl": "RigL", "rigl-erk": "RigL (ERK)", "rigl-2x": "RigL 2x"}
+lines = ["| model | sparsity | method | seeds | test acc % (mean ± sd) | final train loss | train FLOPs vs dense "
+         "(theoretical) | counted / theoretical | wall time s |", "|---|---|---|---|---|---|---|---|---|"]
+points = {}
+for model in ["mlp", "lenet5"]:
+    tags = sorted({t for (mo, t, _) in groups if mo == model})
+    for tag in tags:
+        for method in order:
+            runs = groups.get((model, tag, method))
+            if not runs:
+                continue
+            acc = stats([100 * r["test_accuracy"] for r in runs])
+            loss = stats([r["final_train_loss"] for r in runs])
+            rel = stats([r["theoretical_train_flops_vs_dense"] for r in runs])
+            ratio = stats([r["counted_train_flops"] / r["theoretical_train_flops"] for r in runs])
+            secs = stats([r["train_seconds"] for r in runs])
+            sparsity = "0" if tag == "s0" else tag[1:]
+            lines.append(f"| {model} | {sparsity} | {names[method]} | {len(runs)} | {acc[0]:.2f} ± {acc[1]:.2f} | "
+                         f"{loss[0]:.4f} ± {loss[1]:.4f} | {rel[0]:.3f} | {ratio[0]:.3f} | {secs[0]:.1f} |")
+            points.setdefault(model, []).append((names[method], sparsity, rel[0], acc[0], acc[1]))
+
+with open(os.path.join(out, "EVIDENCE.md"), "w") as f:
+    f.write("\n".join(lines) + "\n")
+print("\n".join(lines))
+
+# One data block per model; x = training FLOPs relative to dense, y = test accuracy.
+dat = os.path.join(out, "points.dat")
+with open(dat, "w") as f:
+    for model in ["mlp", "lenet5"]:
+        f.write(f"# {model}\n")
+        for (method, sparsity, rel, acc, sd) in points.get(model, []):
+            f.write(f"{rel:.6f} {acc:.4f} {sd:.4f} \"{method} {sparsity}\"\n")
+        f.write("\n\n")
+png = os.path.join(out, "accuracy_vs_flops.png")
+script = f"""
+set terminal pngcairo size 1300,600 font ',10'
+set output '{png}'
+set multiplot layout 1,2
+set logscale x
+set xlabel 'training FLOPs relative to dense (theoretical, RIGL.md 4.3)'
+set ylabel 'test accuracy %'
+set grid
+set key off
+set title 'MLP 784-300-100-10, Fashion-MNIST'
+plot '{dat}' index 0 using 1:2:3 with yerrorbars pt 7, '' index 0 using 1:2:4 with labels offset 0,0.8 font ',7'
+set title 'LeNet-5, Fashion-MNIST'
+plot '{dat}' index 1 using 1:2:3 with yerrorbars pt 7, '' index 1 using 1:2:4 with labels offset 0,0.8 font ',7'
+unset multiplot
+"""
+try:
+    subprocess.run(["gnuplot"], input=script.encode(), check=True)
+    print("wrote", png)
+except (OSError, subprocess.CalledProcessError) as e:
+    print("gnuplot failed:", e)
