@@ -8,10 +8,11 @@
 
 namespace engine {
 
-CsrMatrix::CsrMatrix(int64_t rows, int64_t cols) : rows_(rows), cols_(cols), row_offsets_(rows + 1, 0) {
+CsrMatrix::CsrMatrix(int64_t rows, int64_t cols) : rows_(rows), cols_(cols) {
   ENGINE_CHECK(rows >= 0 && cols >= 0, "CsrMatrix: shape ", rows, " x ", cols, " given; expected rows >= 0, cols >= 0");
   ENGINE_CHECK(cols <= std::numeric_limits<int32_t>::max(), "CsrMatrix: cols = ", cols,
                " given; expected cols <= 2^31 - 1 (column indices are int32)");
+  row_offsets_.assign(rows + 1, 0);  // after the check: rows < -1 would ask std::vector for ~2^64 entries
 }
 
 CsrMatrix CsrMatrix::FromParts(int64_t rows, int64_t cols, std::vector<int64_t> row_offsets,

@@ -166,6 +166,9 @@ TEST(CsrMatrixTest, ValidateNamesEachBrokenInvariant) {
       {[] { CsrMatrix::FromParts(2, 3, V64{0, 2, 3}, V32{2, 0, 1}, VF{1, 2, 3}); },
        "`col_indices sorted within a row`"},
       {[] { CsrMatrix::FromParts(-1, 3, V64{0}, V32{}, VF{}); }, "rows >= 0"},
+      // Below -1, rows + 1 offsets would be a huge size_t: the check must come before any allocation.
+      {[] { CsrMatrix(-5, 3); }, "shape -5 x 3 given; expected rows >= 0"},
+      {[] { CsrMatrix(2, -1); }, "shape 2 x -1 given; expected rows >= 0, cols >= 0"},
   };
   for (const Broken& b : cases) {
     const std::string message = ErrorOf(b.make);
