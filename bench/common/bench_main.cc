@@ -34,10 +34,13 @@ bool IsAvx512Core(const char* core) {
 
 // (a) Re-executes /proc/self/exe with the same argv and OPENBLAS_CORETYPE unset, once.
 void ReexecWithoutCoretypeIfPinnedLow(char** argv, std::string* original) {
+  if (const char* marker = std::getenv(kReexecMarker)) {  // already re-executed: never loop
+    *original = marker;
+    return;
+  }
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
   if (coretype == nullptr) return;
   *original = coretype;
-  if (std::getenv(kReexecMarker) != nullptr) return;  // already re-executed: never loop
   if (!engine::CpuHasAvx512() || IsAvx512Core(coretype)) return;  // already the best this CPU can use
   setenv(kReexecMarker, coretype, /*overwrite=*/1);
   unsetenv("OPENBLAS_CORETYPE");
@@ -70,8 +73,9 @@ class SummaryReporter : public benchmark::ConsoleReporter {
  public:
   struct Row {
     std::string family, shape, args, aggregate;
-    double seconds;
-    double flops;  // useful FLOP/s counter, 0 when absent
+    double seconds;      // real time per iteration
+    double cpu_seconds;  // CPU time of the main thread per iteration
+    double flops;        // useful FLOP/s counter (per real second), 0 when absent
   };
 
   void ReportRuns(const std::vector<Run>& runs) override {
@@ -84,6 +88,7 @@ class SummaryReporter : public benchmark::ConsoleReporter {
       row.shape = ShapeKey(run.run_name.args);
       row.aggregate = run.run_type == Run::RT_Aggregate ? run.aggregate_name : "";
       row.seconds = run.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(run.time_unit);
+      row.cpu_seconds = run.GetAdjustedCPUTime() / benchmark::GetTimeUnitMultiplier(run.time_unit);
       const auto it = run.counters.find("FLOP/s");
       row.flops = it != run.counters.end() ? it->second.value : 0.0;
       rows_.push_back(row);
@@ -92,26 +97,34 @@ class SummaryReporter : public benchmark::ConsoleReporter {
   }
 
   // Prints time(sparse) / time(dense) for every run with a dense run of the same m/k/n. With repetitions, only
-  // medians are listed.
-  void PrintSummary() const {
+  // medians are listed. With one thread it adds GFLOP/s per CPU second of the main thread, which is robust to
+  // other processes taking the core (the wall clock is not).
+  void PrintSummary(bool one_thread) const {
     bool any_median = false;
     for (const Row& r : rows_) any_median |= r.aggregate == "median";
-    std::map<std::string, double> dense_seconds;
+    std::map<std::string, double> dense_seconds, dense_cpu_seconds;
     for (const Row& r : rows_) {
       if (r.family.rfind("BM_GemmDense", 0) == 0 && (!any_median || r.aggregate == "median")) {
         dense_seconds[r.shape] = r.seconds;
+        dense_cpu_seconds[r.shape] = r.cpu_seconds;
       }
     }
     if (dense_seconds.empty()) return;
     std::printf("\nSummary%s: useful GFLOP/s and time relative to the dense GEMM of the same m/k/n\n",
                 any_median ? " (medians)" : "");
-    std::printf("%-34s %-40s %10s %12s %12s\n", "benchmark", "args", "time_ms", "GFLOP/s", "time/dense");
+    std::printf("%-30s %-38s %10s %9s %11s%s\n", "benchmark", "args", "time_ms", "GFLOP/s", "time/dense",
+                one_thread ? "  cpu_GFLOP/s  cpu_time/dense" : "");
     for (const Row& r : rows_) {
       if (any_median && r.aggregate != "median") continue;
       const auto it = dense_seconds.find(r.shape);
       if (it == dense_seconds.end()) continue;
-      std::printf("%-34s %-40s %10.4f %12.1f %12.3f\n", r.family.c_str(), r.args.c_str(), r.seconds * 1e3,
+      std::printf("%-30s %-38s %10.4f %9.1f %11.3f", r.family.c_str(), r.args.c_str(), r.seconds * 1e3,
                   r.flops * 1e-9, r.seconds / it->second);
+      if (one_thread) {
+        const double dense_cpu = dense_cpu_seconds.at(r.shape);
+        std::printf("  %11.1f  %14.3f", r.flops * r.seconds / r.cpu_seconds * 1e-9, r.cpu_seconds / dense_cpu);
+      }
+      std::printf("\n");
     }
   }
 
@@ -157,7 +170,7 @@ int main(int argc, char** argv) {
 
   SummaryReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
-  reporter.PrintSummary();
+  reporter.PrintSummary(threads == 1);
   benchmark::Shutdown();
   return 0;
 }

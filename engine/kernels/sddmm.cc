@@ -130,13 +130,13 @@ void SddmmDriver(const CsrView& pattern, ConstDenseView g, ConstDenseView x, flo
   const int64_t m = pattern.rows, n = g.cols;
   if (ActiveIsa() == Isa::kAvx512 && m > 0 && n > 0) {
     const int64_t chunks = std::min<int64_t>(m, 4 * int64_t{omp_get_max_threads()});
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (internal::WorthThreads(pattern.nnz, n))
     for (int64_t chunk = 0; chunk < chunks; ++chunk) {
       SddmmChunkAvx512(pattern, g, x, out, internal::ChunkBegin(pattern.row_offsets, m, chunk, chunks),
                        internal::ChunkBegin(pattern.row_offsets, m, chunk + 1, chunks), accumulate);
     }
   } else {
-#pragma omp parallel for schedule(dynamic, 16)
+#pragma omp parallel for schedule(dynamic, 16) if (internal::WorthThreads(pattern.nnz, n))
     for (int64_t i = 0; i < m; ++i) {
       const float* g_row = g.data + i * g.ld;
       for (int64_t p = pattern.row_offsets[i]; p < pattern.row_offsets[i + 1]; ++p) {

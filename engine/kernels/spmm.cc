@@ -1,6 +1,6 @@
-// CSR SpMM kernels (see spmm.h). AVX-512 path: rows split into nnz-balanced chunks (one per OpenMP task); each
-// chunk walks column tiles of C whose slab of B stays in L2, keeping a tile of C's row in registers across the
-// whole row and storing once. Portable path: the same contract in plain C++, row by row.
+// CSR SpMM kernels (see spmm.h). AVX-512 path: work items are (column tile, nnz-balanced chunk of rows) pairs; an
+// item copies its column slab of B into a per-thread L2-sized buffer when B is too wide to stay in L2, then keeps a
+// tile of each C row in registers across the whole row and stores it once. Portable path: plain C++, row by row.
 #include "engine/kernels/spmm.h"
 
 #include <omp.h>
@@ -56,7 +56,7 @@ void SpmmDriver(const CsrView& a, ConstDenseView b, DenseView c, bool accumulate
     const internal::TilePlan plan = internal::PlanTiles(b.rows, n);
     const int64_t tiles = (n + plan.width - 1) / plan.width;
     const int64_t chunks = std::min(m, (4 * int64_t{omp_get_max_threads()} + tiles - 1) / tiles);
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (internal::WorthThreads(a.nnz, n))
     for (int64_t item = 0; item < tiles * chunks; ++item) {
       const int64_t tile = item / chunks, chunk = item % chunks;
       const int64_t j0 = tile * plan.width;
@@ -65,7 +65,7 @@ void SpmmDriver(const CsrView& a, ConstDenseView b, DenseView c, bool accumulate
                      plan.pack, accumulate, bias, relu);
     }
   } else {
-#pragma omp parallel for schedule(dynamic, 16)
+#pragma omp parallel for schedule(dynamic, 16) if (internal::WorthThreads(a.nnz, n))
     for (int64_t i = 0; i < m; ++i) SpmmRowPortable(a, b, c.data + i * c.ld, i, accumulate, bias, relu);
   }
   FlopCounter::Add(2.0 * static_cast<double>(a.nnz) * static_cast<double>(b.cols) +

@@ -49,6 +49,10 @@ inline const float* PackSlab(const float* b, int64_t ld, int64_t k_b, int64_t j0
   return out;
 }
 
+// Whether a kernel call of nnz * n multiply-adds is worth waking the thread pool: below about 20 microseconds of
+// work one thread is faster than the fork/join (and far faster when other processes hold the other cores).
+inline bool WorthThreads(int64_t nnz, int64_t n) { return nnz * n >= (int64_t{1} << 19); }
+
 // First row r with offsets[r] >= target (offsets has rows + 1 entries, non-decreasing): chunk boundaries that give
 // each chunk about the same number of nonzeros. Chunk c of `chunks` covers [ChunkBegin(c), ChunkBegin(c + 1)).
 inline int64_t ChunkBegin(const int64_t* offsets, int64_t rows, int64_t chunk, int64_t chunks) {

@@ -129,7 +129,7 @@ void SpmmTransposedDriver(const CsrView& a, ConstDenseView b, DenseView c, bool 
   if (k == 0 || n == 0) return;
   const ScatterPlan plan = PlanScatter(k, n);
   const bool avx512 = ActiveIsa() == Isa::kAvx512;
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (internal::WorthThreads(a.nnz, n))
   for (int64_t item = 0; item < plan.tiles * plan.ranges; ++item) {
     const int64_t tile = item / plan.ranges, range = item % plan.ranges;
     const int64_t c0 = k * range / plan.ranges, c1 = k * (range + 1) / plan.ranges;
