@@ -218,7 +218,9 @@ float Trainer::RunIteration(const Batch& batch, int* correct) {
       last_update_ = t_;
       update_seconds_ += update_timer.Seconds();
     }
-    if (m == "pruning" && IsPruningStep(pruning_, t_)) {
+    // The schedule's own steps, plus its last step so the final sparsity is reached even when (end - begin) is
+    // not a multiple of the frequency.
+    if (m == "pruning" && (IsPruningStep(pruning_, t_) || t_ == pruning_.end_step)) {
       GradualPrune(t_);
       update_seconds_ += update_timer.Seconds();
     }
