@@ -381,7 +381,12 @@ void Trainer::Evaluate(double* accuracy, double* loss) {
   engine::data::BatcherOptions bo;
   // 1000 samples a batch, fewer for very wide layers so an evaluation pass stays O(batch x width) small.
   int64_t widest = 1;
-  for (const models::LayerSpec& l : net_.layers) widest = std::max(widest, l.out_channels);
+  for (const models::LayerSpec& l : net_.layers) {
+    // A conv layer's activation per sample is channels x output plane (WRN: 32 x 28 x 28 floats).
+    const int64_t per_sample = l.kind == models::LayerSpec::kDense ? l.out_channels
+                                                                    : l.out_channels * l.OutputH() * l.OutputW();
+    widest = std::max(widest, per_sample);
+  }
   bo.batch_size = std::clamp<int64_t>(kEvalActivationFloats / widest, 1, 1000);
   bo.shuffle = false;
   bo.layout = batcher_->options().layout;
