@@ -408,73 +408,97 @@ ENGINE_AVX512 inline float HorizontalSum(__m512 v) {
   return _mm_cvtss_f32(s4);
 }
 
-// Full block p at (ib, jb) of shape R x C: R * C vector accumulators over n, one horizontal sum each at the end.
-template <int R, int C>
-ENGINE_AVX512 void SddmmBlockAvx512(const BsrView& pat, ConstDenseView g, ConstDenseView x, int64_t ib, int64_t p,
-                                    bool accumulate, float* out) {
+// NB consecutive full blocks p .. p + NB - 1 of block row ib, each R x C: R * C * NB vector accumulators over n
+// (the R rows of G are loaded once for all NB blocks), one horizontal sum each at the end.
+template <int R, int C, int NB>
+ENGINE_AVX512 void SddmmBlocksAvx512(const BsrView& pat, ConstDenseView g, ConstDenseView x, int64_t ib, int64_t p,
+                                     bool accumulate, float* out) {
   const int64_t n = g.cols;
-  const int64_t jb = pat.block_col_indices[p];
   const float* g0 = g.data + ib * R * g.ld;
-  const float* x0 = x.data + jb * C * x.ld;
-  __m512 acc[R][C];
+  const float* x0[NB];
 #pragma GCC unroll 8
-  for (int r = 0; r < R; ++r) {
+  for (int u = 0; u < NB; ++u) x0[u] = x.data + int64_t{pat.block_col_indices[p + u]} * C * x.ld;
+  __m512 acc[NB][R][C];
 #pragma GCC unroll 8
-    for (int q = 0; q < C; ++q) acc[r][q] = _mm512_setzero_ps();
+  for (int u = 0; u < NB; ++u) {
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+      for (int q = 0; q < C; ++q) acc[u][r][q] = _mm512_setzero_ps();
+    }
   }
   for (int64_t t = 0; t < n; t += kLanes) {
     const __mmask16 mask = n - t >= kLanes ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << (n - t)) - 1u);
-    __m512 xv[C];
+    __m512 xv[NB][C];
 #pragma GCC unroll 8
-    for (int q = 0; q < C; ++q) xv[q] = _mm512_maskz_loadu_ps(mask, x0 + q * x.ld + t);
+    for (int u = 0; u < NB; ++u) {
+#pragma GCC unroll 8
+      for (int q = 0; q < C; ++q) xv[u][q] = _mm512_maskz_loadu_ps(mask, x0[u] + q * x.ld + t);
+    }
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const __m512 gv = _mm512_maskz_loadu_ps(mask, g0 + r * g.ld + t);
 #pragma GCC unroll 8
-      for (int q = 0; q < C; ++q) acc[r][q] = _mm512_fmadd_ps(gv, xv[q], acc[r][q]);
+      for (int u = 0; u < NB; ++u) {
+#pragma GCC unroll 8
+        for (int q = 0; q < C; ++q) acc[u][r][q] = _mm512_fmadd_ps(gv, xv[u][q], acc[u][r][q]);
+      }
     }
   }
-  float* o = out + p * R * C;
 #pragma GCC unroll 8
-  for (int r = 0; r < R; ++r) {
+  for (int u = 0; u < NB; ++u) {
+    float* o = out + (p + u) * R * C;
 #pragma GCC unroll 8
-    for (int q = 0; q < C; ++q) {
-      const float sum = HorizontalSum(acc[r][q]);
-      o[r * C + q] = accumulate ? o[r * C + q] + sum : sum;
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+      for (int q = 0; q < C; ++q) {
+        const float sum = HorizontalSum(acc[u][r][q]);
+        o[r * C + q] = accumulate ? o[r * C + q] + sum : sum;
+      }
     }
   }
 }
 
-using SddmmBlockFn = void (*)(const BsrView&, ConstDenseView, ConstDenseView, int64_t, int64_t, bool, float*);
+using SddmmBlocksFn = void (*)(const BsrView&, ConstDenseView, ConstDenseView, int64_t, int64_t, bool, float*);
 
-SddmmBlockFn PickSddmmAvx512(const BsrView& pat) {
-  if (ActiveIsa() != Isa::kAvx512) return nullptr;
+// The AVX-512 kernel for this block shape and how many blocks it takes at once (narrow blocks share G's rows
+// across several blocks so each loaded vector feeds more FMAs).
+struct SddmmFast {
+  SddmmBlocksFn fn = nullptr;
+  int64_t blocks = 1;
+};
+
+SddmmFast PickSddmmAvx512(const BsrView& pat) {
+  if (ActiveIsa() != Isa::kAvx512) return {};
   const int64_t br = pat.block_rows, bc = pat.block_cols;
-  if (br == 1 && bc == 1) return &SddmmBlockAvx512<1, 1>;
-  if (br == 2 && bc == 1) return &SddmmBlockAvx512<2, 1>;
-  if (br == 4 && bc == 1) return &SddmmBlockAvx512<4, 1>;
-  if (br == 8 && bc == 1) return &SddmmBlockAvx512<8, 1>;
-  if (br == 1 && bc == 4) return &SddmmBlockAvx512<1, 4>;
-  if (br == 1 && bc == 8) return &SddmmBlockAvx512<1, 8>;
-  if (br == 2 && bc == 2) return &SddmmBlockAvx512<2, 2>;
-  if (br == 4 && bc == 4) return &SddmmBlockAvx512<4, 4>;
-  return nullptr;
+  if (br == 1 && bc == 1) return {&SddmmBlocksAvx512<1, 1, 4>, 4};
+  if (br == 2 && bc == 1) return {&SddmmBlocksAvx512<2, 1, 4>, 4};
+  if (br == 4 && bc == 1) return {&SddmmBlocksAvx512<4, 1, 2>, 2};
+  if (br == 8 && bc == 1) return {&SddmmBlocksAvx512<8, 1, 2>, 2};
+  if (br == 1 && bc == 4) return {&SddmmBlocksAvx512<1, 4, 2>, 2};
+  if (br == 1 && bc == 8) return {&SddmmBlocksAvx512<1, 8, 1>, 1};
+  if (br == 2 && bc == 2) return {&SddmmBlocksAvx512<2, 2, 2>, 2};
+  if (br == 4 && bc == 4) return {&SddmmBlocksAvx512<4, 4, 1>, 1};
+  return {};
 }
 
 void SddmmDriver(const BsrView& pat, ConstDenseView g, ConstDenseView x, float* out, bool accumulate) {
   ENGINE_DCHECK(g.rows == pat.rows && x.rows == pat.cols && g.cols == x.cols);
-  const SddmmBlockFn fast = PickSddmmAvx512(pat);
+  const SddmmFast fast = PickSddmmAvx512(pat);
   const int64_t row_blocks = pat.row_blocks;
 #pragma omp parallel for schedule(dynamic, 4)
   for (int64_t ib = 0; ib < row_blocks; ++ib) {
     const bool full_rows = RowsIn(pat, ib) == pat.block_rows;
-    for (int64_t p = pat.block_row_offsets[ib]; p < pat.block_row_offsets[ib + 1]; ++p) {
-      if (fast != nullptr && full_rows && ColsIn(pat, pat.block_col_indices[p]) == pat.block_cols) {
-        fast(pat, g, x, ib, p, accumulate, out);
-      } else {
-        SddmmBlockPortable(pat, g, x, ib, p, accumulate, out);
+    const int64_t p_end = pat.block_row_offsets[ib + 1];
+    int64_t p = pat.block_row_offsets[ib];
+    // Groups of fast.blocks full blocks (block columns ascend, so only a group's last block can be clipped).
+    if (fast.fn != nullptr && full_rows) {
+      for (; p + fast.blocks <= p_end; p += fast.blocks) {
+        if (ColsIn(pat, pat.block_col_indices[p + fast.blocks - 1]) != pat.block_cols) break;
+        fast.fn(pat, g, x, ib, p, accumulate, out);
       }
     }
+    for (; p < p_end; ++p) SddmmBlockPortable(pat, g, x, ib, p, accumulate, out);
   }
   CountFlops(pat, g.cols, 0, nullptr, false);
 }
