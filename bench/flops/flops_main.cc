@@ -7,6 +7,7 @@
 #include <cmath>
 #include <functional>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -302,6 +303,11 @@ int Run(const std::string& original_coretype, const std::string& command) {
     FLAGS_batch_size = model == "wrn22_2" || model == "resnet50" ? 2 : 16;
     densities = {1.0, 0.1};
     FLAGS_steps = 2, FLAGS_warmup = 1, FLAGS_update_repeats = 1;
+  }
+  // Under `bazel run` the working directory is the runfiles tree: resolve relative paths against the caller's.
+  const char* caller_dir = std::getenv("BUILD_WORKING_DIRECTORY");
+  for (std::string* path : {&FLAGS_out, &FLAGS_peer_json}) {
+    if (caller_dir != nullptr && !path->empty() && (*path)[0] != '/') *path = std::string(caller_dir) + "/" + *path;
   }
   const int64_t batch = FLAGS_batch_size;
   const std::string stem = Stem(model, FLAGS_width) + (FLAGS_smoke ? "_smoke" : "");
