@@ -60,8 +60,38 @@ struct PhaseLayout {
 // dst = the phase planes of channels [0, channels) of one image; src channel ch starts at src + ch * ld_c.
 // Only cells that hold a source pixel are written: the padding cells (and the slack) are the same for every image,
 // so dst must be zero-filled once when allocated and then stays zero there (Scratch value-initialises).
-void BuildPhases(const PhaseLayout& lay, int64_t channels, const float* src, int64_t ld_c, float* dst) {
+// Stride 2 on AVX-512: one input row into its two phase rows, 32 pixels per step (two loads, two permutes, two
+// stores): pixel w goes to phase row (w + pad_left) % 2 at column (w + pad_left) / 2.
+__attribute__((target("avx512f,avx512vl,fma"))) void DeinterleaveRowAvx512(const float* in, int64_t width,
+                                                                           int64_t pad_left, float* out0,
+                                                                           float* out1) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  float* even_out = ((pad_left & 1) != 0 ? out1 : out0) + (pad_left >> 1);  // where pixel 0 goes
+  float* odd_out = ((pad_left & 1) != 0 ? out0 : out1) + ((pad_left + 1) >> 1);  // where pixel 1 goes
+  auto mask = [](int64_t n) { return static_cast<__mmask16>(n >= 16 ? 0xFFFF : (1u << n) - 1u); };
+  for (int64_t w = 0; w < width; w += 32) {
+    const int64_t n = std::min<int64_t>(32, width - w);
+    const __m512 lo = _mm512_maskz_loadu_ps(mask(n), in + w);
+    const __m512 hi = _mm512_maskz_loadu_ps(mask(std::max<int64_t>(0, n - 16)), in + w + 16);
+    _mm512_mask_storeu_ps(even_out + w / 2, mask((n + 1) / 2), _mm512_permutex2var_ps(lo, even, hi));
+    _mm512_mask_storeu_ps(odd_out + w / 2, mask(n / 2), _mm512_permutex2var_ps(lo, odd, hi));
+  }
+}
+
+void BuildPhases(const PhaseLayout& lay, int64_t channels, const float* src, int64_t ld_c, float* dst,
+                 bool avx512) {
   const int64_t st = lay.st, pw = lay.pw;
+  if (st == 2 && avx512) {
+    for (int64_t ch = 0; ch < channels; ++ch) {
+      for (int64_t h = 0; h < lay.in_h; ++h) {
+        const int64_t a = (h + lay.pad_top) & 1, u = (h + lay.pad_top) >> 1;
+        float* out0 = dst + ((ch * 2 + a) * 2) * lay.plane_size + u * pw;  // phase (a, 0), row u
+        DeinterleaveRowAvx512(src + ch * ld_c + h * lay.in_w, lay.in_w, lay.pad_left, out0, out0 + lay.plane_size);
+      }
+    }
+    return;
+  }
   for (int64_t ch = 0; ch < channels; ++ch) {
     const float* plane = src + ch * ld_c;
     for (int64_t a = 0; a < st; ++a) {
@@ -324,7 +354,7 @@ void BackwardInputFlipped(const Conv2dParams& cp, const CsrView& w, ConstDenseVi
     const int64_t n = t / parts, part = t % parts;
     float* padded = scratch.F();
     float* ext = padded + lay.floats;
-    BuildPhases(lay, K, d_y.data + n * P * Q, d_y.ld, padded);
+    BuildPhases(lay, K, d_y.data + n * P * Q, d_y.ld, padded, avx512);
     for (int64_t c = C * part / parts; c < C * (part + 1) / parts; ++c) {
       const int64_t begin = w.t_col_offsets[c * RS], count = w.t_col_offsets[(c + 1) * RS] - begin;
       if (count == 0) continue;
@@ -335,6 +365,28 @@ void BackwardInputFlipped(const Conv2dParams& cp, const CsrView& w, ConstDenseVi
         for (int64_t v = 0; v < W; ++v) out[h * W + v] += e[v];
       }
     }
+  }
+}
+
+// Stride 2 on AVX-512, the inverse of DeinterleaveRowAvx512: out[w] += phase row (w + pad) % 2 at column
+// (w + pad) / 2, for w in [0, width), 32 pixels per step.
+__attribute__((target("avx512f,avx512vl,fma"))) void InterleaveAddRowAvx512(const float* in0, const float* in1,
+                                                                            int64_t width, int64_t pad,
+                                                                            float* out) {
+  const __m512i lo_idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const __m512i hi_idx = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  const float* even_in = ((pad & 1) != 0 ? in1 : in0) + (pad >> 1);      // pixel 0's source
+  const float* odd_in = ((pad & 1) != 0 ? in0 : in1) + ((pad + 1) >> 1);  // pixel 1's source
+  auto mask = [](int64_t n) { return static_cast<__mmask16>(n >= 16 ? 0xFFFF : (1u << n) - 1u); };
+  for (int64_t w = 0; w < width; w += 32) {
+    const int64_t n = std::min<int64_t>(32, width - w);
+    const __m512 e = _mm512_maskz_loadu_ps(mask((n + 1) / 2), even_in + w / 2);
+    const __m512 o = _mm512_maskz_loadu_ps(mask(n / 2), odd_in + w / 2);
+    const __mmask16 m_lo = mask(n), m_hi = mask(std::max<int64_t>(0, n - 16));
+    _mm512_mask_storeu_ps(out + w, m_lo, _mm512_add_ps(_mm512_maskz_loadu_ps(m_lo, out + w),
+                                                       _mm512_permutex2var_ps(e, lo_idx, o)));
+    _mm512_mask_storeu_ps(out + w + 16, m_hi, _mm512_add_ps(_mm512_maskz_loadu_ps(m_hi, out + w + 16),
+                                                            _mm512_permutex2var_ps(e, hi_idx, o)));
   }
 }
 
@@ -367,17 +419,19 @@ void BackwardInputPhased(const Conv2dParams& cp, const CsrView& w, ConstDenseVie
     }
   }
   const int64_t ext_max = RoundUp(U * lay.pw, kLanes);
-  Scratch scratch(lay.floats + ext_max);
+  Scratch scratch(lay.floats + phases * ext_max);
   const bool avx512 = ActiveIsa() == Isa::kAvx512;
+  const bool interleave = avx512 && st == 2;  // all four phases first, then one interleaving pass per row
   const int64_t parts = PartsPer(cp.batch), tasks = cp.batch * parts;
 #pragma omp parallel for schedule(dynamic, 1)
   for (int64_t t = 0; t < tasks; ++t) {
     const int64_t n = t / parts, part = t % parts;
     float* padded = scratch.F();
-    float* ext = padded + lay.floats;
-    BuildPhases(lay, K, d_y.data + n * P * Q, d_y.ld, padded);
+    float* ext = padded + lay.floats;  // phase (a, b) at ext + (a*st + b) * ext_max when interleaving
+    BuildPhases(lay, K, d_y.data + n * P * Q, d_y.ld, padded, avx512);
     for (int64_t c = C * part / parts; c < C * (part + 1) / parts; ++c) {
       float* out = d_x.row(c) + n * H * W;  // d_x[c, n, :, :]
+      if (begin[(c + 1) * phases] == begin[c * phases]) continue;  // no entry for this channel
       for (int64_t a = 0; a < st; ++a) {
         int64_t u_lo, u_hi;  // h = st*u + a - pad inside [0, H)
         ValidRange(pad - a, st, H, U, &u_lo, &u_hi);
@@ -385,15 +439,24 @@ void BackwardInputPhased(const Conv2dParams& cp, const CsrView& w, ConstDenseVie
           const int64_t group = c * phases + a * st + b, count = begin[group + 1] - begin[group];
           int64_t v_lo, v_hi;
           ValidRange(pad - b, st, W, V, &v_lo, &v_hi);
+          float* e_ab = interleave ? ext + (a * st + b) * ext_max : ext;
+          if (interleave && count == 0) std::fill(e_ab, e_ab + ext_max, 0.0f);
           if (count == 0 || u_lo >= u_hi || v_lo >= v_hi) continue;
-          ShiftedSum(avx512, padded, off.data() + begin[group], val.data() + begin[group], count, ext,
+          ShiftedSum(avx512, padded, off.data() + begin[group], val.data() + begin[group], count, e_ab,
                      RoundUp(u_hi * lay.pw, kLanes));
+          if (interleave) continue;
           for (int64_t u = u_lo; u < u_hi; ++u) {
             float* o = out + (st * u + a - pad) * W + b - pad;  // o[st*v] = d_x column st*v + b - pad
             const float* e = ext + u * lay.pw;
             for (int64_t v = v_lo; v < v_hi; ++v) o[st * v] += e[v];
           }
         }
+      }
+      if (!interleave) continue;
+      for (int64_t h = 0; h < H; ++h) {
+        const int64_t a = (h + pad) & 1, u = (h + pad) >> 1;
+        const float* e0 = ext + (a * 2) * ext_max + u * lay.pw;  // phase (a, 0), row u
+        InterleaveAddRowAvx512(e0, e0 + ext_max, W, pad, out + h * W);
       }
     }
   }
@@ -423,7 +486,7 @@ void SparseConv2dForward(const Conv2dParams& cp, const CsrView& w, ConstDenseVie
     const int64_t n = t / parts, part = t % parts;
     float* padded = scratch.F();
     float* ext = padded + lay.floats;
-    BuildPhases(lay, C, x.data + n * H * W, x.ld, padded);
+    BuildPhases(lay, C, x.data + n * H * W, x.ld, padded, avx512);
     for (int64_t k = K * part / parts; k < K * (part + 1) / parts; ++k) {
       const int64_t begin = w.row_offsets[k], count = w.row_offsets[k + 1] - begin;
       float* out = y.row(k) + n * P * Q;  // y[k, n, :, :]
@@ -494,7 +557,7 @@ void SparseConv2dBackwardWeight(const Conv2dParams& cp, const CsrView& w, ConstD
     for (int64_t blk = blocks * g / groups; blk < blocks * (g + 1) / groups; ++blk) {
       const int64_t n0 = blk * block, images = std::min(block, cp.batch - n0);
       for (int64_t m = 0; m < images; ++m) {
-        BuildPhases(lay, C, x.data + (n0 + m) * H * W, x.ld, padded + m * lay.floats);
+        BuildPhases(lay, C, x.data + (n0 + m) * H * W, x.ld, padded + m * lay.floats, avx512);
       }
       for (int64_t k = 0; k < K; ++k) {
         const int64_t begin = w.row_offsets[k], count = w.row_offsets[k + 1] - begin;
