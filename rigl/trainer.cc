@@ -377,6 +377,7 @@ void Trainer::CheckFinite(float loss) {
 }
 
 void Trainer::Evaluate(double* accuracy, double* loss) {
+  engine::NoGradGuard no_grad;  // no graph: each batch's activations are freed as soon as they are consumed
   net_.module->SetTraining(false);
   engine::data::BatcherOptions bo;
   // 1000 samples a batch, fewer for very wide layers so an evaluation pass stays O(batch x width) small.

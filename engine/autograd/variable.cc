@@ -33,6 +33,14 @@ Variable Leaf(Tensor t, std::string name) {
   return Variable(std::move(node));
 }
 
+namespace {
+thread_local bool g_grad_enabled = true;
+}  // namespace
+
+NoGradGuard::NoGradGuard() : previous_(g_grad_enabled) { g_grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { g_grad_enabled = previous_; }
+bool GradEnabled() { return g_grad_enabled; }
+
 Variable MakeResult(Tensor value, std::vector<Variable> parents, BackwardFn backward, std::string name,
                     bool extra_requires_grad) {
   auto node = std::make_shared<Node>();
@@ -44,6 +52,7 @@ Variable MakeResult(Tensor value, std::vector<Variable> parents, BackwardFn back
     ENGINE_CHECK(p.defined(), node->name, ": an undefined variable was given as input; expected a defined one");
     requires = requires || p.requires_grad();
   }
+  requires = requires && g_grad_enabled;
   node->requires_grad = requires;
   if (requires) {
     node->backward = std::move(backward);

@@ -59,6 +59,21 @@ Variable Leaf(Tensor t, std::string name);
 Variable MakeResult(Tensor value, std::vector<Variable> parents, BackwardFn backward, std::string name,
                     bool extra_requires_grad = false);
 
+// While a NoGradGuard is alive (on this thread), ops record no graph: every result requires no gradient, and the
+// backward closures with the tensors they saved are dropped at once. Use it for evaluation, where keeping the graph
+// would hold every activation of the batch alive.
+class NoGradGuard {
+ public:
+  NoGradGuard();
+  ~NoGradGuard();
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+bool GradEnabled();
+
 // Backpropagates from a one-element `loss` seeded with d_loss = 1: runs every reachable closure once, in reverse
 // topological order, accumulating into gradients. Afterwards the graph's closures and parent links are released
 // (so a second Backward through the same graph is an error) and the gradients of intermediate results are freed;

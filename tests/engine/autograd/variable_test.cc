@@ -64,6 +64,21 @@ TEST(BackwardTest, ConstantsGetNoGraph) {
   EXPECT_THROW(Backward(y), Error);
 }
 
+TEST(BackwardTest, NoGradGuardRecordsNoGraphAndRestores) {
+  Variable x = Leaf(Vec({1.0f, 2.0f}), "x");
+  {
+    NoGradGuard guard;
+    EXPECT_FALSE(GradEnabled());
+    Variable y = Triple(x);
+    EXPECT_FALSE(y.requires_grad()) << "results under the guard take no gradient";
+    EXPECT_EQ(y.node()->parents.size(), 0u) << "and keep no parents (their activations can be freed)";
+    EXPECT_FLOAT_EQ(y.value()[1], 6.0f) << "the forward value is still computed";
+  }
+  EXPECT_TRUE(GradEnabled());
+  Variable y = Triple(x);
+  EXPECT_TRUE(y.requires_grad()) << "recording resumes after the guard";
+}
+
 TEST(BackwardTest, GraphIsFreedAndSecondBackwardThrows) {
   Variable x = Leaf(Vec({1.0f}), "x");
   Variable t = Triple(x);
