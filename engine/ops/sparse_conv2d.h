@@ -14,6 +14,9 @@ namespace engine {
 // x [C, N, H, W]; w.weight [K, C*kernel_h*kernel_w] CSR; b (optional) [K]. Returns y [K, N, P, Q]. The backward
 // accumulates into x's gradient (when it takes one), w.grad (nnz) and b's gradient, and checks that w's topology
 // did not change since the forward.
+// With w.want_dense_grad, each w.dense_grad_rows(r0, r1, out) call runs the dense weight-gradient kernel for output
+// channels [r0, r1) (an im2col of the whole batch, chunked, plus sgemm), so few large tiles are much cheaper than
+// many small ones; memory stays O(tile + im2col chunk), never the full dense gradient.
 Variable SparseConv2d(const Variable& x, SparseParameter& w, DenseParameter* b, int64_t kernel_h, int64_t kernel_w,
                       int64_t stride, int64_t pad);
 
