@@ -17,8 +17,6 @@ namespace {
 inline bool Better(const std::pair<float, int64_t>& a, const std::pair<float, int64_t>& b) {
   return a.first > b.first || (a.first == b.first && a.second < b.second);
 }
-// Heap comparator putting the worst entry on top.
-inline bool HeapLess(const std::pair<float, int64_t>& a, const std::pair<float, int64_t>& b) { return Better(a, b); }
 
 // Marks, for a sorted `dropped` list, whether position p is dropped (two-pointer walk helper).
 class DroppedCursor {
@@ -54,26 +52,24 @@ std::vector<int64_t> LowestMagnitude(const float* values, int64_t n, int64_t k) 
   return out;
 }
 
-void TopK::Offer(float score, int64_t flat) {
-  if (k_ == 0) return;
-  const std::pair<float, int64_t> entry{score, flat};
-  if (static_cast<int64_t>(heap_.size()) < k_) {
-    heap_.push_back(entry);
-    std::push_heap(heap_.begin(), heap_.end(), HeapLess);
-  } else if (Better(entry, heap_.front())) {
-    std::pop_heap(heap_.begin(), heap_.end(), HeapLess);
-    heap_.back() = entry;
-    std::push_heap(heap_.begin(), heap_.end(), HeapLess);
-  }
+void TopK::Shrink() {
+  if (static_cast<int64_t>(buffer_.size()) <= k_) return;
+  std::nth_element(buffer_.begin(), buffer_.begin() + (k_ - 1), buffer_.end(), Better);
+  buffer_.resize(k_);
+  // Every entry before position k-1 is at least as good as it, so it is the k-th best: anything scoring below it
+  // can never enter. (Ties on the score pass the floor and are settled by the next selection.)
+  floor_ = buffer_[k_ - 1].first;
 }
 
 void TopK::Merge(const TopK& other) {
-  for (const auto& e : other.heap_) Offer(e.first, e.second);
+  for (const auto& e : other.buffer_) Offer(e.first, e.second);
 }
 
 std::vector<std::pair<float, int64_t>> TopK::TakeSortedByIndex() {
-  std::vector<std::pair<float, int64_t>> out = std::move(heap_);
-  heap_.clear();
+  if (k_ > 0) Shrink();
+  std::vector<std::pair<float, int64_t>> out = std::move(buffer_);
+  buffer_.clear();
+  floor_ = -std::numeric_limits<float>::infinity();
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
   return out;
 }
@@ -90,7 +86,9 @@ std::vector<int64_t> TopScoresOutsideKept(const engine::CsrMatrix& w, const std:
   std::vector<TopK> partial(threads, TopK(k));
   const auto& offsets = w.row_offsets();
   const auto& col_indices = w.col_indices();
-  constexpr float kKept = -1.0f;  // |score| >= 0, so a negative mark can never be chosen
+  // Kept positions are overwritten with NaN, which Offer never accepts (a finite mark such as -1 could collide with a
+  // real gradient value of exactly -1).
+  const float kKept = std::numeric_limits<float>::quiet_NaN();
   for (int64_t r0 = 0; r0 < rows; r0 += tile_rows) {
     const int64_t r1 = std::min(rows, r0 + tile_rows);
     engine::DenseView out{tile.data(), r1 - r0, cols, cols};
@@ -106,13 +104,9 @@ std::vector<int64_t> TopScoresOutsideKept(const engine::CsrMatrix& w, const std:
         for (int64_t p = offsets[i]; p < offsets[i + 1]; ++p) {
           if (!cursor.IsDropped(p)) row[col_indices[p]] = kKept;  // kept connections are never grown
         }
-        for (int64_t j = 0; j < cols; ++j) {
-          const float v = row[j];
-          if (v == kKept) continue;
-          const float s = std::fabs(v);
-          if (s != s) continue;  // NaN scores never win (the trainer stops on non-finite losses anyway)
-          mine.Offer(s, i * cols + j);
-        }
+        // NaN scores (kept marks, or a non-finite gradient) never win: Offer rejects them.
+        const int64_t base = i * cols;
+        for (int64_t j = 0; j < cols; ++j) mine.Offer(std::fabs(row[j]), base + j);
       }
     }
   }

@@ -67,6 +67,38 @@ TEST(TopK, UniqueUnderAnyOfferOrder) {
   EXPECT_EQ(ra, (std::vector<std::pair<float, int64_t>>{{3, 1}, {3, 2}, {3, 8}}));
 }
 
+// Many more offers than k, with heavy score ties, in a shuffled order: the buffered selection (several shrinks)
+// must return exactly the first k of a plain sort by (score desc, index asc).
+TEST(TopK, BufferedSelectionEqualsFullSort) {
+  for (const int64_t k : {1, 5, 700}) {
+    engine::Rng rng(static_cast<uint64_t>(k));
+    std::vector<std::pair<float, int64_t>> items;
+    for (int64_t i = 0; i < 6000; ++i) items.push_back({static_cast<float>(rng.UniformInt(40)) * 0.25f, i});
+    for (int64_t i = static_cast<int64_t>(items.size()) - 1; i > 0; --i) {
+      std::swap(items[i], items[rng.UniformInt(static_cast<uint64_t>(i + 1))]);
+    }
+    rigl::TopK top(k);
+    for (const auto& it : items) top.Offer(it.first, it.second);
+    std::vector<std::pair<float, int64_t>> oracle = items;
+    std::sort(oracle.begin(), oracle.end(), [](const auto& a, const auto& b) {
+      return a.first > b.first || (a.first == b.first && a.second < b.second);
+    });
+    oracle.resize(k);
+    std::sort(oracle.begin(), oracle.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+    EXPECT_EQ(top.TakeSortedByIndex(), oracle) << "k = " << k;
+  }
+}
+
+// A dense-gradient value of exactly -1 is a real score (|-1| = 1), not a "kept" mark: it must be grown.
+TEST(Updater, GradientOfExactlyMinusOneIsEligible) {
+  const CsrMatrix w = CsrMatrix::FromParts(1, 4, {0, 1}, {0}, {0.5f});
+  const rigl::RowTileFn scores = [](int64_t, int64_t, engine::DenseView out) {
+    const float row[4] = {9.0f, 0.25f, -1.0f, 0.5f};  // column 0 is kept; column 2 has the largest |score| outside
+    for (int j = 0; j < 4; ++j) out.row(0)[j] = row[j];
+  };
+  EXPECT_EQ(rigl::TopScoresOutsideKept(w, {}, 1, scores, 1), std::vector<int64_t>{2});
+}
+
 TEST(Updater, RiglUpdateKeepsEveryPromise) {
   Fixture f = MakeLayer(37, 53, 0.2, 11);
   const CsrMatrix before = f.w.weight;
