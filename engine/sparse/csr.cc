@@ -105,6 +105,8 @@ CsrView CsrMatrix::view(bool with_transpose) const {
 
 void CsrMatrix::EnsureTransposeIndex() const {
   if (t_version_ == topology_version_ && static_cast<int64_t>(t_col_offsets_.size()) == cols_ + 1) return;
+  ENGINE_CHECK(rows_ <= std::numeric_limits<int32_t>::max(), "CsrMatrix transposed index: rows = ", rows_,
+               "; expected rows <= 2^31 - 1 (the index stores row numbers as int32)");
   const int64_t n = nnz();
   t_col_offsets_.assign(cols_ + 1, 0);
   t_positions_.resize(n);
