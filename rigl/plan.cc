@@ -84,11 +84,15 @@ SparsityPlan MakeSparsityPlan(const TrainConfig& c) {
 }
 
 TrainFlops TrainingFlopsPerSample(const TrainConfig& c, const SparsityPlan& plan,
-                                  const std::vector<double>& current) {
+                                  const std::vector<double>& current, bool update_iteration) {
   TrainFlops f;
   const double f_dense = models::DenseInferenceFlops(plan.layers);
   f.dense = 3.0 * f_dense;
   const std::vector<double>& s = current.empty() ? plan.sparsities : current;
+  const std::vector<models::LayerSpec>& trained = plan.trained_layers;
+  f.first_layer_data_grad =
+      trained.empty() ? 0.0
+                      : models::LayerInferenceFlops(trained[0], c.method == "small_dense" ? 0.0 : s[0]);
   const models::TrainMethod method = models::ParseTrainMethod(c.method);
   if (method == models::TrainMethod::kPruning) {
     // E_t[3 f_{S,t}]: summed per iteration with the sparsities of that iteration.
@@ -96,6 +100,9 @@ TrainFlops TrainingFlopsPerSample(const TrainConfig& c, const SparsityPlan& plan
   } else if (method == models::TrainMethod::kSmallDense) {
     const double f_small = models::DenseInferenceFlops(plan.trained_layers);
     f.method = models::TrainFlopsPerStepFromForward(method, f_dense, f_small, c.delta_t);
+  } else if (method == models::TrainMethod::kRigl) {
+    const double f_sparse = models::InferenceFlops(plan.layers, s);
+    f.method = update_iteration ? 2.0 * f_sparse + f_dense : 3.0 * f_sparse;
   } else {
     f.method = models::TrainFlopsPerStepFromForward(method, f_dense, models::InferenceFlops(plan.layers, s),
                                                     c.delta_t);

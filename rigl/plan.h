@@ -30,10 +30,16 @@ SparsityPlan MakeSparsityPlan(const TrainConfig& config);
 struct TrainFlops {
   double method = 0;  // theoretical training FLOPs of this iteration, per sample
   double dense = 0;   // the dense model's (3 f_D), per sample
+  // The paper's 3x rule charges every layer an input (data) gradient, but the first layer's input is the data and
+  // its gradient is never computed: this is that layer's forward cost, which the engine does not spend.
+  double first_layer_data_grad = 0;
 };
 // current_sparsities: the layers' sparsities now (they change for gradual pruning); empty = the plan's targets.
+// RigL is charged per iteration as RIGL.md 4.3 charges its two kinds of step: 2 f_S + f_D on an update iteration
+// (forward, data gradient, dense weight gradient), 3 f_S otherwise; summed over a run this is the paper's amortised
+// formula evaluated on the run's actual update schedule.
 TrainFlops TrainingFlopsPerSample(const TrainConfig& config, const SparsityPlan& plan,
-                                  const std::vector<double>& current_sparsities);
+                                  const std::vector<double>& current_sparsities, bool update_iteration = false);
 
 // The --flops_only table for config (model, sparsity, distribution, method).
 std::string FlopsReport(const TrainConfig& config);
