@@ -188,7 +188,10 @@ float Trainer::RunIteration(const Batch& batch, int* correct) {
   const bool sparse_updates = m == "rigl" || m == "set" || m == "snfs";
   const bool rigl_update = m == "rigl" && drop_schedule_->IsUpdateStep(t_, last_update_);
   const bool snip_now = m == "snip" && !snip_done_;
-  for (LayerState& s : layers_) s.param->want_dense_grad = rigl_update || m == "snfs";
+  for (LayerState& s : layers_) {
+    s.param->want_dense_grad = rigl_update || m == "snfs";
+    s.param->skip_pattern_grad = rigl_update;  // the update replaces the optimizer step: no use for it
+  }
 
   opt_->ZeroGrad();
   const uint64_t flops_before = engine::FlopCounter::Get();
@@ -726,6 +729,7 @@ TrainSummary Trainer::Run() {
   summary.counted_train_flops = counted_flops_;
   summary.theoretical_train_flops = theoretical_flops_;
   summary.dense_train_flops = dense_flops_;
+  summary.theoretical_train_flops_engine = theoretical_engine_flops_;
   summary.peak_rss_bytes = PeakRssBytes();
   summary.weights_fingerprint = Fingerprint();
   int64_t nnz = 0, total = 0;

@@ -24,9 +24,9 @@ struct TrainSummary {
   double counted_train_flops = 0;      // FLOPs the kernels performed during training steps
   double theoretical_train_flops = 0;  // RIGL.md 4.3 per-sample training FLOPs x samples processed
   double dense_train_flops = 0;        // the same for the dense model (3 f_D per sample)
+  double theoretical_train_flops_engine = 0;  // theoretical minus the first layer's never-computed data gradient
   double realised_sparsity = 0;        // over the masked layers
   int64_t peak_rss_bytes = 0;
-  std::vector<float> final_weights_checksum;  // not used for correctness; see WeightsFingerprint
   uint64_t weights_fingerprint = 0;           // FNV-1a over every parameter's bytes, for bit-exact comparisons
 };
 

@@ -35,6 +35,9 @@ struct SparseParameter {
   // (rows x cols of weight) into out (out.rows == row_end - row_begin, out.cols == weight.cols()). Valid until the
   // next forward. Compute it tile by tile; never materialise the whole dense matrix.
   std::function<void(int64_t row_begin, int64_t row_end, DenseView out)> dense_grad_rows;
+  // Set by the caller when this step's pattern gradient is not needed (RigL's update iteration replaces the
+  // optimizer step): the backward then skips the SDDMM that fills `grad`.
+  bool skip_pattern_grad = false;
 
   SparseParameter() = default;
   SparseParameter(std::string n, CsrMatrix w) : name(std::move(n)), weight(std::move(w)) { ZeroGrad(); }

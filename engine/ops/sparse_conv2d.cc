@@ -59,7 +59,9 @@ Variable SparseConv2d(const Variable& x, SparseParameter& w, DenseParameter* b, 
     if (x.requires_grad()) {
       kernels::SparseConv2dBackwardInput(cp, wm.view(/*with_transpose=*/true), d_y.view(), x.grad().view());
     }
-    kernels::SparseConv2dBackwardWeight(cp, wm.view(), d_y.view(), x.value().view(), wp->grad.data());
+    if (!wp->skip_pattern_grad) {
+      kernels::SparseConv2dBackwardWeight(cp, wm.view(), d_y.view(), x.value().view(), wp->grad.data());
+    }
     if (bvar.requires_grad()) AccumulateRowSums(d_y.view(), bvar.grad().data());
     if (wp->want_dense_grad) {
       // Save dy (the graph frees it after this closure) and share x's value; each tile is one dense

@@ -50,7 +50,9 @@ Variable SparseLinear(const Variable& x, SparseParameter& w, DenseParameter* b) 
     if (x.requires_grad()) {
       kernels::SpmmCsrTransposedAccumulate(wm.view(/*with_transpose=*/true), d_y.view(), x.grad().view());
     }
-    kernels::SddmmCsrAccumulate(wm.view(), d_y.view(), x.value().view(), wp->grad.data());
+    if (!wp->skip_pattern_grad) {
+      kernels::SddmmCsrAccumulate(wm.view(), d_y.view(), x.value().view(), wp->grad.data());
+    }
     if (bvar.requires_grad()) AccumulateRowSums(d_y.view(), bvar.grad().data());
     if (wp->want_dense_grad) {
       // Save dy (the graph frees it after this closure) and share x's value; rows are computed on request.
