@@ -45,36 +45,42 @@ CsrMatrix CsrMatrix::RandomPattern(int64_t rows, int64_t cols, int64_t nnz, Rng&
   const int64_t total = rows * cols;
   ENGINE_CHECK(nnz >= 0 && nnz <= total, "CsrMatrix::RandomPattern: nnz = ", nnz, " for a ", rows, " x ", cols,
                " matrix; expected 0 <= nnz <= rows * cols = ", total);
-  // Draw the smaller of the chosen set and its complement as sorted unique flat positions: draw with
-  // replacement, sort, deduplicate, top up, repeat. Memory is O(min(nnz, total - nnz)); the distribution is
-  // uniform over subsets of the exact size.
+  // Draw the smaller of the chosen set and its complement, as distinct uniform flat positions (rejection of
+  // repeats), so the result is uniform over subsets of the exact size. Memory stays O(nnz): when the matrix is not
+  // too sparse (a bitmap of rows * cols bits is at most ~4 bytes per stored entry) a bitmap marks the draws; for
+  // very sparse (e.g. 100k x 100k) layers the draws are sorted and deduplicated instead.
   const bool complement = nnz > total / 2;
   const int64_t want = complement ? total - nnz : nnz;
-  std::vector<int64_t> picked;
-  picked.reserve(want);
-  while (static_cast<int64_t>(picked.size()) < want) {
-    const int64_t missing = want - static_cast<int64_t>(picked.size());
-    for (int64_t t = 0; t < missing; ++t) picked.push_back(static_cast<int64_t>(rng.UniformInt(total)));
-    std::sort(picked.begin(), picked.end());
-    picked.erase(std::unique(picked.begin(), picked.end()), picked.end());
-  }
   m.col_indices_.reserve(nnz);
-  if (!complement) {
-    for (int64_t flat : picked) {
-      ++m.row_offsets_[flat / cols + 1];
-      m.col_indices_.push_back(static_cast<int32_t>(flat % cols));
+  auto emit = [&m, cols](int64_t flat) {
+    ++m.row_offsets_[flat / cols + 1];
+    m.col_indices_.push_back(static_cast<int32_t>(flat % cols));
+  };
+  if (total <= 32 * std::max<int64_t>(nnz, 1)) {
+    std::vector<uint64_t> bits((total + 63) / 64, 0);
+    for (int64_t drawn = 0; drawn < want;) {
+      const int64_t flat = static_cast<int64_t>(rng.UniformInt(total));
+      uint64_t& word = bits[flat >> 6];
+      const uint64_t bit = uint64_t{1} << (flat & 63);
+      if (word & bit) continue;
+      word |= bit;
+      ++drawn;
+    }
+    for (int64_t flat = 0; flat < total; ++flat) {
+      const bool marked = (bits[flat >> 6] >> (flat & 63)) & 1;
+      if (marked != complement) emit(flat);
     }
   } else {
-    // Enumerate every position not in the complement; here total < 2 * nnz, so this is O(nnz).
-    size_t q = 0;
-    for (int64_t flat = 0; flat < total; ++flat) {
-      if (q < picked.size() && picked[q] == flat) {
-        ++q;
-        continue;
-      }
-      ++m.row_offsets_[flat / cols + 1];
-      m.col_indices_.push_back(static_cast<int32_t>(flat % cols));
+    std::vector<int64_t> picked;
+    picked.reserve(want);
+    while (static_cast<int64_t>(picked.size()) < want) {
+      const int64_t missing = want - static_cast<int64_t>(picked.size());
+      for (int64_t t = 0; t < missing; ++t) picked.push_back(static_cast<int64_t>(rng.UniformInt(total)));
+      std::sort(picked.begin(), picked.end());
+      picked.erase(std::unique(picked.begin(), picked.end()), picked.end());
     }
+    // Here want < total / 32, so the complement branch (nnz > total / 2) cannot occur.
+    for (int64_t flat : picked) emit(flat);
   }
   for (int64_t i = 0; i < rows; ++i) m.row_offsets_[i + 1] += m.row_offsets_[i];
   m.values_.assign(nnz, 0.0f);

@@ -31,8 +31,8 @@ class CsrMatrix {
   // Stores every entry with value != 0 (or every entry when keep_zeros is true).
   static CsrMatrix FromDense(ConstDenseView dense, bool keep_zeros = false);
   // A pattern of exactly nnz positions drawn uniformly without replacement over all rows * cols positions, with
-  // zero values. Drawn row by row (hypergeometric split of the count, then a per-row sample), so memory is
-  // O(nnz + rows), never O(rows * cols), and the result depends only on rng's state.
+  // zero values. Memory is O(nnz + rows), never O(rows * cols) floats: distinct positions are drawn by rejection,
+  // tracked in a bitmap when rows * cols <= 32 nnz and by sort-and-deduplicate otherwise. Depends only on rng.
   static CsrMatrix RandomPattern(int64_t rows, int64_t cols, int64_t nnz, Rng& rng);
 
   int64_t rows() const { return rows_; }
