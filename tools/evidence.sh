@@ -3,18 +3,23 @@
 # 0.98 and LeNet-5 at 0.9 and 0.95, 3 seeds each, for Dense, Static, SET, SNFS, SNIP, Pruning, Small-Dense, RigL
 # (uniform), RigL (ERK) and RigL 2x. Each run writes out/evidence/<run>/summary.json; tools/evidence_report.py then
 # writes out/evidence/EVIDENCE.md and out/evidence/accuracy_vs_flops.png.
-# Usage: tools/evidence.sh [--epochs_mlp N] [--epochs_lenet N] [--seeds "0 1 2"] [--quick]
-# --quick runs one seed and 2 epochs (a smoke check of the script itself, minutes not hours).
+# Usage: tools/evidence.sh [--epochs_mlp N] [--epochs_lenet N] [--seeds "0 1 2"] [--threads T] [--jobs J] [--quick]
+# --jobs J runs J trainings at once (each with --threads T); --quick runs one seed and 2 epochs (a smoke check of
+# the script itself). Finished runs (with a summary.json) are skipped, so an interrupted sweep can be continued.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs_mlp=10
 epochs_lenet=5
 seeds="0 1 2"
+threads=2
+jobs=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --epochs_mlp) epochs_mlp="$2"; shift 2 ;;
     --epochs_lenet) epochs_lenet="$2"; shift 2 ;;
     --seeds) seeds="$2"; shift 2 ;;
+    --threads) threads="$2"; shift 2 ;;
+    --jobs) jobs="$2"; shift 2 ;;
     --quick) epochs_mlp=2; epochs_lenet=1; seeds="0"; shift ;;
     *) echo "evidence.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -26,13 +31,14 @@ mkdir -p "$out"
 # Shared hyper-parameters (PERF.md's PyTorch setting): batch 128, SGD momentum 0.9 (Nesterov), lr 0.05 cosine,
 # weight decay 1e-4. Topology updates every 100 steps with alpha 0.3 cosine until 75% of training.
 common=(--batch_size=128 --lr=0.05 --momentum=0.9 --nesterov --weight_decay=1e-4 --lr_schedule=cosine
-        --delta_t=100 --drop_fraction=0.3 --t_end=0.75 --threads=2 --progress=none)
-run() {  # run <name> <args...>
+        --delta_t=100 --drop_fraction=0.3 --t_end=0.75 --threads=$threads --progress=none)
+jobs_file="$out/jobs.txt"
+: > "$jobs_file"
+run() {  # run <name> <args...>: queues one training
   local name="$1"; shift
   if [[ -f "$out/$name/summary.json" ]]; then echo "skip $name (done)"; return; fi
   mkdir -p "$out/$name"
-  echo "run $name"
-  "$bin" "${common[@]}" --out_dir="$out/$name" "$@" > "$out/$name/log.txt" 2>&1 || { echo "FAILED: $name"; tail -5 "$out/$name/log.txt"; }
+  echo "$name $bin ${common[*]} --out_dir=$out/$name $*" >> "$jobs_file"
 }
 for seed in $seeds; do
   for model in mlp lenet5; do
@@ -50,4 +56,7 @@ for seed in $seeds; do
     done
   done
 done
+echo "running $(wc -l < "$jobs_file") trainings, $jobs at a time"
+# Each line: <name> <command...>; a failed run is reported and the sweep goes on.
+xargs -P "$jobs" -L 1 bash -c 'name="$0"; if "$@" > "'"$out"'/$name/log.txt" 2>&1; then echo "done $name"; else echo "FAILED $name (see '"$out"'/$name/log.txt)"; fi' < "$jobs_file"
 python3 tools/evidence_report.py "$out"
