@@ -43,7 +43,7 @@ DEFINE_double(snfs_momentum, 0.9, "SNFS: EMA factor of the dense gradient");
 DEFINE_double(prune_start, 0.1, "Gradual pruning: start, as a fraction of training");
 DEFINE_double(prune_end, 0.75, "Gradual pruning: end, as a fraction of training");
 DEFINE_int64(prune_frequency, 100, "Gradual pruning: steps between mask recomputations");
-DEFINE_int64(grow_tile_rows, 0, "Rows per dense-gradient tile in RigL's grow step (0 = about 4 Mi floats a tile)");
+DEFINE_int64(grow_tile_rows, 0, "Rows per dense-gradient tile in RigL's grow step (0 = about 4 Mi floats, >= 256 rows, <= 64 Mi floats)");
 DEFINE_uint64(seed, 0, "Random seed (data order, masks, initial weights, SET growth)");
 DEFINE_int32(threads, 2, "OpenMP threads for every kernel");
 DEFINE_string(out_dir, "",

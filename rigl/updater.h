@@ -87,7 +87,7 @@ struct LayerHistory {
 
 struct UpdateOptions {
   GrowMode mode = GrowMode::kGradient;
-  int64_t tile_rows = 0;      // rows per dense tile; 0 = choose so a tile holds about 4 Mi floats
+  int64_t tile_rows = 0;      // rows per dense tile; 0 = about 4 Mi floats, at least 256 rows, at most 64 Mi floats
   uint64_t seed = 0;          // for kRandom
   uint64_t salt = 0;          // e.g. the step, so every update draws fresh random positions
   RowTileFn scores;           // for kScores
