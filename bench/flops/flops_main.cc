@@ -20,6 +20,7 @@
 #include "bench/flops/layer_timing.h"
 #include "bench/flops/machine.h"
 #include "bench/flops/report.h"
+#include "bench/flops/resnet50.h"
 #include "bench/flops/step_timing.h"
 #include "engine/base/check.h"
 #include "engine/base/parallel.h"
@@ -58,7 +59,9 @@ namespace {
 
 using nlohmann::json;
 
-bool Buildable(const std::string& model) { return model == "mlp" || model == "lenet5" || model == "wrn22_2"; }
+bool Buildable(const std::string& model) {
+  return model == "mlp" || model == "lenet5" || model == "wrn22_2" || model == "resnet50";
+}
 
 std::string Stem(const std::string& model, const std::string& width) {
   std::string stem = model;
@@ -300,7 +303,8 @@ int Run(const std::string& original_coretype, const std::string& command) {
   }
   if (FLAGS_smoke) {
     if (model == "mlp") FLAGS_width = "64,32";
-    FLAGS_batch_size = model == "wrn22_2" || model == "resnet50" ? 2 : 16;
+    // The ImageNet models stay 224x224, so their smoke run takes minutes (CI smoke-runs the default, the MLP).
+    FLAGS_batch_size = model == "wrn22_2" ? 2 : (model == "resnet50" || model == "mobilenet_v1") ? 1 : 16;
     densities = {1.0, 0.1};
     FLAGS_steps = 2, FLAGS_warmup = 1, FLAGS_update_repeats = 1;
   }
@@ -308,6 +312,10 @@ int Run(const std::string& original_coretype, const std::string& command) {
   const char* caller_dir = std::getenv("BUILD_WORKING_DIRECTORY");
   for (std::string* path : {&FLAGS_out, &FLAGS_peer_json}) {
     if (caller_dir != nullptr && !path->empty() && (*path)[0] != '/') *path = std::string(caller_dir) + "/" + *path;
+  }
+  if (!FLAGS_peer_json.empty()) {  // fail before measuring, not after
+    std::ifstream peer(FLAGS_peer_json);
+    ENGINE_CHECK(peer.good(), "--peer_json=", FLAGS_peer_json, ": cannot open; HINT: run bench/peers/torch_step.py");
   }
   const int64_t batch = FLAGS_batch_size;
   const std::string stem = Stem(model, FLAGS_width) + (FLAGS_smoke ? "_smoke" : "");
@@ -344,6 +352,11 @@ int Run(const std::string& original_coretype, const std::string& command) {
       plan.network.in_channels = 3;
       plan.network.input_hw = 32;
     }
+    if (model == "resnet50") {  // ImageNet-sized input
+      plan.network.in_channels = 3;
+      plan.network.input_hw = 224;
+      plan.network.num_classes = 1000;
+    }
     const std::string load = flopsbench::LoadNow();
     std::printf("\n== density %g: measuring (load %s)\n", d, load.c_str());
     std::fflush(stdout);
@@ -356,7 +369,8 @@ int Run(const std::string& original_coretype, const std::string& command) {
       so.update_repeats = d < 1.0 ? FLAGS_update_repeats : 0;
       so.drop_fraction = static_cast<float>(FLAGS_drop_fraction), so.grow_tile_rows = FLAGS_grow_tile_rows;
       so.seed = FLAGS_seed;
-      sr = flopsbench::TimeTrainingStep(plan.network, so);
+      sr = flopsbench::TimeTrainingStep(plan.network,
+                                        model == "resnet50" ? flopsbench::BuildResNet50 : models::BuildNetwork, so);
     }
 
     // Kernel level, per layer, with the model's own sparse patterns (or random ones of the plan's nnz).

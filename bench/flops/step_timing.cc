@@ -44,13 +44,15 @@ int64_t StateBytes(const engine::ParameterList& params) {
 
 }  // namespace
 
-StepResult TimeTrainingStep(const models::NetworkOptions& network, const StepOptions& o) {
+StepResult TimeTrainingStep(const models::NetworkOptions& network,
+                            const std::function<models::Network(const models::NetworkOptions&)>& build,
+                            const StepOptions& o) {
   StepResult r;
   malloc_trim(0);
   ResetPeakRss();
   const int64_t rss_before = RssBytes();
 
-  models::Network net = models::BuildNetwork(network);
+  models::Network net = build(network);
   engine::SgdOptions so;
   so.momentum = 0.9f, so.nesterov = true, so.weight_decay = 1e-4f;  // the trainer's defaults
   engine::Sgd sgd(net.params, so);

@@ -7,6 +7,7 @@
 #define BENCH_FLOPS_STEP_TIMING_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -44,7 +45,11 @@ struct StepResult {
   std::map<std::string, engine::CsrMatrix> patterns;
 };
 
-StepResult TimeTrainingStep(const models::NetworkOptions& network, const StepOptions& options);
+// Builds the model with `build` (e.g. models::BuildNetwork; network gives the input shape and class count) and
+// times it.
+StepResult TimeTrainingStep(const models::NetworkOptions& network,
+                            const std::function<models::Network(const models::NetworkOptions&)>& build,
+                            const StepOptions& options);
 
 }  // namespace flopsbench
 
