@@ -56,17 +56,20 @@ void BM_SpmmCsrNaive(benchmark::State& state) {
   SetCounters(state, 2.0 * w.nnz() * n, 2.0 * m * k * n);
 }
 
-// dX[k, n] = Wᵀ dY[m, n].
-void BM_SpmmCsrTransposed(benchmark::State& state) {
+// dX[k, n] = Wᵀ dY[m, n]. With the transposed index (the path the sparse linear op uses): gather + forward kernel.
+void TransposedCase(benchmark::State& state, bool with_index) {
   const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
   const engine::CsrMatrix& w = Weights(m, k, state.range(3));
   testutil::Rng rng(3);
   const engine::Tensor d_y = testutil::RandomDense({m, n}, rng);
   engine::Tensor d_x({k, n});
-  const engine::CsrView view = w.view(/*with_transpose=*/true);
+  const engine::CsrView view = w.view(with_index);
   for (auto _ : state) engine::kernels::SpmmCsrTransposed(view, d_y.view(), d_x.view());
   SetCounters(state, 2.0 * w.nnz() * n, 2.0 * m * k * n);
 }
+void BM_SpmmCsrTransposed(benchmark::State& state) { TransposedCase(state, /*with_index=*/true); }
+// The fallback without the transposed index: row-ordered scatter into owned ranges of C.
+void BM_SpmmCsrTransposedScatter(benchmark::State& state) { TransposedCase(state, /*with_index=*/false); }
 
 void BM_SpmmCsrTransposedNaive(benchmark::State& state) {
   const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
@@ -116,6 +119,7 @@ void DenseShapes(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_GemmDense)->Apply(DenseShapes)->UseRealTime();
 BENCHMARK(BM_SpmmCsr)->Apply(SparseShapes)->UseRealTime();
 BENCHMARK(BM_SpmmCsrTransposed)->Apply(SparseShapes)->UseRealTime();
+BENCHMARK(BM_SpmmCsrTransposedScatter)->Apply(SparseShapes)->UseRealTime();
 BENCHMARK(BM_SpmmCsrNaive)->Apply(NaiveShapes)->UseRealTime();
 BENCHMARK(BM_SpmmCsrTransposedNaive)->Apply(NaiveShapes)->UseRealTime();
 

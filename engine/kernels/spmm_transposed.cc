@@ -1,9 +1,10 @@
-// Transposed CSR SpMM (see spmm_transposed.h). Each work item owns a range of C's rows (= columns of A) and a
-// column tile of C, sized so the item's slab of C stays in L2; it walks every row i of A in order, finds (by
-// binary search) the nonzeros whose column falls in its range and adds a[i, j] * B[i, tile] to C[j, tile]. B's row
-// tile is loaded once per row and reused from registers; A's values are read in storage order (no gather through
-// the transposed index). Each C row has one owner and receives its terms in ascending i, whatever the split, so
-// results are bitwise identical for any thread count.
+// Transposed CSR SpMM (see spmm_transposed.h). Fast path, when A's transposed index is given: Aᵀ's values are
+// gathered into transposed order and the forward SpMM kernel runs on Aᵀ (SpmmTransposedViaIndex). Fallback: each
+// work item owns a range of C's rows (= columns of A) and a column tile of C, sized so the item's slab of C stays in
+// L2; it walks every row i of A in order, finds (by binary search) the nonzeros whose column falls in its range and
+// adds a[i, j] * B[i, tile] to C[j, tile]. B's row tile is loaded once per row and reused from registers. Each C row
+// has one owner and receives its terms in ascending i, whatever the split, so results are bitwise identical for any
+// thread count.
 #include "engine/kernels/spmm_transposed.h"
 
 #include <immintrin.h>
@@ -15,6 +16,8 @@
 #include "engine/base/check.h"
 #include "engine/base/cpu.h"
 #include "engine/base/flop_counter.h"
+#include "engine/kernels/spmm.h"
+#include "engine/tensor/aligned.h"
 #include "engine/kernels/spmm_tile.h"
 
 namespace engine::kernels {
@@ -123,10 +126,38 @@ void ScatterItemPortable(const CsrView& a, ConstDenseView b, DenseView c, int64_
   }
 }
 
+// With A's transposed index, Aᵀ is itself a CSR matrix (rows = A's columns, col_indices = t_rows) once its values
+// are gathered into transposed order: an O(nnz) pass, 1/n of the product's work. The product then runs on the
+// forward SpMM kernel, which reads B's rows instead of scattering into C's (half the memory traffic). Each row j
+// of C still receives its terms in ascending i, so results do not depend on the thread count.
+void SpmmTransposedViaIndex(const CsrView& a, ConstDenseView b, DenseView c, bool accumulate) {
+  static thread_local AlignedVector<float> gathered;  // grows to the largest nnz seen; no per-call allocation
+  if (static_cast<int64_t>(gathered.size()) < a.nnz) gathered.resize(a.nnz);
+  float* values = gathered.data();
+#pragma omp parallel for schedule(static) if (a.nnz > (1 << 16))
+  for (int64_t q = 0; q < a.nnz; ++q) values[q] = a.values[a.t_positions[q]];
+  CsrView at;
+  at.rows = a.cols;
+  at.cols = a.rows;
+  at.nnz = a.nnz;
+  at.row_offsets = a.t_col_offsets;
+  at.col_indices = a.t_rows;
+  at.values = values;
+  if (accumulate) {
+    SpmmCsrAccumulate(at, b, c);
+  } else {
+    SpmmCsr(at, b, c);
+  }
+}
+
 void SpmmTransposedDriver(const CsrView& a, ConstDenseView b, DenseView c, bool accumulate) {
   ENGINE_DCHECK(a.rows == b.rows && a.cols == c.rows && b.cols == c.cols);
   const int64_t k = a.cols, n = b.cols;
   if (k == 0 || n == 0) return;
+  if (a.t_positions != nullptr && a.t_col_offsets != nullptr && a.t_rows != nullptr) {
+    SpmmTransposedViaIndex(a, b, c, accumulate);  // counts its FLOPs through SpmmCsr
+    return;
+  }
   const ScatterPlan plan = PlanScatter(k, n);
   const bool avx512 = ActiveIsa() == Isa::kAvx512;
 #pragma omp parallel for schedule(dynamic, 1) if (internal::WorthThreads(a.nnz, n))

@@ -1,8 +1,10 @@
 // Transposed SpMM: C[k, n] = Aᵀ * B[m, n], A [m, k] in CSR. The input gradient of a sparse linear layer
-// (dX = Wᵀ dY). Work is split by ranges of C's rows (= columns of A) times column tiles of C: each item walks A's
-// rows in order and adds a[i, j] * B[i, :] to its own rows j, so every element of C has one writer and receives its
-// terms in ascending i: no atomics, bitwise identical for any thread count. The transposed index
-// (t_col_offsets/...) is not needed. C must not alias B. FLOPs counted: 2 * nnz * n.
+// (dX = Wᵀ dY). With A's transposed index in the view (CsrMatrix::view(/*with_transpose=*/true)), Aᵀ's values are
+// gathered into transposed order (O(nnz)) and the forward SpMM kernel computes Aᵀ B row by row: the fast path.
+// Without it, work is split by ranges of C's rows (= columns of A) times column tiles of C: each item walks A's
+// rows in order and adds a[i, j] * B[i, :] to its own rows j. Either way every element of C has one writer and
+// receives its terms in ascending i: no atomics, bitwise identical for any thread count. C must not alias B.
+// FLOPs counted: 2 * nnz * n.
 #ifndef ENGINE_KERNELS_SPMM_TRANSPOSED_H_
 #define ENGINE_KERNELS_SPMM_TRANSPOSED_H_
 

@@ -73,6 +73,25 @@ TEST_P(SpmmCsrTransposedTest, OverwritesWithProductOnBothIsaPaths) {
   }
 }
 
+// Without the transposed index the kernel falls back to a row-ordered scatter: same contract, both ISA paths.
+TEST_P(SpmmCsrTransposedTest, ScatterFallbackWithoutIndexMatchesOracle) {
+  const engine::CsrView no_index = FixtureFor(GetParam()).a.view(/*with_transpose=*/false);
+  ASSERT_EQ(no_index.t_positions, nullptr);
+  for (bool portable : {true, false}) {
+    engine::ForcePortableIsa(portable);
+    testutil::PaddedDense out = c0_;
+    engine::kernels::SpmmCsrTransposed(no_index, b_.view(), out.view());
+    EXPECT_TRUE(testutil::AllClose(testutil::ViewToTensor(out.view()), *expected_, atol_))
+        << "isa " << engine::IsaName(engine::ActiveIsa());
+    EXPECT_TRUE(testutil::PaddingUntouched(c0_, out));
+    testutil::PaddedDense acc = c0_;
+    engine::kernels::SpmmCsrTransposedAccumulate(no_index, b_.view(), acc.view());
+    DenseF64 want = testutil::ViewToF64(c0_.view());
+    for (size_t e = 0; e < want.data.size(); ++e) want.data[e] += expected_->data[e];
+    EXPECT_TRUE(testutil::AllClose(testutil::ViewToTensor(acc.view()), want, atol_));
+  }
+}
+
 TEST_P(SpmmCsrTransposedTest, IsaPathsAgreeWithEachOther) {
   testutil::PaddedDense portable = c0_, best = c0_;
   engine::ForcePortableIsa(true);
