@@ -1,10 +1,10 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """PyTorch peer for //bench:flops: the same MLP (784-300-100-10, 784-4096-4096-10) and LeNet-5 training steps, dense
 and masked-sparse (dense weights multiplied by a dense 0/1 mask every step, the way PyTorch RigL code does it), timed
 per phase and printed as JSON with the fields the benchmark reads (--peer_json). Optional: needs Debian's
 python3-torch; nothing in the build depends on it. Random inputs and labels (timing does not depend on the data).
 
-  OMP_WAIT_POLICY=PASSIVE python3 bench/peers/torch_step.py --threads=2 --out=/tmp/flops/torch.json
+  OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/peers/torch_step.py --threads=2 --out=/tmp/flops/torch.json
 """
 import argparse
 import json
