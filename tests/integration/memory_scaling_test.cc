@@ -33,7 +33,7 @@ namespace {
 
 constexpr int64_t kMiB = int64_t{1} << 20;
 // What the big layer may add on top of the warmed-up child: its O(nnz) state, activations, one dense-gradient tile
-// (4 Mi floats) and slack. A dense 20000 x 20000 float buffer is 1526 MiB, a dense byte mask 381 MiB.
+// (256 rows x 20000 = 20 MB) and slack. A dense 20000 x 20000 float buffer is 1526 MiB, a dense byte mask 381 MiB.
 constexpr int64_t kHeadroom = 256 * kMiB;
 
 int64_t StatusBytes(const char* key) {
