@@ -4,6 +4,8 @@
 // gradual pruning shrinks storage on its schedule.
 #include "rigl/trainer.h"
 
+#include "rigl/trainer_internal.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,87 +35,8 @@
 #include "rigl/updater.h"
 
 namespace rigl {
-namespace {
+namespace internal {
 
-using engine::data::Batch;
-using engine::data::Batcher;
-
-// Largest dense-gradient EMA (all of SNFS's per-layer rows x cols floats) the trainer agrees to allocate per layer.
-constexpr double kSnfsEmaBudgetBytes = 4.0 * (1 << 30);
-// Evaluation batches hold every activation of a forward pass: cap batch x widest layer at this many floats.
-constexpr int64_t kEvalActivationFloats = int64_t{1} << 24;
-
-// Per sparse layer state beyond the parameter itself.
-struct LayerState {
-  engine::SparseParameter* param = nullptr;
-  int64_t target_nnz = 0;   // the distribution's nnz (final nnz for SNIP/pruning)
-  double target_sparsity = 0;
-  LayerHistory history;
-  std::vector<float> ema;   // SNFS: dense-gradient EMA (rows x cols), the method's inherent dense cost
-  LayerUpdateStats last;
-};
-
-uint64_t Fnv1a(uint64_t h, const void* data, size_t bytes) {
-  const unsigned char* p = static_cast<const unsigned char*>(data);
-  for (size_t i = 0; i < bytes; ++i) {
-    h ^= p[i];
-    h *= 0x100000001B3ull;
-  }
-  return h;
-}
-
-class Trainer {
- public:
-  explicit Trainer(const TrainConfig& config) : c_(config) {}
-  TrainSummary Run();
-
- private:
-  void LoadData();
-  void BuildModel();
-  void ResumeFrom(const std::string& path);
-  void SaveCheckpoint(const std::string& path);
-  float RunIteration(const Batch& batch, int* correct);
-  void TopologyUpdate(GrowMode mode, int64_t t_eval);
-  void SnipPrune();
-  void GradualPrune(int64_t t);
-  // Shrinks layers (SNIP, pruning): drops[l] are positions of layers_[l]; momentum is carried across by
-  // rebuilding the optimizer with compacted slots.
-  void ApplyPrunes(const std::vector<std::vector<int64_t>>& drops);
-  void MakeOptimizer();
-  std::vector<double> CurrentSparsities() const;
-  void UpdateSnfsEma();
-  void Evaluate(double* accuracy, double* loss);
-  void CheckFinite(float loss);
-  void WriteEpochMetrics(const nlohmann::json& line);
-  nlohmann::json DensityJson() const;
-  uint64_t Fingerprint() const;
-  float LearningRate() const;
-
-  TrainConfig c_;
-  engine::data::TrainTestSplit data_;
-  std::unique_ptr<Batcher> batcher_;
-  models::Network net_;
-  std::unique_ptr<engine::Sgd> opt_;
-  std::vector<LayerState> layers_;
-  SparsityPlan plan_;
-  std::unique_ptr<DropSchedule> drop_schedule_;
-  PruningScheduleConfig pruning_;
-  std::unique_ptr<Progress> progress_;
-
-  // Counters (checkpointed).
-  int64_t t_ = 0;             // optimizer steps taken
-  int64_t last_update_ = 0;   // step of the last topology update
-  int64_t iteration_ = 0;     // batches consumed
-  int64_t epoch_ = 0, batch_index_ = 0;
-  int64_t updates_ = 0;
-  bool snip_done_ = false;
-  double counted_flops_ = 0, theoretical_flops_ = 0, dense_flops_ = 0, train_seconds_ = 0, update_seconds_ = 0;
-  double theoretical_engine_flops_ = 0;  // theoretical minus the first layer's never-computed data gradient
-  double epoch_loss_sum_ = 0, epoch_correct_ = 0, epoch_samples_ = 0;
-  std::vector<nlohmann::json> metrics_;  // every epoch line so far (rewritten atomically each epoch)
-
-  int64_t total_iterations_ = 0, batches_per_epoch_ = 0, total_epochs_ = 0;
-};
 
 void Trainer::LoadData() {
   data_ = engine::data::LoadFashionMnist(c_.data_dir, /*normalize=*/true);
@@ -427,150 +350,6 @@ uint64_t Trainer::Fingerprint() const {
   return h;
 }
 
-void Trainer::WriteEpochMetrics(const nlohmann::json& line) {
-  metrics_.push_back(line);
-  if (c_.out_dir.empty()) return;
-  // Rewrite both files whole, atomically, so an interruption never leaves a torn line.
-  std::string jsonl, csv = "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,lr,epoch_seconds,"
-                           "train_seconds,update_seconds,counted_train_flops,theoretical_train_flops,density\n";
-  for (const nlohmann::json& m : metrics_) {
-    jsonl += m.dump() + "\n";
-    char row[512];
-    std::snprintf(row, sizeof(row), "%lld,%lld,%.6f,%.6f,%.6f,%.6f,%.6g,%.3f,%.3f,%.3f,%.6e,%.6e,%.6f\n",
-                  static_cast<long long>(m["epoch"].get<int64_t>()), static_cast<long long>(m["step"].get<int64_t>()),
-                  m["train_loss"].get<double>(), m["train_accuracy"].get<double>(),
-                  m.value("test_loss", std::nan("")), m.value("test_accuracy", std::nan("")), m["lr"].get<double>(),
-                  m["epoch_seconds"].get<double>(), m["train_seconds"].get<double>(),
-                  m["update_seconds"].get<double>(), m["counted_train_flops"].get<double>(),
-                  m["theoretical_train_flops"].get<double>(), m["overall_density"].get<double>());
-    csv += row;
-  }
-  WriteFileAtomically(c_.out_dir + "/metrics.jsonl", jsonl);
-  WriteFileAtomically(c_.out_dir + "/metrics.csv", csv);
-}
-
-void Trainer::SaveCheckpoint(const std::string& path) {
-  CheckpointWriter w;
-  nlohmann::json& meta = w.meta();
-  meta["config"] = ConfigToJson(c_);
-  meta["t"] = t_;
-  meta["last_update"] = last_update_;
-  meta["iteration"] = iteration_;
-  meta["epoch"] = epoch_;
-  meta["batch_index"] = batch_index_;
-  meta["updates"] = updates_;
-  meta["snip_done"] = snip_done_;
-  meta["counted_flops"] = counted_flops_;
-  meta["theoretical_flops"] = theoretical_flops_;
-  meta["theoretical_engine_flops"] = theoretical_engine_flops_;
-  meta["dense_flops"] = dense_flops_;
-  meta["train_seconds"] = train_seconds_;
-  meta["update_seconds"] = update_seconds_;
-  meta["epoch_loss_sum"] = epoch_loss_sum_;
-  meta["epoch_correct"] = epoch_correct_;
-  meta["epoch_samples"] = epoch_samples_;
-  meta["metrics"] = metrics_;
-  nlohmann::json shapes = nlohmann::json::object();
-  for (engine::DenseParameter* p : net_.params.dense) {
-    w.AddFloats(p->name, p->var.value().data(), p->var.value().size());
-  }
-  for (engine::SparseParameter* p : net_.params.sparse) {
-    shapes[p->name] = {p->weight.rows(), p->weight.cols()};
-    w.AddInt64s(p->name + ".row_offsets", p->weight.row_offsets().data(), p->weight.rows() + 1);
-    w.AddInt32s(p->name + ".col_indices", p->weight.col_indices().data(), p->weight.nnz());
-    w.AddFloats(p->name + ".values", p->weight.values().data(), p->weight.nnz());
-  }
-  meta["sparse_shapes"] = shapes;
-  std::vector<std::pair<std::string, engine::Tensor*>> buffers;
-  net_.module->CollectBuffers(&buffers);
-  for (auto& [name, t] : buffers) w.AddFloats("buffer:" + name, t->data(), t->size());
-  std::vector<engine::NamedBuffer> state;
-  opt_->CollectState(&state);
-  for (const engine::NamedBuffer& b : state) w.AddFloats("optim:" + b.name, b.data, b.size);
-  for (const LayerState& s : layers_) {
-    w.AddInt64s("history:" + s.param->name + ".ever_active", s.history.ever_active.data(),
-                static_cast<int64_t>(s.history.ever_active.size()));
-    w.AddInt64s("history:" + s.param->name + ".last_grown", s.history.last_grown.data(),
-                static_cast<int64_t>(s.history.last_grown.size()));
-    if (!s.ema.empty()) w.AddFloats("snfs:" + s.param->name, s.ema.data(), static_cast<int64_t>(s.ema.size()));
-  }
-  w.Write(path);
-}
-
-void Trainer::ResumeFrom(const std::string& path) {
-  const CheckpointReader r(path);  // verified whole before anything changes
-  const nlohmann::json& meta = r.meta();
-  // Every setting that shapes the run must match the checkpoint's.
-  const nlohmann::json saved = meta.at("config");
-  const nlohmann::json now = ConfigToJson(c_);
-  for (const char* key : {"model", "width", "epochs", "batch_size", "lr", "momentum", "nesterov", "weight_decay",
-                          "label_smoothing", "lr_schedule", "lr_milestones", "lr_gamma", "warmup_epochs", "method",
-                          "sparsity", "distribution", "first_layer_dense", "erk_power_scale", "delta_t",
-                          "drop_fraction", "t_end", "drop_schedule", "drop_power", "multiplier", "snfs_momentum",
-                          "prune_start", "prune_end", "prune_frequency", "seed", "train_limit", "augment"}) {
-    ENGINE_CHECK(saved.at(key) == now.at(key), "--resume=", path, ": --", key, "=", now.at(key).dump(),
-                 " but the checkpoint was trained with ", saved.at(key).dump(), "; expected the same value");
-  }
-  if (saved.at("threads") != now.at("threads")) {
-    std::fprintf(stderr, "warning: resuming with --threads=%d; the checkpoint used %s (results stay correct but may "
-                         "differ in the last bits from an uninterrupted run)\n", c_.threads,
-                 saved.at("threads").dump().c_str());
-  }
-  for (engine::DenseParameter* p : net_.params.dense) {
-    const std::vector<float> v = r.Floats(p->name, p->var.value().size());
-    std::copy(v.begin(), v.end(), p->var.value().data());
-  }
-  for (engine::SparseParameter* p : net_.params.sparse) {
-    const auto shape = meta.at("sparse_shapes").at(p->name);
-    const int64_t rows = shape[0].get<int64_t>(), cols = shape[1].get<int64_t>();
-    ENGINE_CHECK(rows == p->weight.rows() && cols == p->weight.cols(), "--resume=", path, ": ", p->name, " is ", rows,
-                 " x ", cols, " in the checkpoint; expected ", p->weight.rows(), " x ", p->weight.cols());
-    std::vector<int64_t> offsets = r.Int64s(p->name + ".row_offsets", rows + 1);
-    std::vector<int32_t> indices = r.Int32s(p->name + ".col_indices");
-    std::vector<float> values = r.Floats(p->name + ".values", static_cast<int64_t>(indices.size()));
-    p->weight = engine::CsrMatrix::FromParts(rows, cols, std::move(offsets), std::move(indices), std::move(values));
-    p->ZeroGrad();
-  }
-  std::vector<std::pair<std::string, engine::Tensor*>> buffers;
-  net_.module->CollectBuffers(&buffers);
-  for (auto& [name, t] : buffers) {
-    const std::vector<float> v = r.Floats("buffer:" + name, t->size());
-    std::copy(v.begin(), v.end(), t->data());
-  }
-  MakeOptimizer();  // slots sized to the restored nnz
-  std::vector<engine::NamedBuffer> state;
-  opt_->CollectState(&state);
-  for (engine::NamedBuffer& b : state) {
-    const std::vector<float> v = r.Floats("optim:" + b.name, b.size);
-    std::copy(v.begin(), v.end(), b.data);
-  }
-  for (LayerState& s : layers_) {
-    s.history.ever_active = r.Int64s("history:" + s.param->name + ".ever_active");
-    s.history.last_grown = r.Int64s("history:" + s.param->name + ".last_grown");
-    if (!s.ema.empty()) {
-      const std::vector<float> v = r.Floats("snfs:" + s.param->name, static_cast<int64_t>(s.ema.size()));
-      s.ema = v;
-    }
-  }
-  t_ = meta.at("t");
-  last_update_ = meta.at("last_update");
-  iteration_ = meta.at("iteration");
-  epoch_ = meta.at("epoch");
-  batch_index_ = meta.at("batch_index");
-  updates_ = meta.at("updates");
-  snip_done_ = meta.at("snip_done");
-  counted_flops_ = meta.at("counted_flops");
-  theoretical_flops_ = meta.at("theoretical_flops");
-  theoretical_engine_flops_ = meta.at("theoretical_engine_flops");
-  dense_flops_ = meta.at("dense_flops");
-  train_seconds_ = meta.at("train_seconds");
-  update_seconds_ = meta.at("update_seconds");
-  epoch_loss_sum_ = meta.at("epoch_loss_sum");
-  epoch_correct_ = meta.at("epoch_correct");
-  epoch_samples_ = meta.at("epoch_samples");
-  metrics_ = meta.at("metrics").get<std::vector<nlohmann::json>>();
-}
-
 TrainSummary Trainer::Run() {
   engine::SetNumThreads(c_.threads);
   BuildModel();
@@ -779,9 +558,9 @@ TrainSummary Trainer::Run() {
   return summary;
 }
 
-}  // namespace
+}  // namespace internal
 
-TrainSummary Train(const TrainConfig& config) { return Trainer(config).Run(); }
+TrainSummary Train(const TrainConfig& config) { return internal::Trainer(config).Run(); }
 
 void PrintFlopsTable(const TrainConfig& config) { std::fputs(FlopsReport(config).c_str(), stdout); }
 
