@@ -267,14 +267,30 @@ void Trainer::MakeOptimizer() {
   opt_ = std::make_unique<engine::Sgd>(net_.params, so);
 }
 
+const LayerState* Trainer::FindLayer(const std::string& name) const {
+  for (const LayerState& s : layers_) {
+    if (s.param->name == name) return &s;
+  }
+  return nullptr;
+}
+
 std::vector<double> Trainer::CurrentSparsities() const {
   std::vector<double> s = plan_.sparsities;
-  for (const LayerState& ls : layers_) {
-    for (size_t l = 0; l < plan_.layers.size(); ++l) {
-      if (plan_.layers[l].name == ls.param->name) s[l] = 1.0 - ls.param->weight.density();
-    }
+  for (size_t l = 0; l < plan_.layers.size(); ++l) {
+    if (const LayerState* ls = FindLayer(plan_.layers[l].name)) s[l] = 1.0 - ls->param->weight.density();
   }
   return s;
+}
+
+double Trainer::StoredDensity(bool maskable_only) const {
+  int64_t nnz = 0, total = 0;
+  for (const models::LayerSpec& spec : plan_.layers) {
+    if (maskable_only && !spec.maskable) continue;
+    const LayerState* ls = FindLayer(spec.name);
+    nnz += ls != nullptr ? ls->param->weight.nnz() : spec.N();
+    total += spec.N();
+  }
+  return total == 0 ? 1.0 : static_cast<double>(nnz) / static_cast<double>(total);
 }
 
 void Trainer::CheckFinite(float loss) {
@@ -384,14 +400,9 @@ TrainSummary Trainer::Run() {
   progress_->Line(line);
   for (size_t l = 0; l < plan_.layers.size(); ++l) {
     const models::LayerSpec& spec = plan_.layers[l];
-    double realised = 1.0;
-    std::string storage = "dense";
-    for (const LayerState& s : layers_) {
-      if (s.param->name == spec.name) {
-        realised = s.param->weight.density();
-        storage = "csr nnz " + std::to_string(s.param->weight.nnz());
-      }
-    }
+    const LayerState* ls = FindLayer(spec.name);
+    const double realised = ls != nullptr ? ls->param->weight.density() : 1.0;
+    std::string storage = ls != nullptr ? "csr nnz " + std::to_string(ls->param->weight.nnz()) : "dense";
     if (c_.method == "small_dense") storage = "dense (width x" + std::to_string(plan_.network.width_multiplier) + ")";
     std::snprintf(line, sizeof(line), "  %-28s %-18s requested density %.6f  realised %.6f  %s", spec.name.c_str(),
                   spec.ShapeString().c_str(), 1.0 - plan_.sparsities[l], realised, storage.c_str());
@@ -441,15 +452,7 @@ TrainSummary Trainer::Run() {
       m["theoretical_train_flops_engine"] = theoretical_engine_flops_;
       m["dense_train_flops"] = dense_flops_;
       m["density"] = DensityJson();
-      int64_t nnz = 0, total = 0;
-      for (size_t l = 0; l < plan_.layers.size(); ++l) {
-        int64_t n = plan_.layers[l].N();
-        int64_t stored = n;
-        for (const LayerState& s : layers_) if (s.param->name == plan_.layers[l].name) stored = s.param->weight.nnz();
-        nnz += stored;
-        total += n;
-      }
-      m["overall_density"] = static_cast<double>(nnz) / static_cast<double>(total);
+      m["overall_density"] = StoredDensity(/*maskable_only=*/false);
       if (!layers_.empty() && updates_ > 0) {
         nlohmann::json u = nlohmann::json::object();
         for (const LayerState& s : layers_) {
@@ -511,15 +514,7 @@ TrainSummary Trainer::Run() {
   summary.theoretical_train_flops_engine = theoretical_engine_flops_;
   summary.peak_rss_bytes = PeakRssBytes();
   summary.weights_fingerprint = Fingerprint();
-  int64_t nnz = 0, total = 0;
-  for (size_t l = 0; l < plan_.layers.size(); ++l) {
-    if (!plan_.layers[l].maskable) continue;
-    int64_t stored = plan_.layers[l].N();
-    for (const LayerState& s : layers_) if (s.param->name == plan_.layers[l].name) stored = s.param->weight.nnz();
-    nnz += stored;
-    total += plan_.layers[l].N();
-  }
-  summary.realised_sparsity = c_.method == "small_dense" ? 0.0 : 1.0 - static_cast<double>(nnz) / total;
+  summary.realised_sparsity = c_.method == "small_dense" ? 0.0 : 1.0 - StoredDensity(/*maskable_only=*/true);
   if (iteration_ == total_iterations_) {
     std::snprintf(line, sizeof(line), "final: test accuracy %.2f%%  test loss %.4f  train loss %.4f  realised sparsity "
                   "%.4f  time %s (topology updates %s)  peak RSS %.1f MiB  weights fingerprint %016llx",

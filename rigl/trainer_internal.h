@@ -69,6 +69,10 @@ class Trainer {
   void ApplyPrunes(const std::vector<std::vector<int64_t>>& drops);
   void MakeOptimizer();
   std::vector<double> CurrentSparsities() const;
+  // The sparse layer storing weight `name`, or null when that weight is stored densely.
+  const LayerState* FindLayer(const std::string& name) const;
+  // Stored entries over all positions of the weight layers (of the maskable ones only, if maskable_only).
+  double StoredDensity(bool maskable_only) const;
   void UpdateSnfsEma();
   void Evaluate(double* accuracy, double* loss);
   void CheckFinite(float loss);
