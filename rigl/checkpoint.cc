@@ -34,7 +34,8 @@ void WriteFileAtomically(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
   {
     std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    ENGINE_CHECK(f != nullptr, "cannot open ", tmp, " for writing: ", std::strerror(errno));
+    ENGINE_CHECK(f != nullptr, "cannot open ", tmp, " for writing: ", std::strerror(errno),
+               "; HINT: the directory must exist and be writable");
     const size_t written = std::fwrite(text.data(), 1, text.size(), f);
     const bool flushed = std::fflush(f) == 0;
     std::fclose(f);

@@ -28,6 +28,7 @@
 #include "engine/sparse/csr.h"
 #include "models/architectures.h"
 #include "models/flops.h"
+#include "rigl/checkpoint.h"
 #include "rigl/config.h"
 #include "rigl/plan.h"
 
@@ -267,11 +268,7 @@ void WriteReport(const flopsbench::MachineInfo& machine, const std::string& comm
   if (FLAGS_plot) md_text += "\nPlots: `" + stem + "_density.png`, `" + stem + "_flops.png`\n";
   for (const auto& [path, text] : {std::pair<std::string, std::string>{base + ".json", doc.dump(1)},
                                    {base + ".md", md_text}}) {
-    std::ofstream out(path + ".tmp");
-    ENGINE_CHECK(out.good(), "--out=", FLAGS_out, ": cannot write ", path, ".tmp; HINT: create the directory");
-    out << text;
-    out.close();
-    ENGINE_CHECK(std::rename((path + ".tmp").c_str(), path.c_str()) == 0, "cannot rename ", path, ".tmp");
+    rigl::WriteFileAtomically(path, text);  // path.tmp, checked, then renamed
   }
   if (FLAGS_plot) {
     const std::string err = flopsbench::Plot(rows, FLAGS_out, stem, stem);
