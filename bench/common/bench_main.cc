@@ -4,8 +4,6 @@
 // (c) records openblas_core, isa and threads as benchmark context; (d) runs the benchmarks and prints a summary of
 // each sparse run's time relative to the dense GEMM of the same m/k/n (runs named BM_GemmDense*).
 // It is not a benchmark library: benchmarks register themselves with BENCHMARK() as usual.
-#include <strings.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -16,37 +14,12 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench/common/openblas_core.h"
 #include "engine/base/cpu.h"
 #include "engine/base/parallel.h"
 #include "engine/kernels/gemm.h"
 
 namespace {
-
-constexpr char kReexecMarker[] = "ENGINE_BENCH_REEXECUTED";
-
-// True when `core` names OpenBLAS kernels that use AVX-512 (the best family on a CPU that has it).
-bool IsAvx512Core(const char* core) {
-  for (const char* name : {"SkylakeX", "Cooperlake", "SapphireRapids"}) {
-    if (strcasecmp(core, name) == 0) return true;
-  }
-  return false;
-}
-
-// (a) Re-executes /proc/self/exe with the same argv and OPENBLAS_CORETYPE unset, once.
-void ReexecWithoutCoretypeIfPinnedLow(char** argv, std::string* original) {
-  if (const char* marker = std::getenv(kReexecMarker)) {  // already re-executed: never loop
-    *original = marker;
-    return;
-  }
-  const char* coretype = std::getenv("OPENBLAS_CORETYPE");
-  if (coretype == nullptr) return;
-  *original = coretype;
-  if (!engine::CpuHasAvx512() || IsAvx512Core(coretype)) return;  // already the best this CPU can use
-  setenv(kReexecMarker, coretype, /*overwrite=*/1);
-  unsetenv("OPENBLAS_CORETYPE");
-  execv("/proc/self/exe", argv);
-  std::perror("bench_main: execv(/proc/self/exe) failed; continuing with the pinned OpenBLAS core");
-}
 
 // (b) Removes --threads=N from argv and returns N (default 2).
 int TakeThreadsFlag(int* argc, char** argv) {
@@ -152,7 +125,7 @@ class SummaryReporter : public benchmark::ConsoleReporter {
 
 int main(int argc, char** argv) {
   std::string original_coretype;
-  ReexecWithoutCoretypeIfPinnedLow(argv, &original_coretype);
+  bench::ReexecWithBestOpenBlasCore(argv, &original_coretype);  // (a)
   const int threads = TakeThreadsFlag(&argc, argv);
   engine::SetNumThreads(threads);
 

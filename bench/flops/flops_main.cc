@@ -28,6 +28,7 @@
 #include "engine/sparse/csr.h"
 #include "models/architectures.h"
 #include "models/flops.h"
+#include "bench/common/openblas_core.h"
 #include "rigl/checkpoint.h"
 #include "rigl/config.h"
 #include "rigl/plan.h"
@@ -485,7 +486,7 @@ int Run(const std::string& original_coretype, const std::string& command) {
 
 int main(int argc, char** argv) {
   std::string original_coretype;
-  flopsbench::ReexecWithBestOpenBlasCore(argv, &original_coretype);
+  bench::ReexecWithBestOpenBlasCore(argv, &original_coretype);
   gflags::SetCommandLineOptionWithMode("width", "4096,4096", gflags::SET_FLAGS_DEFAULT);
   gflags::SetCommandLineOptionWithMode("distribution", "uniform", gflags::SET_FLAGS_DEFAULT);
   gflags::SetUsageMessage("bazel run //bench:flops -- --model=mlp|lenet5|wrn22_2|resnet50|mobilenet_v1 [flags]");

@@ -1,8 +1,6 @@
 // Machine description and memory readings for the FLOPs benchmark (see machine.h).
 #include "bench/flops/machine.h"
 
-#include <strings.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -18,15 +16,6 @@
 namespace flopsbench {
 namespace {
 
-constexpr char kReexecMarker[] = "ENGINE_BENCH_REEXECUTED";
-
-bool IsAvx512Core(const char* core) {
-  for (const char* name : {"SkylakeX", "Cooperlake", "SapphireRapids"}) {
-    if (strcasecmp(core, name) == 0) return true;
-  }
-  return false;
-}
-
 // The value of "key:" in /proc/self/status, in bytes (the file reports kB).
 int64_t StatusKb(const char* key) {
   std::ifstream in("/proc/self/status");
@@ -39,22 +28,6 @@ int64_t StatusKb(const char* key) {
 }
 
 }  // namespace
-
-void ReexecWithBestOpenBlasCore(char** argv, std::string* original) {
-  const char* coretype = std::getenv("OPENBLAS_CORETYPE");
-  const char* marker = std::getenv(kReexecMarker);
-  if (coretype == nullptr) {
-    *original = marker != nullptr ? marker : "";
-    return;
-  }
-  *original = coretype;
-  if (marker != nullptr) return;  // already re-executed once: never loop
-  if (!engine::CpuHasAvx512() || IsAvx512Core(coretype)) return;
-  setenv(kReexecMarker, coretype, /*overwrite=*/1);
-  unsetenv("OPENBLAS_CORETYPE");
-  execv("/proc/self/exe", argv);
-  std::perror("flops: execv(/proc/self/exe) failed; continuing with the pinned OpenBLAS core");
-}
 
 MachineInfo DescribeMachine(const std::string& original_coretype) {
   MachineInfo m;

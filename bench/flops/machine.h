@@ -1,7 +1,6 @@
 // What the FLOPs benchmark prints above every table so that no number is read out of context: the CPU, threads,
-// OpenBLAS core, kernel ISA, date and load; plus the process's memory readings (VmRSS / VmHWM from /proc/self/status)
-// and the OpenBLAS re-exec that bench/common/bench_main.cc does for Google Benchmark binaries (that file keeps its
-// helper private to its own main(), so this non-Google-Benchmark binary has its own copy of the few lines).
+// OpenBLAS core, kernel ISA, date and load; plus the process's memory readings (VmRSS / VmHWM from /proc/self/status).
+// The OpenBLAS core re-exec itself is bench::ReexecWithBestOpenBlasCore (bench/common/openblas_core.h).
 #ifndef BENCH_FLOPS_MACHINE_H_
 #define BENCH_FLOPS_MACHINE_H_
 
@@ -12,9 +11,6 @@
 
 namespace flopsbench {
 
-// Re-executes /proc/self/exe once with OPENBLAS_CORETYPE unset when it pins OpenBLAS below this CPU's AVX-512
-// kernels (OpenBLAS reads the variable only at load time). Records the original value in *original ("" if unset).
-void ReexecWithBestOpenBlasCore(char** argv, std::string* original);
 
 struct MachineInfo {
   std::string cpu;             // "model name" from /proc/cpuinfo
