@@ -52,7 +52,7 @@ Network BuildMlp(const NetworkOptions& o) {
   for (size_t l = 0; l + 1 < widths.size(); ++l) {
     const std::string name = "fc" + std::to_string(l + 1);
     const Storage s = StorageFor(o, name + ".weight", widths[l] * widths[l + 1]);
-    seq->Emplace<engine::nn::Linear>(name, widths[l], widths[l + 1], s.density, s.nnz, o.seed);
+    seq->Emplace<engine::nn::Linear>(name, widths[l], widths[l + 1], s.density, s.nnz, o.seed, true, o.fan);
     if (l + 2 < widths.size()) seq->Emplace<engine::nn::ReluModule>(name + ".relu");
   }
   net.module = std::move(seq);
@@ -76,13 +76,13 @@ Network BuildLeNet5(const NetworkOptions& o) {
   auto seq = std::make_unique<engine::nn::Sequential>();
   auto conv = [&](const std::string& name, int64_t cin, int64_t cout, int64_t pad) {
     const Storage s = StorageFor(o, name + ".weight", cin * cout * 25);
-    seq->Emplace<engine::nn::Conv2d>(name, cin, cout, 5, 1, pad, s.density, s.nnz, o.seed);
+    seq->Emplace<engine::nn::Conv2d>(name, cin, cout, 5, 1, pad, s.density, s.nnz, o.seed, true, o.fan);
     seq->Emplace<engine::nn::ReluModule>(name + ".relu");
     seq->Emplace<engine::nn::MaxPool2dModule>(2, 2, 0, name + ".pool");
   };
   auto fc = [&](const std::string& name, int64_t in, int64_t out, bool relu) {
     const Storage s = StorageFor(o, name + ".weight", in * out);
-    seq->Emplace<engine::nn::Linear>(name, in, out, s.density, s.nnz, o.seed);
+    seq->Emplace<engine::nn::Linear>(name, in, out, s.density, s.nnz, o.seed, true, o.fan);
     if (relu) seq->Emplace<engine::nn::ReluModule>(name + ".relu");
   };
   conv("conv1", o.in_channels, w.c1, 2);
@@ -107,7 +107,7 @@ class WideBasicBlock : public engine::nn::Module {
     auto make = [&](const std::string& conv, int64_t cin, int64_t cout, int64_t k, int64_t st, int64_t pad) {
       const Storage s = StorageFor(o, name + "." + conv + ".weight", cin * cout * k * k);
       return std::make_unique<engine::nn::Conv2d>(name + "." + conv, cin, cout, k, st, pad, s.density, s.nnz, o.seed,
-                                                  /*bias=*/false);
+                                                  /*bias=*/false, o.fan);
     };
     conv1_ = make("conv1", in, out, 3, stride, 1);
     conv2_ = make("conv2", out, out, 3, 1, 1);
@@ -150,7 +150,7 @@ Network BuildWrn22x2(const NetworkOptions& o) {
   auto seq = std::make_unique<engine::nn::Sequential>();
   {
     const Storage s = StorageFor(o, "conv1.weight", o.in_channels * 16 * 9);
-    seq->Emplace<engine::nn::Conv2d>("conv1", o.in_channels, 16, 3, 1, 1, s.density, s.nnz, o.seed, false);
+    seq->Emplace<engine::nn::Conv2d>("conv1", o.in_channels, 16, 3, 1, 1, s.density, s.nnz, o.seed, false, o.fan);
   }
   int64_t channels = 16;
   const int64_t widths[3] = {32, 64, 128}, strides[3] = {1, 2, 2};
@@ -165,7 +165,7 @@ Network BuildWrn22x2(const NetworkOptions& o) {
   seq->Emplace<engine::nn::ReluModule>("relu");
   seq->Emplace<engine::nn::GlobalAvgPoolModule>("pool");
   const Storage s = StorageFor(o, "fc.weight", channels * o.num_classes);
-  seq->Emplace<engine::nn::Linear>("fc", channels, o.num_classes, s.density, s.nnz, o.seed);
+  seq->Emplace<engine::nn::Linear>("fc", channels, o.num_classes, s.density, s.nnz, o.seed, true, o.fan);
   net.module = std::move(seq);
   net.channel_major_input = true;
   return net;

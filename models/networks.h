@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/autograd/parameter.h"
+#include "engine/nn/init.h"
 #include "engine/nn/module.h"
 #include "models/layer_spec.h"
 
@@ -32,6 +33,7 @@ struct NetworkOptions {
   double width_multiplier = 1.0;  // Small-Dense: scales every hidden width / channel count
   std::map<std::string, WeightPlan> plan;  // by weight name ("fc1.weight"); absent = dense
   uint64_t seed = 0;
+  engine::nn::FanMode fan = engine::nn::FanMode::kDense;  // fans of a sparse weight's initialiser
 };
 
 struct Network {

@@ -44,6 +44,7 @@ DEFINE_double(prune_start, 0.1, "Gradual pruning: start, as a fraction of traini
 DEFINE_double(prune_end, 0.75, "Gradual pruning: end, as a fraction of training");
 DEFINE_int64(prune_frequency, 100, "Gradual pruning: steps between mask recomputations");
 DEFINE_int64(grow_tile_rows, 0, "Rows per dense-gradient tile in RigL's grow step (0 = about 4 Mi floats, >= 256 rows, <= 64 Mi floats)");
+DEFINE_string(init_fan, "dense", "Fans of a sparse weight's initialiser: dense (the paper: the dense layer's fan-in/out) | stored (nnz per row / per column)");
 DEFINE_uint64(seed, 0, "Random seed (data order, masks, initial weights, SET growth)");
 DEFINE_int32(threads, 2, "OpenMP threads for every kernel");
 DEFINE_string(out_dir, "",
@@ -53,6 +54,7 @@ DEFINE_string(resume, "", "Resume from this checkpoint file (e.g. <out_dir>/chec
 DEFINE_int64(eval_every, 1, "Epochs between test-set evaluations (the last epoch is always evaluated)");
 DEFINE_int64(checkpoint_every, 0, "Also checkpoint every N steps (0 = only at the end of each epoch)");
 DEFINE_int64(stop_after_steps, 0, "Stop after N steps, checkpointing first (simulates an interruption)");
+DEFINE_double(time_budget, 0, "Stop once training (steps and topology updates, not evaluation) has taken this many seconds, then evaluate and write the summary (0 = no budget). Not bit-reproducible: where it stops depends on speed");
 DEFINE_bool(flops_only, false, "Print the per-layer theoretical FLOPs table for --model/--sparsity/--method and exit");
 DEFINE_string(progress, "auto", "Progress display: auto (bar on a terminal, lines otherwise) | bar | lines | none");
 
@@ -138,6 +140,7 @@ TrainConfig ConfigFromFlags() {
   c.prune_end = FLAGS_prune_end;
   c.prune_frequency = FLAGS_prune_frequency;
   c.grow_tile_rows = FLAGS_grow_tile_rows;
+  c.init_fan = FLAGS_init_fan;
   c.seed = FLAGS_seed;
   c.threads = FLAGS_threads;
   c.out_dir = FLAGS_out_dir;
@@ -145,6 +148,7 @@ TrainConfig ConfigFromFlags() {
   c.eval_every = FLAGS_eval_every;
   c.checkpoint_every = FLAGS_checkpoint_every;
   c.stop_after_steps = FLAGS_stop_after_steps;
+  c.time_budget = FLAGS_time_budget;
   c.flops_only = FLAGS_flops_only;
   c.progress = FLAGS_progress;
   ValidateConfig(c);
@@ -190,11 +194,14 @@ void ValidateConfig(const TrainConfig& c) {
   ENGINE_CHECK(c.prune_start >= 0 && c.prune_start < c.prune_end && c.prune_end <= 1, "--prune_start=",
                c.prune_start, " --prune_end=", c.prune_end, ": expected 0 <= prune_start < prune_end <= 1");
   ENGINE_CHECK(c.prune_frequency >= 1, "--prune_frequency=", c.prune_frequency, ": expected >= 1");
+  CheckOneOf<void>("init_fan", c.init_fan, {"dense", "stored"});
   ENGINE_CHECK(c.grow_tile_rows >= 0, "--grow_tile_rows=", c.grow_tile_rows, ": expected >= 0");
   ENGINE_CHECK(c.threads >= 1 && c.threads <= 1024, "--threads=", c.threads, ": expected 1 <= threads <= 1024");
   ENGINE_CHECK(c.eval_every >= 1, "--eval_every=", c.eval_every, ": expected >= 1");
   ENGINE_CHECK(c.checkpoint_every >= 0, "--checkpoint_every=", c.checkpoint_every, ": expected >= 0");
   ENGINE_CHECK(c.stop_after_steps >= 0, "--stop_after_steps=", c.stop_after_steps, ": expected >= 0");
+  ENGINE_CHECK(std::isfinite(c.time_budget) && c.time_budget >= 0, "--time_budget=", c.time_budget,
+               ": expected a finite number of seconds >= 0 (0 = no budget)");
   CheckOneOf<void>("progress", c.progress, {"auto", "bar", "lines", "none"});
   ENGINE_CHECK(c.stop_after_steps == 0 || !c.out_dir.empty(), "--stop_after_steps=", c.stop_after_steps,
                " without --out_dir: the checkpoint would have nowhere to go; expected --out_dir as well");
@@ -236,6 +243,8 @@ nlohmann::json ConfigToJson(const TrainConfig& c) {
   j["prune_end"] = c.prune_end;
   j["prune_frequency"] = c.prune_frequency;
   j["grow_tile_rows"] = c.grow_tile_rows;
+  j["init_fan"] = c.init_fan;
+  j["time_budget"] = c.time_budget;
   j["seed"] = c.seed;
   j["threads"] = c.threads;
   j["out_dir"] = c.out_dir;
@@ -279,6 +288,9 @@ TrainConfig ConfigFromJson(const nlohmann::json& j) {
   c.prune_end = j.at("prune_end").get<double>();
   c.prune_frequency = j.at("prune_frequency").get<int64_t>();
   c.grow_tile_rows = j.at("grow_tile_rows").get<int64_t>();
+  // Keys added after version 0.1.0's first checkpoints: absent means the old behaviour.
+  c.init_fan = j.value("init_fan", std::string("dense"));
+  c.time_budget = j.value("time_budget", 0.0);
   c.seed = j.at("seed").get<uint64_t>();
   c.threads = j.at("threads").get<int>();
   c.out_dir = j.at("out_dir").get<std::string>();

@@ -48,6 +48,7 @@ struct TrainConfig {
   double prune_end = 0.75;    // ... and ends
   int64_t prune_frequency = 100;  // steps between pruning recomputations
   int64_t grow_tile_rows = 0;     // rows per dense-gradient tile for RigL's grow step (0 = automatic)
+  std::string init_fan = "dense";  // dense | stored: fans of a sparse weight's initialiser (engine/nn/init.h)
   // Run control.
   uint64_t seed = 0;
   int threads = 2;
@@ -56,6 +57,7 @@ struct TrainConfig {
   int64_t eval_every = 1;  // epochs between test evaluations (the last epoch is always evaluated)
   int64_t checkpoint_every = 0;  // steps between extra checkpoints (0 = at each epoch end only)
   int64_t stop_after_steps = 0;  // stop (after checkpointing) once this many steps are done; simulates interruption
+  double time_budget = 0;        // seconds of training (steps + updates, not evaluation) after which to stop; 0 = none
   bool flops_only = false;
   std::string progress = "auto";  // auto | bar | lines | none
 

@@ -59,6 +59,7 @@ SparsityPlan MakeSparsityPlan(const TrainConfig& c) {
   plan.network.model = c.model;
   plan.network.hidden = c.width;
   plan.network.seed = c.seed;
+  plan.network.fan = c.init_fan == "stored" ? engine::nn::FanMode::kStored : engine::nn::FanMode::kDense;
   plan.sparsities.assign(plan.layers.size(), 0.0);
   plan.trained_layers = plan.layers;
   if (c.method == "dense") return plan;

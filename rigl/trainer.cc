@@ -429,8 +429,11 @@ TrainSummary Trainer::Run() {
     ++iteration_;
     ++batch_index_;
     progress_->OnStep(iteration_, epoch_, total_epochs_, loss, lr);
-    if (batch_index_ == batches_per_epoch_) {
-      const bool last = iteration_ == total_iterations_;
+    // --time_budget ends the run like a last epoch: evaluate, record, checkpoint (resumable mid-epoch), summarise.
+    const bool budget_hit = c_.time_budget > 0 && train_seconds_ >= c_.time_budget && iteration_ < total_iterations_;
+    const bool epoch_end = batch_index_ == batches_per_epoch_;
+    if (epoch_end || budget_hit) {
+      const bool last = iteration_ == total_iterations_ || budget_hit;
       nlohmann::json m;
       m["epoch"] = epoch_ + 1;
       m["step"] = t_;
@@ -464,6 +467,10 @@ TrainSummary Trainer::Run() {
         m["last_update"] = u;
       }
       m["peak_rss_bytes"] = PeakRssBytes();
+      if (!epoch_end) {
+        m["partial_epoch"] = true;
+        m["epoch_batches"] = batch_index_;
+      }
       std::snprintf(line, sizeof(line), "epoch %lld/%lld  loss %.4f  train %.2f%%  test %s  density %.4f  %.2fs  "
                     "FLOPs %.3e counted / %.3e theoretical (%.3fx dense)  updates %lld",
                     static_cast<long long>(epoch_ + 1), static_cast<long long>(total_epochs_),
@@ -486,12 +493,23 @@ TrainSummary Trainer::Run() {
       }
       summary.final_train_loss = m["train_loss"];
       summary.train_accuracy = m["train_accuracy"];
-      ++epoch_;
-      batch_index_ = 0;
-      epoch_loss_sum_ = epoch_correct_ = epoch_samples_ = 0;
+      if (epoch_end) {
+        ++epoch_;
+        batch_index_ = 0;
+        epoch_loss_sum_ = epoch_correct_ = epoch_samples_ = 0;
+      }
       WriteEpochMetrics(m);
       if (!c_.out_dir.empty()) SaveCheckpoint(c_.out_dir + "/checkpoint.bin");
       epoch_timer.Reset();
+      if (budget_hit) {
+        summary.stopped_by_time_budget = true;
+        std::snprintf(line, sizeof(line), "stopped by --time_budget=%gs after %lld of %lld iterations (%.2f epochs), "
+                      "%.1f s of training", c_.time_budget, static_cast<long long>(iteration_),
+                      static_cast<long long>(total_iterations_),
+                      static_cast<double>(iteration_) / static_cast<double>(batches_per_epoch_), train_seconds_);
+        progress_->Line(line);
+        break;
+      }
     } else if (c_.checkpoint_every > 0 && iteration_ % c_.checkpoint_every == 0 && !c_.out_dir.empty()) {
       SaveCheckpoint(c_.out_dir + "/checkpoint.bin");
     }
@@ -505,6 +523,7 @@ TrainSummary Trainer::Run() {
   summary.test_accuracy = last_test_acc;
   summary.test_loss = last_test_loss;
   summary.steps = t_;
+  summary.iterations = iteration_;
   summary.updates = updates_;
   summary.seconds = train_seconds_;
   summary.update_seconds = update_seconds_;
@@ -515,7 +534,7 @@ TrainSummary Trainer::Run() {
   summary.peak_rss_bytes = PeakRssBytes();
   summary.weights_fingerprint = Fingerprint();
   summary.realised_sparsity = c_.method == "small_dense" ? 0.0 : 1.0 - StoredDensity(/*maskable_only=*/true);
-  if (iteration_ == total_iterations_) {
+  if (iteration_ == total_iterations_ || summary.stopped_by_time_budget) {
     std::snprintf(line, sizeof(line), "final: test accuracy %.2f%%  test loss %.4f  train loss %.4f  realised sparsity "
                   "%.4f  time %s (topology updates %s)  peak RSS %.1f MiB  weights fingerprint %016llx",
                   100 * summary.test_accuracy, summary.test_loss, summary.final_train_loss, summary.realised_sparsity,
@@ -535,6 +554,9 @@ TrainSummary Trainer::Run() {
       j["final_train_loss"] = summary.final_train_loss;
       j["train_accuracy"] = summary.train_accuracy;
       j["steps"] = summary.steps;
+      j["iterations"] = summary.iterations;
+      j["total_iterations"] = total_iterations_;
+      j["stopped_by_time_budget"] = summary.stopped_by_time_budget;
       j["updates"] = summary.updates;
       j["train_seconds"] = summary.seconds;
       j["update_seconds"] = summary.update_seconds;

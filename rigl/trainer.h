@@ -28,6 +28,8 @@ struct TrainSummary {
   double realised_sparsity = 0;        // over the masked layers
   int64_t peak_rss_bytes = 0;
   uint64_t weights_fingerprint = 0;           // FNV-1a over every parameter's bytes, for bit-exact comparisons
+  bool stopped_by_time_budget = false;  // --time_budget ended the run before its last iteration
+  int64_t iterations = 0;               // iterations done (steps + RigL/SNFS update iterations)
 };
 
 // Runs the whole training described by config. Progress goes to stderr; the summary lines to stdout.

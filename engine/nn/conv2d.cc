@@ -12,7 +12,7 @@
 namespace engine::nn {
 
 Conv2d::Conv2d(std::string name, int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride,
-               int64_t pad, double density, int64_t nnz, uint64_t seed, bool bias)
+               int64_t pad, double density, int64_t nnz, uint64_t seed, bool bias, FanMode fan)
     : Module(std::move(name)),
       in_channels_(in_channels),
       out_channels_(out_channels),
@@ -28,8 +28,8 @@ Conv2d::Conv2d(std::string name, int64_t in_channels, int64_t out_channels, int6
   const std::string weight_name = Child("weight");
   Rng rng = Rng::Stream(seed, NameHash(weight_name));
   const int64_t fan_in = in_channels * kernel * kernel;
-  const double std_dev = std::sqrt(2.0 / static_cast<double>(fan_in));  // He normal over the dense fan-in
   if (density >= 1.0) {
+    const double std_dev = std::sqrt(2.0 / static_cast<double>(fan_in));  // He normal over the dense fan-in
     Tensor w({out_channels, in_channels, kernel, kernel});
     for (int64_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(std_dev * rng.Normal());
     dense_weight_ = std::make_unique<DenseParameter>(weight_name, std::move(w));
@@ -39,6 +39,7 @@ Conv2d::Conv2d(std::string name, int64_t in_channels, int64_t out_channels, int6
     ENGINE_CHECK(nnz >= 0 && nnz <= total, "nn::Conv2d(", weight_name, "): nnz = ", nnz,
                  "; expected 0 <= nnz <= out_channels * in_channels * kernel^2 = ", total);
     CsrMatrix w = CsrMatrix::RandomPattern(out_channels, fan_in, nnz, rng);
+    const double std_dev = std::sqrt(2.0 / InitFan(fan, fan_in, nnz, out_channels));
     for (float& v : w.mutable_values()) v = static_cast<float>(std_dev * rng.Normal());
     sparse_weight_ = std::make_unique<SparseParameter>(weight_name, std::move(w));
   }

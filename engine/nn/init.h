@@ -3,6 +3,7 @@
 #ifndef ENGINE_NN_INIT_H_
 #define ENGINE_NN_INIT_H_
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -19,9 +20,23 @@ inline uint64_t NameHash(const std::string& name) {
   return h;
 }
 
+// Which fan-in / fan-out the initialisers use for a sparse weight.
+//   kDense:  the dense layer's (the RigL paper's convention, RIGL.md section 2: no sparsity-aware rescaling).
+//   kStored: the average over stored entries, nnz / rows and nnz / cols (the reference code's unused
+//            init_method='sparse'). At 99.9% sparsity the dense fan-in of a 100000-wide layer is 100000 but a unit
+//            sees about 60 inputs, and the dense convention starts it with activations ~40x too small.
+enum class FanMode { kDense, kStored };
+
+// The fan a sparse weight's initialiser uses: `dense_fan` under kDense, max(1, nnz / other_dim) under kStored
+// (other_dim is the weight's extent along the other axis: rows for the fan-in, cols for the fan-out).
+inline double InitFan(FanMode mode, int64_t dense_fan, int64_t nnz, int64_t other_dim) {
+  if (mode == FanMode::kDense || nnz < 0) return static_cast<double>(dense_fan);
+  return std::max(1.0, static_cast<double>(nnz) / static_cast<double>(other_dim));
+}
+
 // Glorot (Xavier) uniform limit for the dense fan-in and fan-out.
-inline float GlorotLimit(int64_t fan_in, int64_t fan_out) {
-  return static_cast<float>(std::sqrt(6.0 / static_cast<double>(fan_in + fan_out)));
+inline float GlorotLimit(double fan_in, double fan_out) {
+  return static_cast<float>(std::sqrt(6.0 / (fan_in + fan_out)));
 }
 
 }  // namespace engine::nn

@@ -1,7 +1,7 @@
 // Linear module: a fully connected layer whose weight is dense (density 1) or CSR-sparse with an exact nonzero
 // count. Parameters are "<name>.weight" [out, in] and "<name>.bias" [out]. Initialisation follows the RigL paper
 // convention: Glorot-uniform over the DENSE fan-in/fan-out (limit sqrt(6 / (in + out))), drawn only at stored
-// positions, no sparsity-aware rescaling; biases start at zero.
+// positions, no sparsity-aware rescaling; biases start at zero. FanMode::kStored uses the stored fans instead.
 #ifndef ENGINE_NN_LINEAR_H_
 #define ENGINE_NN_LINEAR_H_
 
@@ -10,6 +10,7 @@
 #include <string>
 
 #include "engine/autograd/parameter.h"
+#include "engine/nn/init.h"
 #include "engine/nn/module.h"
 
 namespace engine::nn {
@@ -18,9 +19,9 @@ class Linear : public Module {
  public:
   // density == 1: dense weight. density < 1: sparse weight with exactly `nnz` stored entries, or round(density *
   // in * out) when nnz == -1. The pattern comes from CsrMatrix::RandomPattern (O(nnz) memory); pattern and values
-  // use Rng::Stream(seed, hash of "<name>.weight").
+  // use Rng::Stream(seed, hash of "<name>.weight"). `fan` picks the Glorot fans of a sparse weight (init.h).
   Linear(std::string name, int64_t in, int64_t out, double density = 1.0, int64_t nnz = -1, uint64_t seed = 0,
-         bool bias = true);
+         bool bias = true, FanMode fan = FanMode::kDense);
 
   Variable Forward(const Variable& x) override;
   void CollectParameters(ParameterList* out) override;

@@ -104,6 +104,42 @@ TEST(Trainer, ResumeIsBitExactPruning) {
   ExpectResumeIsBitExact("pruning");
 }
 
+// --time_budget stops the run early, evaluates and writes the summary, and leaves a checkpoint from which the run
+// resumes to the same weights as an uninterrupted one. A budget of 1 ns always ends after the first iteration, so
+// this does not depend on the machine's speed.
+TEST(Trainer, TimeBudgetStopsEvaluatesAndResumesBitExact) {
+  if (!HaveData()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  rigl::TrainConfig full = Small("rigl");
+  full.out_dir = TempDir("budget_full");
+  const rigl::TrainSummary a = rigl::Train(full);
+  EXPECT_FALSE(a.stopped_by_time_budget);
+
+  rigl::TrainConfig cut = Small("rigl");
+  cut.out_dir = TempDir("budget_cut");
+  cut.time_budget = 1e-9;
+  const rigl::TrainSummary b = rigl::Train(cut);
+  EXPECT_TRUE(b.stopped_by_time_budget);
+  EXPECT_EQ(b.iterations, 1);
+  EXPECT_GT(b.test_accuracy, 0.0);  // evaluated
+  std::ifstream in(cut.out_dir + "/summary.json");
+  ASSERT_TRUE(in.good()) << "a budget stop writes summary.json";
+  const nlohmann::json j = nlohmann::json::parse(in);
+  EXPECT_TRUE(j.at("stopped_by_time_budget").get<bool>());
+  EXPECT_EQ(j.at("iterations").get<int64_t>(), 1);
+  EXPECT_EQ(j.at("total_iterations").get<int64_t>(), 24);
+  const auto metrics = ReadMetrics(cut.out_dir);
+  ASSERT_EQ(metrics.size(), 1u);
+  EXPECT_TRUE(metrics[0].at("partial_epoch").get<bool>());
+
+  rigl::TrainConfig resumed = Small("rigl");
+  resumed.out_dir = cut.out_dir;
+  resumed.resume = cut.out_dir + "/checkpoint.bin";
+  const rigl::TrainSummary c = rigl::Train(resumed);
+  EXPECT_FALSE(c.stopped_by_time_budget);
+  EXPECT_EQ(a.weights_fingerprint, c.weights_fingerprint);
+  EXPECT_EQ(a.test_accuracy, c.test_accuracy);
+}
+
 TEST(Trainer, SparseMethodsEndAtTheirTargetSparsity) {
   if (!HaveData()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   for (const char* method : {"static", "set", "rigl", "snfs", "snip", "pruning"}) {
@@ -212,6 +248,8 @@ TEST(Config, BadValuesNameTheFlagAndTheRule) {
       {[](rigl::TrainConfig* c) { c->drop_fraction = 1.5; }, "--drop_fraction=1.5"},
       {[](rigl::TrainConfig* c) { c->width = {300, 0}; }, "--width"},
       {[](rigl::TrainConfig* c) { c->threads = 0; }, "--threads=0"},
+      {[](rigl::TrainConfig* c) { c->time_budget = -1; }, "--time_budget=-1"},
+      {[](rigl::TrainConfig* c) { c->init_fan = "he"; }, "--init_fan=he"},
   };
   for (const Case& k : cases) {
     rigl::TrainConfig c;

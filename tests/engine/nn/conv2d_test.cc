@@ -60,6 +60,21 @@ TEST(Conv2dModule, HeNormalOverDenseFanIn) {
   }
 }
 
+// FanMode::kStored: He normal over the stored fan-in nnz / K. At density 0.2 of 64 x 288 that is 3686 / 64 = 57.6,
+// so every value is the kDense value (same normal draw) times sqrt(288 / 57.6).
+TEST(Conv2dModule, StoredFanInitScalesByNnzPerFilter) {
+  Conv2d dense_fan("c", 32, 64, 3, 1, 1, 0.2, -1, /*seed=*/5);
+  Conv2d stored_fan("c", 32, 64, 3, 1, 1, 0.2, -1, 5, /*bias=*/true, FanMode::kStored);
+  const CsrMatrix& a = dense_fan.sparse_weight()->weight;
+  const CsrMatrix& b = stored_fan.sparse_weight()->weight;
+  ASSERT_EQ(b.nnz(), 3686);  // round(0.2 * 18432)
+  EXPECT_EQ(a.col_indices(), b.col_indices());
+  const double scale = std::sqrt(288.0 / (3686.0 / 64.0));
+  for (int64_t q = 0; q < b.nnz(); ++q) {
+    EXPECT_NEAR(b.values()[q], a.values()[q] * scale, 1e-5 * std::abs(b.values()[q]) + 1e-7);
+  }
+}
+
 TEST(Conv2dModule, SameSeedSameWeightsDifferentSeedDifferent) {
   Conv2d a("c", 4, 4, 3, 1, 1, 0.5, -1, 9), b("c", 4, 4, 3, 1, 1, 0.5, -1, 9), c("c", 4, 4, 3, 1, 1, 0.5, -1, 10);
   EXPECT_EQ(a.sparse_weight()->weight.col_indices(), b.sparse_weight()->weight.col_indices());

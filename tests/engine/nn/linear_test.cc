@@ -41,6 +41,34 @@ TEST(NnLinearTest, SparseHasExactNnzAndDenseFanInit) {
   EXPECT_EQ(exact.sparse_weight()->weight.nnz(), 123);
 }
 
+// FanMode::kStored: Glorot over the average stored fans, nnz / out and nnz / in, computed here by hand. Same pattern
+// as kDense (the pattern is drawn before the values from the same stream), only the scale differs.
+TEST(NnLinearTest, StoredFanInitUsesNnzPerRowAndColumn) {
+  Linear dense_fan("fc", /*in=*/2000, /*out=*/1000, /*density=*/0.01, /*nnz=*/-1, /*seed=*/3);
+  Linear stored_fan("fc", 2000, 1000, 0.01, -1, 3, /*bias=*/true, FanMode::kStored);
+  const CsrMatrix& a = dense_fan.sparse_weight()->weight;
+  const CsrMatrix& b = stored_fan.sparse_weight()->weight;
+  ASSERT_EQ(b.nnz(), 20000);
+  EXPECT_EQ(a.col_indices(), b.col_indices());
+  const float dense_limit = std::sqrt(6.0f / 3000.0f);
+  const float stored_limit = std::sqrt(6.0f / (20000.0f / 1000 + 20000.0f / 2000));  // fan-in 20, fan-out 10
+  float max_a = 0, max_b = 0;
+  for (int64_t q = 0; q < b.nnz(); ++q) {
+    max_a = std::max(max_a, std::abs(a.values()[q]));
+    max_b = std::max(max_b, std::abs(b.values()[q]));
+    // Same uniform draw, scaled by the other limit.
+    EXPECT_NEAR(b.values()[q], a.values()[q] * (stored_limit / dense_limit), 1e-5f * stored_limit);
+  }
+  EXPECT_LE(max_b, stored_limit);
+  EXPECT_GT(max_b, 0.99f * stored_limit);  // 20000 uniform draws reach the top 1% of the range
+  EXPECT_LE(max_a, dense_limit);
+  // A dense layer ignores the mode: its fans are its shape.
+  Linear dense_layer("d", 20, 10, 1.0, -1, 5, true, FanMode::kStored);
+  Linear dense_ref("d", 20, 10, 1.0, -1, 5);
+  EXPECT_TRUE(testutil::BitIdentical(dense_layer.dense_weight()->var.value().data(),
+                                     dense_ref.dense_weight()->var.value().data(), 200));
+}
+
 TEST(NnLinearTest, SameSeedSameWeightsDifferentNameDifferentWeights) {
   Linear a("fc1", 30, 20, 0.2, -1, 1), b("fc1", 30, 20, 0.2, -1, 1), c("fc2", 30, 20, 0.2, -1, 1);
   EXPECT_EQ(a.sparse_weight()->weight.col_indices(), b.sparse_weight()->weight.col_indices());
