@@ -19,10 +19,55 @@ constexpr char kMagic[8] = {'R', 'I', 'G', 'L', 'C', 'K', 'P', 'T'};
 constexpr uint32_t kFormatVersion = 1;
 constexpr uint8_t kFloat = 1, kInt64 = 2, kInt32 = 3;
 
-template <typename T>
-void Put(std::string* out, T v) {
-  out->append(reinterpret_cast<const char*>(&v), sizeof(T));
-}
+// A file written to path.tmp and renamed over path by Commit(); removed again if never committed. Every write is
+// checked, and the CRC-32 of everything written so far is kept, so a checkpoint streams straight from the tensors
+// to disk without an in-memory copy of the file.
+class AtomicFile {
+ public:
+  explicit AtomicFile(const std::string& path) : path_(path), tmp_(path + ".tmp") {
+    f_ = std::fopen(tmp_.c_str(), "wb");
+    ENGINE_CHECK(f_ != nullptr, "cannot open ", tmp_, " for writing: ", std::strerror(errno),
+                 "; HINT: the directory must exist and be writable");
+  }
+  ~AtomicFile() {
+    if (f_ != nullptr) {
+      std::fclose(f_);
+      std::remove(tmp_.c_str());
+    }
+  }
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void Write(const void* data, size_t n) {
+    if (n == 0) return;  // an empty blob may have data == nullptr, and crc32(crc, Z_NULL, 0) would reset the CRC
+    const size_t written = std::fwrite(data, 1, n, f_);
+    ENGINE_CHECK(written == n, "writing ", tmp_, ": wrote ", written, " of ", n, " bytes (disk full?)");
+    crc_ = crc32_z(crc_, reinterpret_cast<const Bytef*>(data), n);
+    size_ += n;
+  }
+  template <typename T>
+  void Put(T v) {
+    Write(&v, sizeof(T));
+  }
+  uint32_t crc() const { return static_cast<uint32_t>(crc_); }
+
+  void Commit() {
+    const bool flushed = std::fflush(f_) == 0;
+    const bool closed = std::fclose(f_) == 0;
+    f_ = nullptr;
+    if (!flushed || !closed) std::remove(tmp_.c_str());
+    ENGINE_CHECK(flushed && closed, "writing ", tmp_, ": flushing ", size_, " bytes failed: ", std::strerror(errno),
+                 " (disk full?)");
+    ENGINE_CHECK(std::rename(tmp_.c_str(), path_.c_str()) == 0, "renaming ", tmp_, " to ", path_, ": ",
+                 std::strerror(errno));
+  }
+
+ private:
+  std::string path_, tmp_;
+  std::FILE* f_ = nullptr;
+  uLong crc_ = crc32(0L, Z_NULL, 0);
+  size_t size_ = 0;
+};
 
 const char* TypeName(uint8_t type) {
   return type == kFloat ? "float32" : type == kInt64 ? "int64" : type == kInt32 ? "int32" : "unknown";
@@ -31,50 +76,38 @@ const char* TypeName(uint8_t type) {
 }  // namespace
 
 void WriteFileAtomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    ENGINE_CHECK(f != nullptr, "cannot open ", tmp, " for writing: ", std::strerror(errno),
-               "; HINT: the directory must exist and be writable");
-    const size_t written = std::fwrite(text.data(), 1, text.size(), f);
-    const bool flushed = std::fflush(f) == 0;
-    std::fclose(f);
-    ENGINE_CHECK(written == text.size() && flushed, "writing ", tmp, ": wrote ", written, " of ", text.size(),
-                 " bytes (disk full?)");
-  }
-  ENGINE_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "renaming ", tmp, " to ", path, ": ",
-               std::strerror(errno));
+  AtomicFile file(path);
+  file.Write(text.data(), text.size());
+  file.Commit();
 }
 
 void CheckpointWriter::AddFloats(const std::string& name, const float* data, int64_t count) {
-  blobs_.push_back({name, {kFloat, std::string(reinterpret_cast<const char*>(data), count * sizeof(float))}});
+  blobs_.push_back({name, kFloat, data, count});
 }
 void CheckpointWriter::AddInt64s(const std::string& name, const int64_t* data, int64_t count) {
-  blobs_.push_back({name, {kInt64, std::string(reinterpret_cast<const char*>(data), count * sizeof(int64_t))}});
+  blobs_.push_back({name, kInt64, data, count});
 }
 void CheckpointWriter::AddInt32s(const std::string& name, const int32_t* data, int64_t count) {
-  blobs_.push_back({name, {kInt32, std::string(reinterpret_cast<const char*>(data), count * sizeof(int32_t))}});
+  blobs_.push_back({name, kInt32, data, count});
 }
 
 void CheckpointWriter::Write(const std::string& path) const {
-  std::string out(kMagic, sizeof(kMagic));
-  Put<uint32_t>(&out, kFormatVersion);
+  AtomicFile file(path);
+  file.Write(kMagic, sizeof(kMagic));
+  file.Put<uint32_t>(kFormatVersion);
   const std::string meta = meta_.dump();
-  Put<uint64_t>(&out, meta.size());
-  out += meta;
-  Put<uint64_t>(&out, blobs_.size());
-  for (const auto& [name, blob] : blobs_) {
-    Put<uint32_t>(&out, static_cast<uint32_t>(name.size()));
-    out += name;
-    Put<uint8_t>(&out, blob.type);
-    const size_t elem = blob.type == kInt64 ? 8 : 4;
-    Put<uint64_t>(&out, blob.bytes.size() / elem);
-    out += blob.bytes;
+  file.Put<uint64_t>(meta.size());
+  file.Write(meta.data(), meta.size());
+  file.Put<uint64_t>(blobs_.size());
+  for (const Blob& blob : blobs_) {
+    file.Put<uint32_t>(static_cast<uint32_t>(blob.name.size()));
+    file.Write(blob.name.data(), blob.name.size());
+    file.Put<uint8_t>(blob.type);
+    file.Put<uint64_t>(static_cast<uint64_t>(blob.count));
+    file.Write(blob.data, static_cast<size_t>(blob.count) * (blob.type == kInt64 ? 8 : 4));
   }
-  const uint32_t crc = static_cast<uint32_t>(
-      crc32_z(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(out.data()), out.size()));
-  Put<uint32_t>(&out, crc);
-  WriteFileAtomically(path, out);
+  file.Put<uint32_t>(file.crc());
+  file.Commit();
 }
 
 CheckpointReader::CheckpointReader(const std::string& path) : path_(path) {

@@ -1,5 +1,5 @@
 // Checkpoint files: a JSON header (config, counters, schedule state) and named binary blobs (weights, CSR indices,
-// optimizer slots, buffers), closed by a CRC-32 of everything before it. Written to `path.tmp`, flushed, then
+// optimizer slots, buffers), closed by a CRC-32 of everything before it. Streamed to `path.tmp`, flushed, then
 // renamed over `path`, so a crash never leaves a half-written checkpoint. Reading parses and verifies the whole file
 // before anything is handed out (a corrupt or truncated file is refused with a message naming the path and the fault).
 #ifndef RIGL_CHECKPOINT_H_
@@ -14,6 +14,8 @@
 
 namespace rigl {
 
+// Blobs are written straight from the caller's arrays, which must stay alive and unchanged until Write() returns;
+// the writer holds no copy (its memory is the JSON header and the blob list, whatever the model's size).
 class CheckpointWriter {
  public:
   nlohmann::json& meta() { return meta_; }
@@ -25,11 +27,13 @@ class CheckpointWriter {
 
  private:
   struct Blob {
+    std::string name;
     uint8_t type;
-    std::string bytes;
+    const void* data;
+    int64_t count;
   };
   nlohmann::json meta_;
-  std::vector<std::pair<std::string, Blob>> blobs_;
+  std::vector<Blob> blobs_;
 };
 
 class CheckpointReader {
