@@ -1,21 +1,32 @@
 #!/usr/bin/env bash
 # Reproduces the "beyond dense" measurements of docs/BEYOND_DENSE.md: a 784-100000-100000-10 MLP at 99.9% sparsity
-# (ERK) trained with Static, SET and RigL, whose dense twin needs ~113 GiB to train, beside the best dense MLP that
-# fits, trained for a comparable wall-clock budget. Writes one directory per run under $OUT (summary.json,
-# metrics.jsonl, checkpoint.bin, log.txt) and prints a table. Each timing line records `uptime` (the machine is shared).
+# (ERK) trained with Static, SET and RigL, whose dense twin needs ~113 GiB to train, then dense MLPs that do fit,
+# each trained under the same wall-clock budget as the RigL run (--time_budget = RigL's training seconds).
+# Writes one directory per run under $OUT (config.json, metrics.jsonl, summary.json, checkpoint.bin, log.txt) and
+# prints a table. Every run records the load average before and after (timings are only comparable on a quiet
+# machine) and /usr/bin/time's CPU seconds.
 #
-# Usage: tools/beyond_dense.sh [OUT]           env: TRAINER (binary), LIMIT (training samples, 0 = all 60000),
-#        WIDTH (default 100000,100000), DELTA_T (RigL/SET update interval), DENSE_WIDTH, DENSE_EPOCHS, THREADS
+# Usage: tools/beyond_dense.sh [OUT]
+# Environment (defaults in brackets):
+#   TRAINER   trainer binary [bazel-bin/rigl/trainer]
+#   LIMIT     training samples, 0 = all 60000 [0]         EPOCHS    sparse epochs [1]
+#   WIDTH     sparse hidden widths [100000,100000]        SPARSITY  [0.999]
+#   DELTA_T   RigL/SET update interval [100]              INIT_FAN  dense | stored [stored]
+#   METHODS   sparse methods to run [static set rigl]     THREADS   [2]
+#   DENSE     dense runs, "widths:epochs" each [1024,1024:55 4096,4096:6 16384,16384:1 40000,40000:1]
+#   BUDGET    seconds for each dense run [RigL's train_seconds from $OUT/rigl/summary.json]
 set -euo pipefail
 OUT=${1:-/tmp/beyond_dense}
 TRAINER=${TRAINER:-bazel-bin/rigl/trainer}
-LIMIT=${LIMIT:-1280}
+LIMIT=${LIMIT:-0}
+EPOCHS=${EPOCHS:-1}
 WIDTH=${WIDTH:-100000,100000}
-DELTA_T=${DELTA_T:-5}
-DENSE_WIDTH=${DENSE_WIDTH:-1024,1024}
-DENSE_EPOCHS=${DENSE_EPOCHS:-1}
+SPARSITY=${SPARSITY:-0.999}
+DELTA_T=${DELTA_T:-100}
+INIT_FAN=${INIT_FAN:-stored}
+METHODS=${METHODS-static set rigl}
 THREADS=${THREADS:-2}
-METHODS=${METHODS:-static set rigl dense}
+DENSE=${DENSE-1024,1024:55 4096,4096:6 16384,16384:1 40000,40000:1}
 mkdir -p "$OUT"
 
 run() {  # name, flags...
@@ -23,33 +34,49 @@ run() {  # name, flags...
   local dir="$OUT/$name"
   mkdir -p "$dir"
   echo "== $name: $* (load before: $(uptime | sed 's/.*load average: //'))"
-  # /usr/bin/time adds the CPU seconds: on a shared machine they say how much of the wall time was ours.
   local timer=()
   [ -x /usr/bin/time ] && timer=(/usr/bin/time -f "cpu %U s user + %S s sys, wall %e s, max RSS %M KiB")
-  "${timer[@]}" "$TRAINER" --out_dir="$dir" --threads="$THREADS" --progress=lines "$@" > "$dir/log.txt" 2>&1
-  tail -1 "$dir/log.txt"
+  local rc=0
+  "${timer[@]}" "$TRAINER" --out_dir="$dir" --threads="$THREADS" --progress=lines "$@" > "$dir/log.txt" 2>&1 || rc=$?
   echo "   load after: $(uptime | sed 's/.*load average: //')" | tee -a "$dir/log.txt"
-  grep '^final:' "$dir/log.txt" || tail -3 "$dir/log.txt"
+  grep -E '^(final:|stopped by)' "$dir/log.txt" || tail -3 "$dir/log.txt"
+  [ "$rc" = 0 ] || echo "   exit code $rc"
 }
 
-SPARSE=(--model=mlp --width="$WIDTH" --sparsity=0.999 --distribution=erk --epochs=1 --train_limit="$LIMIT")
+SPARSE=(--model=mlp --width="$WIDTH" --sparsity="$SPARSITY" --distribution=erk --epochs="$EPOCHS"
+        --train_limit="$LIMIT" --init_fan="$INIT_FAN")
 for m in $METHODS; do
   case $m in
     static) run static "${SPARSE[@]}" --method=static ;;
-    set)    run set "${SPARSE[@]}" --method=set --delta_t="$DELTA_T" ;;
-    rigl)   run rigl "${SPARSE[@]}" --method=rigl --delta_t="$DELTA_T" ;;
-    dense)  run dense --model=mlp --width="$DENSE_WIDTH" --method=dense --epochs="$DENSE_EPOCHS" ;;
+    set|rigl) run "$m" "${SPARSE[@]}" --method="$m" --delta_t="$DELTA_T" ;;
+    *) echo "unknown method $m (expected static, set or rigl)" >&2; exit 2 ;;
   esac
 done
 
-printf '\n%-8s %10s %10s %12s %12s %10s %8s\n' run steps train_s update_s peak_rss_MiB test_acc updates
-for m in $METHODS; do
-  s="$OUT/$m/summary.json"
-  [ -f "$s" ] || continue
-  python3 - "$s" "$m" <<'PY'
+if [ -n "$DENSE" ]; then
+  if [ -z "${BUDGET:-}" ]; then
+    [ -f "$OUT/rigl/summary.json" ] || { echo "BUDGET is unset and $OUT/rigl/summary.json is missing" >&2; exit 2; }
+    BUDGET=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['train_seconds'])" "$OUT/rigl/summary.json")
+  fi
+  echo "dense budget: $BUDGET s of training each"
+  for d in $DENSE; do
+    w=${d%:*}; e=${d#*:}
+    run "dense_${w//,/x}" --model=mlp --width="$w" --method=dense --epochs="$e" --train_limit="$LIMIT" \
+        --time_budget="$BUDGET"
+  done
+fi
+
+printf '\n%-20s %9s %9s %9s %8s %13s %9s %8s\n' run epochs train_s update_s upd_share peak_RSS_MiB test_acc budget
+for dir in "$OUT"/*/; do
+  s="$dir/summary.json"
+  [ -f "$s" ] || { printf '%-20s (no summary.json: see %s/log.txt)\n' "$(basename "$dir")" "$dir"; continue; }
+  python3 - "$s" "$(basename "$dir")" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
-print('%-8s %10d %10.1f %12.1f %12.1f %10.4f %8d' % (sys.argv[2], j['steps'], j['train_seconds'], j['update_seconds'],
-      j['peak_rss_bytes'] / 2**20, j['test_accuracy'], j['updates']))
+per_epoch = j['total_iterations'] / j['config']['epochs']
+print('%-20s %9.2f %9.1f %9.1f %8.1f%% %13.1f %8.2f%% %8s' % (
+    sys.argv[2], j['iterations'] / per_epoch, j['train_seconds'], j['update_seconds'],
+    100 * j['update_seconds'] / max(j['train_seconds'], 1e-9), j['peak_rss_bytes'] / 2**20,
+    100 * j['test_accuracy'], 'stopped' if j.get('stopped_by_time_budget') else '-'))
 PY
 done
