@@ -5,10 +5,9 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "engine/base/check.h"
 
@@ -111,93 +110,113 @@ void CheckpointWriter::Write(const std::string& path) const {
 }
 
 CheckpointReader::CheckpointReader(const std::string& path) : path_(path) {
-  std::ifstream in(path, std::ios::binary);
-  ENGINE_CHECK(in.good(), "checkpoint ", path, ": cannot open (", std::strerror(errno), ")");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  const std::string data = buffer.str();
-  const size_t min_size = sizeof(kMagic) + 4 + 8 + 8 + 4;
-  ENGINE_CHECK(data.size() >= min_size, "checkpoint ", path, ": ", data.size(), " bytes; expected at least ",
-               min_size, " (truncated or not a checkpoint)");
-  ENGINE_CHECK(std::memcmp(data.data(), kMagic, sizeof(kMagic)) == 0, "checkpoint ", path,
+  // The file stays open: blobs are read from it on demand, and a checkpoint renamed over `path` meanwhile (another
+  // run writing to the same directory) cannot swap the bytes under the verified header.
+  file_.reset(std::fopen(path.c_str(), "rb"));
+  ENGINE_CHECK(file_ != nullptr, "checkpoint ", path, ": cannot open (", std::strerror(errno), ")");
+  std::FILE* f = file_.get();
+  ENGINE_CHECK(fseeko(f, 0, SEEK_END) == 0, "checkpoint ", path, ": cannot seek (", std::strerror(errno), ")");
+  const uint64_t size = static_cast<uint64_t>(ftello(f));
+  const uint64_t min_size = sizeof(kMagic) + 4 + 8 + 8 + 4;
+  ENGINE_CHECK(size >= min_size, "checkpoint ", path, ": ", size, " bytes; expected at least ", min_size,
+               " (truncated or not a checkpoint)");
+  // Verify the CRC-32 of everything before the last 4 bytes, streaming (memory: one chunk).
+  ENGINE_CHECK(fseeko(f, 0, SEEK_SET) == 0, "checkpoint ", path, ": cannot seek (", std::strerror(errno), ")");
+  std::vector<char> chunk(std::min<uint64_t>(size, uint64_t{4} << 20));
+  uLong crc = crc32(0L, Z_NULL, 0);
+  char magic[sizeof(kMagic)];
+  for (uint64_t done = 0; done < size - 4;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(chunk.size(), size - 4 - done));
+    ENGINE_CHECK(std::fread(chunk.data(), 1, n, f) == n, "checkpoint ", path, ": read error at byte ", done);
+    if (done == 0) std::memcpy(magic, chunk.data(), sizeof(kMagic));
+    crc = crc32_z(crc, reinterpret_cast<const Bytef*>(chunk.data()), n);
+    done += n;
+  }
+  ENGINE_CHECK(std::memcmp(magic, kMagic, sizeof(kMagic)) == 0, "checkpoint ", path,
                ": bad magic; expected a file starting with RIGLCKPT (not a checkpoint of this trainer)");
   uint32_t stored_crc;
-  std::memcpy(&stored_crc, data.data() + data.size() - 4, 4);
-  const uint32_t crc = static_cast<uint32_t>(
-      crc32_z(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(data.data()), data.size() - 4));
-  ENGINE_CHECK(crc == stored_crc, "checkpoint ", path, ": checksum mismatch (stored 0x", std::hex, stored_crc,
-               ", computed 0x", crc, std::dec, "); the file is corrupt or truncated: refusing to resume from it");
-  size_t pos = sizeof(kMagic);
-  const size_t end = data.size() - 4;
-  auto need = [&](size_t n, const char* what) {
-    ENGINE_CHECK(pos + n <= end, "checkpoint ", path, ": truncated while reading ", what);
+  ENGINE_CHECK(std::fread(&stored_crc, 4, 1, f) == 1, "checkpoint ", path, ": cannot read the checksum");
+  ENGINE_CHECK(static_cast<uint32_t>(crc) == stored_crc, "checkpoint ", path, ": checksum mismatch (stored 0x",
+               std::hex, stored_crc, ", computed 0x", static_cast<uint32_t>(crc), std::dec,
+               "); the file is corrupt or truncated: refusing to resume from it");
+  // Parse the header and the blob table; blob contents are skipped and read later by Floats/Int64s/Int32s.
+  uint64_t pos = sizeof(kMagic);
+  const uint64_t end = size - 4;
+  ENGINE_CHECK(fseeko(f, static_cast<off_t>(pos), SEEK_SET) == 0, "checkpoint ", path, ": cannot seek");
+  auto need = [&](uint64_t n, const std::string& what) {
+    ENGINE_CHECK(n <= end - pos, "checkpoint ", path, ": truncated while reading ", what);
   };
-  auto take = [&](auto* v, const char* what) {
-    need(sizeof(*v), what);
-    std::memcpy(v, data.data() + pos, sizeof(*v));
-    pos += sizeof(*v);
+  auto read = [&](void* out, uint64_t n, const std::string& what) {
+    need(n, what);
+    ENGINE_CHECK(std::fread(out, 1, n, f) == n, "checkpoint ", path, ": read error in ", what);
+    pos += n;
   };
   uint32_t version;
-  take(&version, "the version");
+  read(&version, 4, "the version");
   ENGINE_CHECK(version == kFormatVersion, "checkpoint ", path, ": format version ", version, "; expected ",
                kFormatVersion);
   uint64_t meta_len;
-  take(&meta_len, "the header length");
+  read(&meta_len, 8, "the header length");
   need(meta_len, "the header");
-  meta_ = nlohmann::json::parse(data.substr(pos, meta_len), nullptr, /*allow_exceptions=*/false);
+  std::string meta(meta_len, '\0');
+  read(meta.data(), meta_len, "the header");
+  meta_ = nlohmann::json::parse(meta, nullptr, /*allow_exceptions=*/false);
   ENGINE_CHECK(!meta_.is_discarded(), "checkpoint ", path, ": the JSON header does not parse");
-  pos += meta_len;
   uint64_t count;
-  take(&count, "the blob count");
+  read(&count, 8, "the blob count");
   for (uint64_t b = 0; b < count; ++b) {
     uint32_t name_len;
-    take(&name_len, "a blob name length");
+    read(&name_len, 4, "a blob name length");
     need(name_len, "a blob name");
-    std::string name = data.substr(pos, name_len);
-    pos += name_len;
+    std::string name(name_len, '\0');
+    read(name.data(), name_len, "a blob name");
     Blob blob;
-    take(&blob.type, "a blob type");
+    read(&blob.type, 1, "the type of blob " + name);
     ENGINE_CHECK(blob.type == kFloat || blob.type == kInt64 || blob.type == kInt32, "checkpoint ", path, ": blob ",
                  name, " has unknown type ", int{blob.type});
-    uint64_t n;
-    take(&n, "a blob length");
-    const size_t bytes = n * (blob.type == kInt64 ? 8 : 4);
-    need(bytes, name.c_str());
-    blob.bytes = data.substr(pos, bytes);
-    pos += bytes;
-    blobs_[name] = std::move(blob);
+    read(&blob.count, 8, "the length of blob " + name);
+    const uint64_t elem = blob.type == kInt64 ? 8 : 4;
+    ENGINE_CHECK(blob.count <= (end - pos) / elem, "checkpoint ", path, ": truncated while reading blob ", name);
+    blob.offset = pos;
+    pos += blob.count * elem;
+    ENGINE_CHECK(fseeko(f, static_cast<off_t>(pos), SEEK_SET) == 0, "checkpoint ", path, ": cannot seek");
+    blobs_[name] = blob;
   }
   ENGINE_CHECK(pos == end, "checkpoint ", path, ": ", end - pos, " unexpected trailing bytes");
 }
 
-const CheckpointReader::Blob& CheckpointReader::Get(const std::string& name, uint8_t type, size_t elem,
+const CheckpointReader::Blob& CheckpointReader::Get(const std::string& name, uint8_t type,
                                                     int64_t expected_count) const {
   const auto it = blobs_.find(name);
   ENGINE_CHECK(it != blobs_.end(), "checkpoint ", path_, ": no entry '", name,
                "' (saved by a different model or method?)");
   ENGINE_CHECK(it->second.type == type, "checkpoint ", path_, ": entry '", name, "' is ", TypeName(it->second.type),
                "; expected ", TypeName(type));
-  const int64_t count = static_cast<int64_t>(it->second.bytes.size() / elem);
+  const int64_t count = static_cast<int64_t>(it->second.count);
   ENGINE_CHECK(expected_count < 0 || count == expected_count, "checkpoint ", path_, ": entry '", name, "' has ", count,
                " elements; expected ", expected_count, " (saved by a different model?)");
   return it->second;
 }
 
 template <typename T>
-static std::vector<T> Unpack(const std::string& bytes) {
-  std::vector<T> out(bytes.size() / sizeof(T));
-  std::memcpy(out.data(), bytes.data(), out.size() * sizeof(T));
+std::vector<T> CheckpointReader::Read(const std::string& name, uint8_t type, int64_t expected_count) const {
+  const Blob& blob = Get(name, type, expected_count);
+  std::vector<T> out(blob.count);
+  std::FILE* f = file_.get();
+  ENGINE_CHECK(fseeko(f, static_cast<off_t>(blob.offset), SEEK_SET) == 0 &&
+                   std::fread(out.data(), sizeof(T), out.size(), f) == out.size(),
+               "checkpoint ", path_, ": read error in entry '", name, "'");
   return out;
 }
 
 std::vector<float> CheckpointReader::Floats(const std::string& name, int64_t expected_count) const {
-  return Unpack<float>(Get(name, kFloat, 4, expected_count).bytes);
+  return Read<float>(name, kFloat, expected_count);
 }
 std::vector<int64_t> CheckpointReader::Int64s(const std::string& name, int64_t expected_count) const {
-  return Unpack<int64_t>(Get(name, kInt64, 8, expected_count).bytes);
+  return Read<int64_t>(name, kInt64, expected_count);
 }
 std::vector<int32_t> CheckpointReader::Int32s(const std::string& name, int64_t expected_count) const {
-  return Unpack<int32_t>(Get(name, kInt32, 4, expected_count).bytes);
+  return Read<int32_t>(name, kInt32, expected_count);
 }
 
 }  // namespace rigl

@@ -1,11 +1,14 @@
 // Checkpoint files: a JSON header (config, counters, schedule state) and named binary blobs (weights, CSR indices,
 // optimizer slots, buffers), closed by a CRC-32 of everything before it. Streamed to `path.tmp`, flushed, then
-// renamed over `path`, so a crash never leaves a half-written checkpoint. Reading parses and verifies the whole file
-// before anything is handed out (a corrupt or truncated file is refused with a message naming the path and the fault).
+// renamed over `path`, so a crash never leaves a half-written checkpoint. Reading verifies the whole file (streamed
+// CRC) before anything is handed out (a corrupt or truncated file is refused with a message naming the path and the
+// fault). Neither side holds a copy of the file in memory.
 #ifndef RIGL_CHECKPOINT_H_
 #define RIGL_CHECKPOINT_H_
 
 #include <cstdint>
+#include <cstdio>
+#include <memory>
 #include <map>
 #include <string>
 #include <vector>
@@ -38,7 +41,9 @@ class CheckpointWriter {
 
 class CheckpointReader {
  public:
-  // Reads and verifies the file (magic, version, sizes, CRC-32); throws engine::Error naming the path otherwise.
+  // Verifies the file (magic, version, sizes, streamed CRC-32) and parses its header and blob table; throws
+  // engine::Error naming the path otherwise. Blob contents stay on disk until asked for, so reading needs memory
+  // for the header and the one blob being returned, not for the whole file. The file stays open until destruction.
   explicit CheckpointReader(const std::string& path);
   const nlohmann::json& meta() const { return meta_; }
   bool Has(const std::string& name) const { return blobs_.count(name) != 0; }
@@ -49,11 +54,18 @@ class CheckpointReader {
 
  private:
   struct Blob {
-    uint8_t type;
-    std::string bytes;
+    uint8_t type = 0;
+    uint64_t count = 0;   // elements
+    uint64_t offset = 0;  // of the first element in the file
   };
-  const Blob& Get(const std::string& name, uint8_t type, size_t elem, int64_t expected_count) const;
+  struct Closer {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+  };
+  const Blob& Get(const std::string& name, uint8_t type, int64_t expected_count) const;
+  template <typename T>
+  std::vector<T> Read(const std::string& name, uint8_t type, int64_t expected_count) const;
   std::string path_;
+  std::unique_ptr<std::FILE, Closer> file_;
   nlohmann::json meta_;
   std::map<std::string, Blob> blobs_;
 };

@@ -44,7 +44,9 @@ DEFINE_double(prune_start, 0.1, "Gradual pruning: start, as a fraction of traini
 DEFINE_double(prune_end, 0.75, "Gradual pruning: end, as a fraction of training");
 DEFINE_int64(prune_frequency, 100, "Gradual pruning: steps between mask recomputations");
 DEFINE_int64(grow_tile_rows, 0, "Rows per dense-gradient tile in RigL's grow step (0 = about 4 Mi floats, >= 256 rows, <= 64 Mi floats)");
-DEFINE_string(init_fan, "dense", "Fans of a sparse weight's initialiser: dense (the paper: the dense layer's fan-in/out) | stored (nnz per row / per column)");
+DEFINE_string(init_fan, "dense",
+              "Fans of a sparse weight's initialiser: dense (the paper: the dense layer's fan-in/out) | stored "
+              "(nnz per row / per column)");
 DEFINE_uint64(seed, 0, "Random seed (data order, masks, initial weights, SET growth)");
 DEFINE_int32(threads, 2, "OpenMP threads for every kernel");
 DEFINE_string(out_dir, "",
@@ -54,7 +56,9 @@ DEFINE_string(resume, "", "Resume from this checkpoint file (e.g. <out_dir>/chec
 DEFINE_int64(eval_every, 1, "Epochs between test-set evaluations (the last epoch is always evaluated)");
 DEFINE_int64(checkpoint_every, 0, "Also checkpoint every N steps (0 = only at the end of each epoch)");
 DEFINE_int64(stop_after_steps, 0, "Stop after N steps, checkpointing first (simulates an interruption)");
-DEFINE_double(time_budget, 0, "Stop once training (steps and topology updates, not evaluation) has taken this many seconds, then evaluate and write the summary (0 = no budget). Not bit-reproducible: where it stops depends on speed");
+DEFINE_double(time_budget, 0,
+              "Stop once training (steps and topology updates, not evaluation) has taken this many seconds, then "
+              "evaluate, checkpoint and write the summary (0 = no budget). Where it stops depends on the speed");
 DEFINE_bool(flops_only, false, "Print the per-layer theoretical FLOPs table for --model/--sparsity/--method and exit");
 DEFINE_string(progress, "auto", "Progress display: auto (bar on a terminal, lines otherwise) | bar | lines | none");
 

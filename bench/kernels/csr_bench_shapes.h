@@ -32,6 +32,21 @@ inline const engine::CsrMatrix& CachedCsr(int64_t m, int64_t k, int64_t density_
   return it->second;
 }
 
+// One exact-count random CSR operand per (m, k, nnz) (CsrMatrix::RandomPattern, O(nnz) memory and time: for layers
+// whose rows x cols positions cannot be visited one by one), values in [-1, 1), with its transposed index built.
+inline const engine::CsrMatrix& CachedCsrNnz(int64_t m, int64_t k, int64_t nnz) {
+  static auto* cache = new std::map<std::tuple<int64_t, int64_t, int64_t>, engine::CsrMatrix>();
+  auto it = cache->find({m, k, nnz});
+  if (it == cache->end()) {
+    testutil::Rng rng(1);
+    engine::CsrMatrix w = engine::CsrMatrix::RandomPattern(m, k, nnz, rng);
+    for (float& v : w.mutable_values()) v = rng.UniformFloat(-1.0f, 1.0f);
+    w.EnsureTransposeIndex();
+    it = cache->emplace(std::make_tuple(m, k, nnz), std::move(w)).first;
+  }
+  return it->second;
+}
+
 // FLOP/s counts useful work (2 nnz n); dense_FLOP/s the dense-equivalent work (2 m k n) of the same shape.
 inline void SetCounters(benchmark::State& state, double useful_flops, double dense_flops) {
   const double iterations = static_cast<double>(state.iterations());
@@ -47,6 +62,13 @@ inline void SparseShapes(benchmark::internal::Benchmark* b) {
     if (layer[0] == 4096 && layer[1] == 4096) continue;  // already above
     b->Args({layer[0], layer[1], kBatch, 10});            // 90% sparse layers
   }
+}
+
+// The beyond-dense layer (docs/BEYOND_DENSE.md): fc2 of 784-100000-100000-10 at its ERK density 0.000604, whose
+// 100000 x 128 activations (51 MB) exceed the L3. Arguments m, k, n, nnz (for CachedCsrNnz).
+inline void WideShapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"m", "k", "n", "nnz"});
+  b->Args({100000, 100000, kBatch, 6037157});
 }
 
 // The naive twins are slow: two shapes only.

@@ -23,10 +23,11 @@ using bench::SparseShapes;
 
 
 // d_w[p] = <dY[i, :], X[j, :]> for each stored (i, j); dY [m, n], X [k, n].
-template <void (*Kernel)(const engine::CsrView&, engine::ConstDenseView, engine::ConstDenseView, float*)>
+template <void (*Kernel)(const engine::CsrView&, engine::ConstDenseView, engine::ConstDenseView, float*),
+          const engine::CsrMatrix& (*Source)(int64_t, int64_t, int64_t) = CachedCsr>
 void BM_Sddmm(benchmark::State& state) {
   const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
-  const engine::CsrMatrix& pattern = CachedCsr(m, k, state.range(3));
+  const engine::CsrMatrix& pattern = Source(m, k, state.range(3));
   testutil::Rng rng(2);
   const engine::Tensor d_y = testutil::RandomDense({m, n}, rng), x = testutil::RandomDense({k, n}, rng);
   std::vector<float> d_w(pattern.nnz());
@@ -36,6 +37,10 @@ void BM_Sddmm(benchmark::State& state) {
 }
 void BM_SddmmCsr(benchmark::State& state) { BM_Sddmm<engine::kernels::SddmmCsr>(state); }
 void BM_SddmmCsrNaive(benchmark::State& state) { BM_Sddmm<engine::kernels::SddmmCsrNaive>(state); }
+// The beyond-dense layer: X beyond the cache (the shared-slab path).
+void BM_SddmmCsrWide(benchmark::State& state) {
+  BM_Sddmm<engine::kernels::SddmmCsr, bench::CachedCsrNnz>(state);
+}
 
 // The dense baseline: dW[m, k] = dY[m, n] X[k, n]ᵀ with OpenBLAS sgemm.
 void BM_GemmDense(benchmark::State& state) {
@@ -50,5 +55,6 @@ void BM_GemmDense(benchmark::State& state) {
 BENCHMARK(BM_GemmDense)->Apply(DenseShapes)->UseRealTime();
 BENCHMARK(BM_SddmmCsr)->Apply(SparseShapes)->UseRealTime();
 BENCHMARK(BM_SddmmCsrNaive)->Apply(NaiveShapes)->UseRealTime();
+BENCHMARK(BM_SddmmCsrWide)->Apply(bench::WideShapes)->UseRealTime();
 
 }  // namespace

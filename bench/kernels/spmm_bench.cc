@@ -22,10 +22,14 @@ using bench::NaiveShapes;
 using bench::SetCounters;
 using bench::SparseShapes;
 
+// The sparse operand of a benchmark from its arguments (m, k, n, density_pct or nnz).
+using CsrSource = const engine::CsrMatrix& (*)(int64_t m, int64_t k, int64_t density_or_nnz);
+
 // Y[m, n] = W[m, k] X[k, n].
-void BM_SpmmCsr(benchmark::State& state) {
+template <CsrSource Source>
+void SpmmCase(benchmark::State& state) {
   const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
-  const engine::CsrMatrix& w = CachedCsr(m, k, state.range(3));
+  const engine::CsrMatrix& w = Source(m, k, state.range(3));
   testutil::Rng rng(2);
   const engine::Tensor x = testutil::RandomDense({k, n}, rng);
   engine::Tensor y({m, n});
@@ -33,6 +37,7 @@ void BM_SpmmCsr(benchmark::State& state) {
   for (auto _ : state) engine::kernels::SpmmCsr(view, x.view(), y.view());
   SetCounters(state, 2.0 * w.nnz() * n, 2.0 * m * k * n);
 }
+void BM_SpmmCsr(benchmark::State& state) { SpmmCase<CachedCsr>(state); }
 
 void BM_SpmmCsrNaive(benchmark::State& state) {
   const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
@@ -45,9 +50,10 @@ void BM_SpmmCsrNaive(benchmark::State& state) {
 }
 
 // dX[k, n] = Wᵀ dY[m, n]. With the transposed index (the path the sparse linear op uses): gather + forward kernel.
+template <CsrSource Source = CachedCsr>
 void TransposedCase(benchmark::State& state, bool with_index) {
   const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
-  const engine::CsrMatrix& w = CachedCsr(m, k, state.range(3));
+  const engine::CsrMatrix& w = Source(m, k, state.range(3));
   testutil::Rng rng(3);
   const engine::Tensor d_y = testutil::RandomDense({m, n}, rng);
   engine::Tensor d_x({k, n});
@@ -56,6 +62,9 @@ void TransposedCase(benchmark::State& state, bool with_index) {
   SetCounters(state, 2.0 * w.nnz() * n, 2.0 * m * k * n);
 }
 void BM_SpmmCsrTransposed(benchmark::State& state) { TransposedCase(state, /*with_index=*/true); }
+// The beyond-dense layer: operands beyond the cache (the shared-slab path).
+void BM_SpmmCsrWide(benchmark::State& state) { SpmmCase<bench::CachedCsrNnz>(state); }
+void BM_SpmmCsrTransposedWide(benchmark::State& state) { TransposedCase<bench::CachedCsrNnz>(state, true); }
 // The fallback without the transposed index: row-ordered scatter into owned ranges of C.
 void BM_SpmmCsrTransposedScatter(benchmark::State& state) { TransposedCase(state, /*with_index=*/false); }
 
@@ -85,5 +94,7 @@ BENCHMARK(BM_SpmmCsrTransposed)->Apply(SparseShapes)->UseRealTime();
 BENCHMARK(BM_SpmmCsrTransposedScatter)->Apply(SparseShapes)->UseRealTime();
 BENCHMARK(BM_SpmmCsrNaive)->Apply(NaiveShapes)->UseRealTime();
 BENCHMARK(BM_SpmmCsrTransposedNaive)->Apply(NaiveShapes)->UseRealTime();
+BENCHMARK(BM_SpmmCsrWide)->Apply(bench::WideShapes)->UseRealTime();
+BENCHMARK(BM_SpmmCsrTransposedWide)->Apply(bench::WideShapes)->UseRealTime();
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
@@ -250,6 +251,31 @@ TEST(MemoryScalingTest, LayerWithMoreThan2To32PositionsTrainsWithSetUnderCap) {
                              },
                              kHeadroom);
   EXPECT_EQ(code, 0) << "a 70000 x 70000 layer failed under the cap (exit " << code << ")";
+}
+
+// Checkpoints stream: writing a 256 MiB blob and verifying the file (CRC over every byte, header and blob table)
+// fit in 32 MiB above the process that holds the blob. A writer or reader that assembles the file in memory needs
+// 256 MiB more and fails.
+TEST(MemoryScalingTest, CheckpointWriteAndVerifyHoldNoCopyOfTheFile) {
+  auto big = std::make_shared<std::vector<float>>();
+  const int code = RunCapped([big] { big->assign(static_cast<size_t>(64 * kMiB), 0.5f); },
+                             [big] {
+                               const std::string path = TempPath("no_copy.ckpt");
+                               const std::vector<int32_t> small = {1, -2, 3};
+                               rigl::CheckpointWriter w;
+                               w.meta()["what"] = "no copy";
+                               w.AddFloats("big", big->data(), static_cast<int64_t>(big->size()));
+                               w.AddInt32s("small", small.data(), 3);
+                               w.Write(path);
+                               const rigl::CheckpointReader r(path);
+                               CHILD_CHECK(r.Has("big") && r.Int32s("small", 3) == small &&
+                                               r.meta().at("what") == "no copy",
+                                           "checkpoint round trip of the small entries", "");
+                               std::remove(path.c_str());
+                             },
+                             32 * kMiB);
+  EXPECT_EQ(code, 0) << "writing or verifying a checkpoint with a 256 MiB entry needed more than 32 MiB on top of "
+                        "the entry (exit 3 = an allocation was refused)";
 }
 
 // SNFS keeps a dense EMA by definition; the trainer refuses it up front for a layer whose EMA exceeds its budget
