@@ -1,6 +1,7 @@
 // CSR SDDMM kernels (see sddmm.h). AVX-512 path: rows of the pattern in nnz-balanced chunks; for each row, a tile
 // of up to 128 columns of G stays in registers while the dot products with X's rows are formed 16 nonzeros at a
-// time and reduced together (a 16 x 16 transpose-and-add), so each group of 16 outputs is one vector store.
+// time and reduced together (a 16 x 16 transpose-and-add), so each group of 16 outputs is one vector store. When X
+// exceeds the last-level cache, narrower column tiles are taken one at a time from a shared packed slab of X.
 // Portable path: one plain dot product per stored position.
 #include "engine/kernels/sddmm.h"
 
@@ -125,10 +126,39 @@ ENGINE_TARGET_AVX512 void SddmmChunkAvx512(const CsrView& pattern, ConstDenseVie
   }
 }
 
+// X beyond the cache (spmm_tile.h, UseSharedSlabs): column tiles one after the other, each X slab packed once and
+// shared by the threads, which split the pattern's rows. Tile 0 writes (or adds, when accumulating); later tiles add,
+// in tile order, so the sum order depends only on the shapes.
+void SddmmSharedSlabsAvx512(const CsrView& pattern, ConstDenseView g, ConstDenseView x, float* out,
+                            bool accumulate) {
+  const int64_t m = pattern.rows, n = g.cols;
+  const int64_t width = internal::SharedSlabWidth(x.rows);
+  float* slab = internal::SharedSlabBuffer(x.rows * width);
+  const int64_t tiles = (n + width - 1) / width;
+  const int64_t chunks = std::min<int64_t>(m, 4 * int64_t{omp_get_max_threads()});
+#pragma omp parallel if (internal::WorthThreads(pattern.nnz, n))
+  for (int64_t tile = 0; tile < tiles; ++tile) {
+    const int64_t t0 = tile * width, w = std::min(width, n - t0);
+    internal::PackSharedSlab(x.data, x.ld, x.rows, t0, w, slab, width);
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+      const int64_t r1 = internal::ChunkBegin(pattern.row_offsets, m, chunk + 1, chunks);
+      for (int64_t i = internal::ChunkBegin(pattern.row_offsets, m, chunk, chunks); i < r1; ++i) {
+        const int64_t p0 = pattern.row_offsets[i], count = pattern.row_offsets[i + 1] - p0;
+        if (count == 0) continue;
+        SddmmRowTileDispatchAvx512(g.data + i * g.ld + t0, slab, width, pattern.col_indices + p0, count, w,
+                                   accumulate || tile > 0, out + p0);
+      }
+    }
+  }
+}
+
 void SddmmDriver(const CsrView& pattern, ConstDenseView g, ConstDenseView x, float* out, bool accumulate) {
   ENGINE_DCHECK(pattern.rows == g.rows && pattern.cols == x.rows && g.cols == x.cols);
   const int64_t m = pattern.rows, n = g.cols;
-  if (ActiveIsa() == Isa::kAvx512 && m > 0 && n > 0) {
+  if (ActiveIsa() == Isa::kAvx512 && m > 0 && n > 0 && internal::UseSharedSlabs(x.rows, n)) {
+    SddmmSharedSlabsAvx512(pattern, g, x, out, accumulate);
+  } else if (ActiveIsa() == Isa::kAvx512 && m > 0 && n > 0) {
     const int64_t chunks = std::min<int64_t>(m, 4 * int64_t{omp_get_max_threads()});
 #pragma omp parallel for schedule(dynamic, 1) if (internal::WorthThreads(pattern.nnz, n))
     for (int64_t chunk = 0; chunk < chunks; ++chunk) {

@@ -1,6 +1,8 @@
 // CSR SpMM kernels (see spmm.h). AVX-512 path: work items are (column tile, nnz-balanced chunk of rows) pairs; an
 // item copies its column slab of B into a per-thread L2-sized buffer when B is too wide to stay in L2, then keeps a
-// tile of each C row in registers across the whole row and stores it once. Portable path: plain C++, row by row.
+// tile of each C row in registers across the whole row and stores it once. When B exceeds the last-level cache, the
+// tiles are narrower and taken one at a time by all threads from one shared packed slab (spmm_tile.h). Portable
+// path: plain C++, row by row.
 #include "engine/kernels/spmm.h"
 
 #include <omp.h>
@@ -30,15 +32,14 @@ void SpmmRowPortable(const CsrView& a, ConstDenseView b, float* c_row, int64_t i
   }
 }
 
-// Rows [r0, r1) of C, columns [j0, j0 + width): a tile of each row kept in registers across the whole row.
-ENGINE_TARGET_AVX512 void SpmmItemAvx512(const CsrView& a, ConstDenseView b, DenseView c, int64_t r0, int64_t r1,
-                                         int64_t j0, int64_t width, bool pack, bool accumulate, const float* bias,
-                                         bool relu) {
+// Rows [r0, r1) of C, columns [j0, j0 + width), from the slab holding B's columns [j0, j0 + width) with row stride
+// ld_slab: a tile of each C row kept in registers across the whole row.
+ENGINE_TARGET_AVX512 void SpmmRowsAvx512(const CsrView& a, const float* slab, int64_t ld_slab, DenseView c,
+                                         int64_t r0, int64_t r1, int64_t j0, int64_t width, bool accumulate,
+                                         const float* bias, bool relu) {
   const internal::TileInit init = accumulate        ? internal::TileInit::kLoad
                                   : bias != nullptr ? internal::TileInit::kBias
                                                     : internal::TileInit::kZero;
-  const float* slab = pack ? internal::PackSlab(b.data, b.ld, b.rows, j0, width) : b.data + j0;
-  const int64_t ld_slab = pack ? width : b.ld;
   for (int64_t i = r0; i < r1; ++i) {
     const int64_t p0 = a.row_offsets[i];
     internal::SpmmTileDispatchAvx512(c.data + i * c.ld + j0, a.values + p0, a.col_indices + p0,
@@ -47,10 +48,41 @@ ENGINE_TARGET_AVX512 void SpmmItemAvx512(const CsrView& a, ConstDenseView b, Den
   }
 }
 
+// One work item of the per-thread-slab path: packs its slab of B into the thread's L2 buffer when the plan says so.
+ENGINE_TARGET_AVX512 void SpmmItemAvx512(const CsrView& a, ConstDenseView b, DenseView c, int64_t r0, int64_t r1,
+                                         int64_t j0, int64_t width, bool pack, bool accumulate, const float* bias,
+                                         bool relu) {
+  const float* slab = pack ? internal::PackSlab(b.data, b.ld, b.rows, j0, width) : b.data + j0;
+  SpmmRowsAvx512(a, slab, pack ? width : b.ld, c, r0, r1, j0, width, accumulate, bias, relu);
+}
+
+// B beyond the cache (spmm_tile.h, UseSharedSlabs): column tiles one after the other, each packed once into the
+// shared slab and then split into nnz-balanced row chunks across the threads.
+void SpmmSharedSlabsAvx512(const CsrView& a, ConstDenseView b, DenseView c, bool accumulate, const float* bias,
+                           bool relu) {
+  const int64_t m = a.rows, n = b.cols;
+  const int64_t width = internal::SharedSlabWidth(b.rows);
+  float* slab = internal::SharedSlabBuffer(b.rows * width);
+  const int64_t tiles = (n + width - 1) / width;
+  const int64_t chunks = std::min<int64_t>(m, 4 * int64_t{omp_get_max_threads()});
+#pragma omp parallel if (internal::WorthThreads(a.nnz, n))
+  for (int64_t tile = 0; tile < tiles; ++tile) {
+    const int64_t j0 = tile * width, w = std::min(width, n - j0);
+    internal::PackSharedSlab(b.data, b.ld, b.rows, j0, w, slab, width);
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+      SpmmRowsAvx512(a, slab, width, c, internal::ChunkBegin(a.row_offsets, m, chunk, chunks),
+                     internal::ChunkBegin(a.row_offsets, m, chunk + 1, chunks), j0, w, accumulate, bias, relu);
+    }
+  }
+}
+
 void SpmmDriver(const CsrView& a, ConstDenseView b, DenseView c, bool accumulate, const float* bias, bool relu) {
   ENGINE_DCHECK(a.cols == b.rows && a.rows == c.rows && b.cols == c.cols);
   const int64_t m = a.rows, n = b.cols;
-  if (ActiveIsa() == Isa::kAvx512 && m > 0 && n > 0) {
+  if (ActiveIsa() == Isa::kAvx512 && m > 0 && n > 0 && internal::UseSharedSlabs(b.rows, n)) {
+    SpmmSharedSlabsAvx512(a, b, c, accumulate, bias, relu);
+  } else if (ActiveIsa() == Isa::kAvx512 && m > 0 && n > 0) {
     // Work items are (column tile, nnz-balanced row chunk) pairs; each packs its slab of B once. The split
     // changes only which thread computes a tile of a row, never how: results do not depend on the thread count.
     const internal::TilePlan plan = internal::PlanTiles(b.rows, n);

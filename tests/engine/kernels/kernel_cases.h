@@ -55,6 +55,11 @@ inline std::vector<CsrCase> CsrKernelCases() {
       {4096, 4096, 16, 0.5, PatternKind::kRandom, 0, "4096x4096 at density 0.5"},
       {4096, 4096, 16, 0.1, PatternKind::kRandom, 0, "4096x4096 at density 0.1"},
       {4096, 4096, 16, 0.01, PatternKind::kRandom, 0, "4096x4096 at density 0.01"},
+      // Dense operands beyond 16 MiB take the shared-slab path (spmm_tile.h): 40000 x 120 floats = 19.2 MB at
+      // ld 128, so 64-wide slabs and a 56-wide tail. The first case's is B of SpMM and X of SDDMM, the second's dY of
+      // the transposed SpMM.
+      {300, 40000, 120, 0.002, PatternKind::kRandom, 8, "k = 40000: the dense operand exceeds the cache (shared slabs)"},
+      {40000, 300, 120, 0.002, PatternKind::kRandom, 8, "m = 40000: dY of the transposed product exceeds the cache"},
   };
 }
 
