@@ -19,6 +19,7 @@
 #include "engine/autograd/variable.h"
 #include "engine/base/check.h"
 #include "engine/base/flop_counter.h"
+#include "engine/base/memory.h"
 #include "engine/base/parallel.h"
 #include "engine/base/timer.h"
 #include "engine/data/batcher.h"
@@ -367,6 +368,7 @@ uint64_t Trainer::Fingerprint() const {
 }
 
 TrainSummary Trainer::Run() {
+  engine::ReuseFreedMemory();
   engine::SetNumThreads(c_.threads);
   BuildModel();
   LoadData();

@@ -16,6 +16,7 @@
 
 #include "bench/common/openblas_core.h"
 #include "engine/base/cpu.h"
+#include "engine/base/memory.h"
 #include "engine/base/parallel.h"
 #include "engine/kernels/gemm.h"
 
@@ -127,6 +128,7 @@ int main(int argc, char** argv) {
   std::string original_coretype;
   bench::ReexecWithBestOpenBlasCore(argv, &original_coretype);  // (a)
   const int threads = TakeThreadsFlag(&argc, argv);
+  engine::ReuseFreedMemory();  // as the trainer does
   engine::SetNumThreads(threads);
 
   benchmark::Initialize(&argc, argv);

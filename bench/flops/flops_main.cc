@@ -23,6 +23,7 @@
 #include "bench/flops/resnet50.h"
 #include "bench/flops/step_timing.h"
 #include "engine/base/check.h"
+#include "engine/base/memory.h"
 #include "engine/base/parallel.h"
 #include "engine/base/rng.h"
 #include "engine/sparse/csr.h"
@@ -317,6 +318,7 @@ int Run(const std::string& original_coretype, const std::string& command) {
   }
   const int64_t batch = FLAGS_batch_size;
   const std::string stem = Stem(model, FLAGS_width) + (FLAGS_smoke ? "_smoke" : "");
+  engine::ReuseFreedMemory();  // as the trainer does
   engine::SetNumThreads(FLAGS_threads);
   engine::EnableFlushToZeroOnAllThreads();
   const flopsbench::MachineInfo machine = flopsbench::DescribeMachine(original_coretype);
