@@ -393,12 +393,19 @@ TrainSummary Trainer::Run() {
 
   progress_ = std::make_unique<Progress>(c_.progress, total_iterations_, iteration_);
   char line[512];
-  std::snprintf(line, sizeof(line), "trainer %s: model %s, method %s, sparsity %.4g (%s), %lld epochs x %lld batches "
-                "of %lld, %d threads, seed %llu%s", kVersion, c_.model.c_str(), c_.method.c_str(), c_.sparsity,
-                c_.distribution.c_str(), static_cast<long long>(total_epochs_),
-                static_cast<long long>(batches_per_epoch_), static_cast<long long>(c_.batch_size), c_.threads,
-                static_cast<unsigned long long>(c_.seed), c_.resume.empty() ? "" : (" (resumed at iteration " +
-                std::to_string(iteration_) + ")").c_str());
+  // The sparsity settings mean nothing to a dense run; the opt-in settings are named only when used.
+  char sparsity[96] = "";
+  if (c_.method != "dense") {
+    std::snprintf(sparsity, sizeof(sparsity), ", sparsity %.4g (%s)%s", c_.sparsity, c_.distribution.c_str(),
+                  c_.init_fan == "stored" ? ", init over stored fans" : "");
+  }
+  std::string extras = c_.time_budget > 0 ? ", time budget " + FormatDuration(c_.time_budget) : "";
+  if (!c_.resume.empty()) extras += " (resumed at iteration " + std::to_string(iteration_) + ")";
+  std::snprintf(line, sizeof(line), "trainer %s: model %s, method %s%s, %lld epochs x %lld batches of %lld, %d threads, "
+                "seed %llu%s", kVersion, c_.model.c_str(), c_.method.c_str(), sparsity,
+                static_cast<long long>(total_epochs_), static_cast<long long>(batches_per_epoch_),
+                static_cast<long long>(c_.batch_size), c_.threads, static_cast<unsigned long long>(c_.seed),
+                extras.c_str());
   progress_->Line(line);
   for (size_t l = 0; l < plan_.layers.size(); ++l) {
     const models::LayerSpec& spec = plan_.layers[l];
