@@ -126,31 +126,21 @@ ENGINE_TARGET_AVX512 void SddmmChunkAvx512(const CsrView& pattern, ConstDenseVie
   }
 }
 
-// X beyond the cache (spmm_tile.h, UseSharedSlabs): column tiles one after the other, each X slab packed once and
-// shared by the threads, which split the pattern's rows. Tile 0 writes (or adds, when accumulating); later tiles add,
-// in tile order, so the sum order depends only on the shapes.
+// X beyond the cache (spmm_tile.h, UseSharedSlabs): every row's dot products over one column tile at a time from the
+// shared slab of X. Tile 0 writes (or adds, when accumulating); later tiles add, in tile order, so the sum order
+// depends only on the shapes.
 void SddmmSharedSlabsAvx512(const CsrView& pattern, ConstDenseView g, ConstDenseView x, float* out,
                             bool accumulate) {
-  const int64_t m = pattern.rows, n = g.cols;
-  const int64_t width = internal::SharedSlabWidth(x.rows);
-  float* slab = internal::SharedSlabBuffer(x.rows * width);
-  const int64_t tiles = (n + width - 1) / width;
-  const int64_t chunks = std::min<int64_t>(m, 4 * int64_t{omp_get_max_threads()});
-#pragma omp parallel if (internal::WorthThreads(pattern.nnz, n))
-  for (int64_t tile = 0; tile < tiles; ++tile) {
-    const int64_t t0 = tile * width, w = std::min(width, n - t0);
-    internal::PackSharedSlab(x.data, x.ld, x.rows, t0, w, slab, width);
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-      const int64_t r1 = internal::ChunkBegin(pattern.row_offsets, m, chunk + 1, chunks);
-      for (int64_t i = internal::ChunkBegin(pattern.row_offsets, m, chunk, chunks); i < r1; ++i) {
-        const int64_t p0 = pattern.row_offsets[i], count = pattern.row_offsets[i + 1] - p0;
-        if (count == 0) continue;
-        SddmmRowTileDispatchAvx512(g.data + i * g.ld + t0, slab, width, pattern.col_indices + p0, count, w,
-                                   accumulate || tile > 0, out + p0);
-      }
-    }
-  }
+  internal::WalkSharedSlabs(
+      x.data, x.ld, x.rows, g.cols, pattern.row_offsets, pattern.rows, pattern.nnz,
+      [&](const float* slab, int64_t slab_ld, int64_t r0, int64_t r1, int64_t tile, int64_t t0, int64_t w) {
+        for (int64_t i = r0; i < r1; ++i) {
+          const int64_t p0 = pattern.row_offsets[i], count = pattern.row_offsets[i + 1] - p0;
+          if (count == 0) continue;
+          SddmmRowTileDispatchAvx512(g.data + i * g.ld + t0, slab, slab_ld, pattern.col_indices + p0, count, w,
+                                     accumulate || tile > 0, out + p0);
+        }
+      });
 }
 
 void SddmmDriver(const CsrView& pattern, ConstDenseView g, ConstDenseView x, float* out, bool accumulate) {

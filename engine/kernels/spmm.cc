@@ -56,25 +56,14 @@ ENGINE_TARGET_AVX512 void SpmmItemAvx512(const CsrView& a, ConstDenseView b, Den
   SpmmRowsAvx512(a, slab, pack ? width : b.ld, c, r0, r1, j0, width, accumulate, bias, relu);
 }
 
-// B beyond the cache (spmm_tile.h, UseSharedSlabs): column tiles one after the other, each packed once into the
-// shared slab and then split into nnz-balanced row chunks across the threads.
+// B beyond the cache (spmm_tile.h, UseSharedSlabs): each C tile row from the shared slab of B.
 void SpmmSharedSlabsAvx512(const CsrView& a, ConstDenseView b, DenseView c, bool accumulate, const float* bias,
                            bool relu) {
-  const int64_t m = a.rows, n = b.cols;
-  const int64_t width = internal::SharedSlabWidth(b.rows);
-  float* slab = internal::SharedSlabBuffer(b.rows * width);
-  const int64_t tiles = (n + width - 1) / width;
-  const int64_t chunks = std::min<int64_t>(m, 4 * int64_t{omp_get_max_threads()});
-#pragma omp parallel if (internal::WorthThreads(a.nnz, n))
-  for (int64_t tile = 0; tile < tiles; ++tile) {
-    const int64_t j0 = tile * width, w = std::min(width, n - j0);
-    internal::PackSharedSlab(b.data, b.ld, b.rows, j0, w, slab, width);
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-      SpmmRowsAvx512(a, slab, width, c, internal::ChunkBegin(a.row_offsets, m, chunk, chunks),
-                     internal::ChunkBegin(a.row_offsets, m, chunk + 1, chunks), j0, w, accumulate, bias, relu);
-    }
-  }
+  internal::WalkSharedSlabs(b.data, b.ld, b.rows, b.cols, a.row_offsets, a.rows, a.nnz,
+                            [&](const float* slab, int64_t slab_ld, int64_t r0, int64_t r1, int64_t, int64_t j0,
+                                int64_t w) {
+                              SpmmRowsAvx512(a, slab, slab_ld, c, r0, r1, j0, w, accumulate, bias, relu);
+                            });
 }
 
 void SpmmDriver(const CsrView& a, ConstDenseView b, DenseView c, bool accumulate, const float* bias, bool relu) {

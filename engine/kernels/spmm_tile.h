@@ -5,6 +5,7 @@
 #define ENGINE_KERNELS_SPMM_TILE_H_
 
 #include <immintrin.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -96,6 +97,30 @@ inline int64_t ChunkBegin(const int64_t* offsets, int64_t rows, int64_t chunk, i
   if (chunk >= chunks) return rows;
   const int64_t target = (offsets[rows] * chunk) / chunks;
   return std::lower_bound(offsets, offsets + rows, target) - offsets;
+}
+
+// The shared-slab walk (see UseSharedSlabs) of a kernel whose output rows follow a CSR pattern (row_offsets, m rows,
+// nnz stored) and whose randomly read operand is rows x n (stride ld): column tiles one after the other, each packed
+// once into the calling thread's slab by all threads, then split into nnz-balanced row chunks across the threads.
+// Calls chunk_fn(slab, slab_ld, r0, r1, tile, j0, width) once per (tile, chunk). Which thread runs a chunk never
+// changes what it computes, so results do not depend on the thread count.
+template <typename ChunkFn>
+void WalkSharedSlabs(const float* operand, int64_t ld, int64_t rows, int64_t n, const int64_t* row_offsets,
+                     int64_t m, int64_t nnz, ChunkFn chunk_fn) {
+  const int64_t width = SharedSlabWidth(rows);
+  float* slab = SharedSlabBuffer(rows * width);
+  const int64_t tiles = (n + width - 1) / width;
+  const int64_t chunks = std::min<int64_t>(m, 4 * int64_t{omp_get_max_threads()});
+#pragma omp parallel if (WorthThreads(nnz, n))
+  for (int64_t tile = 0; tile < tiles; ++tile) {
+    const int64_t j0 = tile * width, w = std::min(width, n - j0);
+    PackSharedSlab(operand, ld, rows, j0, w, slab, width);
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+      chunk_fn(slab, width, ChunkBegin(row_offsets, m, chunk, chunks), ChunkBegin(row_offsets, m, chunk + 1, chunks),
+               tile, j0, w);
+    }
+  }
 }
 
 // c[0..width) (init) + sum over q < count of vals[q] * b[idx[q] * ldb + (0..width)], then max(., 0) if relu.

@@ -32,6 +32,14 @@ std::string ReadAll(const std::string& path) {
   return s.str();
 }
 
+// Writes a checkpoint holding one float entry `name` of `count` copies of `value`.
+void WriteOneEntry(const std::string& path, const std::string& name, int64_t count, float value) {
+  const std::vector<float> f(static_cast<size_t>(count), value);
+  rigl::CheckpointWriter w;
+  w.AddFloats(name, f.data(), count);
+  w.Write(path);
+}
+
 TEST(Checkpoint, RoundTripIncludingEmptyBlobsAndOneShotCrc) {
   const std::string path = TempPath("round_trip.ckpt");
   const std::vector<float> f = {1.5f, -0.0f, 3e-39f, 7.0f};
@@ -66,10 +74,7 @@ TEST(Checkpoint, RoundTripIncludingEmptyBlobsAndOneShotCrc) {
 
 TEST(Checkpoint, FlippedByteIsRefused) {
   const std::string path = TempPath("flipped.ckpt");
-  const std::vector<float> f(100, 2.0f);
-  rigl::CheckpointWriter w;
-  w.AddFloats("f", f.data(), 100);
-  w.Write(path);
+  WriteOneEntry(path, "f", 100, 2.0f);
   std::string bytes = ReadAll(path);
   bytes[bytes.size() / 2] ^= 0x10;
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
@@ -83,16 +88,11 @@ TEST(Checkpoint, FlippedByteIsRefused) {
 
 TEST(Checkpoint, FailedWriteKeepsThePreviousFile) {
   const std::string path = TempPath("kept.ckpt");
-  const std::vector<float> f(10, 1.0f);
-  rigl::CheckpointWriter good;
-  good.AddFloats("f", f.data(), 10);
-  good.Write(path);
+  WriteOneEntry(path, "f", 10, 1.0f);
   const std::string before = ReadAll(path);
   // path.tmp is a directory: opening it for writing fails, and the old checkpoint must survive.
   ASSERT_EQ(std::system(("mkdir -p '" + path + ".tmp'").c_str()), 0);
-  rigl::CheckpointWriter next;
-  next.AddFloats("g", f.data(), 10);
-  EXPECT_THROW(next.Write(path), engine::Error);
+  EXPECT_THROW(WriteOneEntry(path, "g", 10, 1.0f), engine::Error);
   EXPECT_EQ(ReadAll(path), before);
   std::system(("rmdir '" + path + ".tmp'").c_str());
 }
