@@ -17,6 +17,7 @@ namespace {
 constexpr char kMagic[8] = {'R', 'I', 'G', 'L', 'C', 'K', 'P', 'T'};
 constexpr uint32_t kFormatVersion = 1;
 constexpr uint8_t kFloat = 1, kInt64 = 2, kInt32 = 3;
+constexpr uint64_t ElementBytes(uint8_t type) { return type == kInt64 ? 8 : 4; }
 
 // A file written to path.tmp and renamed over path by Commit(); removed again if never committed. Every write is
 // checked, and the CRC-32 of everything written so far is kept, so a checkpoint streams straight from the tensors
@@ -103,7 +104,7 @@ void CheckpointWriter::Write(const std::string& path) const {
     file.Write(blob.name.data(), blob.name.size());
     file.Put<uint8_t>(blob.type);
     file.Put<uint64_t>(static_cast<uint64_t>(blob.count));
-    file.Write(blob.data, static_cast<size_t>(blob.count) * (blob.type == kInt64 ? 8 : 4));
+    file.Write(blob.data, static_cast<size_t>(blob.count * ElementBytes(blob.type)));
   }
   file.Put<uint32_t>(file.crc());
   file.Commit();
@@ -175,7 +176,7 @@ CheckpointReader::CheckpointReader(const std::string& path) : path_(path) {
     ENGINE_CHECK(blob.type == kFloat || blob.type == kInt64 || blob.type == kInt32, "checkpoint ", path, ": blob ",
                  name, " has unknown type ", int{blob.type});
     read(&blob.count, 8, "the length of blob " + name);
-    const uint64_t elem = blob.type == kInt64 ? 8 : 4;
+    const uint64_t elem = ElementBytes(blob.type);
     ENGINE_CHECK(blob.count <= (end - pos) / elem, "checkpoint ", path, ": truncated while reading blob ", name);
     blob.offset = pos;
     pos += blob.count * elem;

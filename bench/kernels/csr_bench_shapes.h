@@ -32,6 +32,10 @@ inline const engine::CsrMatrix& CachedCsr(int64_t m, int64_t k, int64_t density_
   return it->second;
 }
 
+// Where a benchmark gets its sparse operand from its arguments (m, k, and density_pct for CachedCsr or nnz for
+// CachedCsrNnz).
+using CsrSource = const engine::CsrMatrix& (*)(int64_t m, int64_t k, int64_t density_or_nnz);
+
 // One exact-count random CSR operand per (m, k, nnz) (CsrMatrix::RandomPattern, O(nnz) memory and time: for layers
 // whose rows x cols positions cannot be visited one by one), values in [-1, 1), with its transposed index built.
 inline const engine::CsrMatrix& CachedCsrNnz(int64_t m, int64_t k, int64_t nnz) {

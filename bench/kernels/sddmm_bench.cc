@@ -24,7 +24,7 @@ using bench::SparseShapes;
 
 // d_w[p] = <dY[i, :], X[j, :]> for each stored (i, j); dY [m, n], X [k, n].
 template <void (*Kernel)(const engine::CsrView&, engine::ConstDenseView, engine::ConstDenseView, float*),
-          const engine::CsrMatrix& (*Source)(int64_t, int64_t, int64_t) = CachedCsr>
+          bench::CsrSource Source = CachedCsr>
 void BM_Sddmm(benchmark::State& state) {
   const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
   const engine::CsrMatrix& pattern = Source(m, k, state.range(3));

@@ -17,13 +17,11 @@
 namespace {
 
 using bench::CachedCsr;
+using bench::CsrSource;
 using bench::DenseShapes;
 using bench::NaiveShapes;
 using bench::SetCounters;
 using bench::SparseShapes;
-
-// The sparse operand of a benchmark from its arguments (m, k, n, density_pct or nnz).
-using CsrSource = const engine::CsrMatrix& (*)(int64_t m, int64_t k, int64_t density_or_nnz);
 
 // Y[m, n] = W[m, k] X[k, n].
 template <CsrSource Source>

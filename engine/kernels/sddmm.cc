@@ -146,9 +146,10 @@ void SddmmSharedSlabsAvx512(const CsrView& pattern, ConstDenseView g, ConstDense
 void SddmmDriver(const CsrView& pattern, ConstDenseView g, ConstDenseView x, float* out, bool accumulate) {
   ENGINE_DCHECK(pattern.rows == g.rows && pattern.cols == x.rows && g.cols == x.cols);
   const int64_t m = pattern.rows, n = g.cols;
-  if (ActiveIsa() == Isa::kAvx512 && m > 0 && n > 0 && internal::UseSharedSlabs(x.rows, n)) {
+  const bool avx512 = ActiveIsa() == Isa::kAvx512 && m > 0 && n > 0;
+  if (avx512 && internal::UseSharedSlabs(x.rows, n)) {
     SddmmSharedSlabsAvx512(pattern, g, x, out, accumulate);
-  } else if (ActiveIsa() == Isa::kAvx512 && m > 0 && n > 0) {
+  } else if (avx512) {
     const int64_t chunks = std::min<int64_t>(m, 4 * int64_t{omp_get_max_threads()});
 #pragma omp parallel for schedule(dynamic, 1) if (internal::WorthThreads(pattern.nnz, n))
     for (int64_t chunk = 0; chunk < chunks; ++chunk) {

@@ -69,9 +69,10 @@ void SpmmSharedSlabsAvx512(const CsrView& a, ConstDenseView b, DenseView c, bool
 void SpmmDriver(const CsrView& a, ConstDenseView b, DenseView c, bool accumulate, const float* bias, bool relu) {
   ENGINE_DCHECK(a.cols == b.rows && a.rows == c.rows && b.cols == c.cols);
   const int64_t m = a.rows, n = b.cols;
-  if (ActiveIsa() == Isa::kAvx512 && m > 0 && n > 0 && internal::UseSharedSlabs(b.rows, n)) {
+  const bool avx512 = ActiveIsa() == Isa::kAvx512 && m > 0 && n > 0;
+  if (avx512 && internal::UseSharedSlabs(b.rows, n)) {
     SpmmSharedSlabsAvx512(a, b, c, accumulate, bias, relu);
-  } else if (ActiveIsa() == Isa::kAvx512 && m > 0 && n > 0) {
+  } else if (avx512) {
     // Work items are (column tile, nnz-balanced row chunk) pairs; each packs its slab of B once. The split
     // changes only which thread computes a tile of a row, never how: results do not depend on the thread count.
     const internal::TilePlan plan = internal::PlanTiles(b.rows, n);
