@@ -18,12 +18,14 @@
 
 #include "engine/autograd/variable.h"
 #include "engine/base/check.h"
+#include "engine/base/cpu.h"
 #include "engine/base/flop_counter.h"
 #include "engine/base/memory.h"
 #include "engine/base/parallel.h"
 #include "engine/base/timer.h"
 #include "engine/data/batcher.h"
 #include "engine/data/dataset.h"
+#include "engine/kernels/blas_core.h"
 #include "engine/ops/loss.h"
 #include "engine/optim/lr_schedule.h"
 #include "engine/optim/sgd.h"
@@ -407,6 +409,8 @@ TrainSummary Trainer::Run() {
                 static_cast<long long>(c_.batch_size), c_.threads, static_cast<unsigned long long>(c_.seed),
                 extras.c_str());
   progress_->Line(line);
+  progress_->Line("  machine: " + engine::kernels::DescribeCpu() + "; " + engine::kernels::DescribeBlasCore() +
+                  "; sparse kernels " + engine::IsaName(engine::ActiveIsa()));
   for (size_t l = 0; l < plan_.layers.size(); ++l) {
     const models::LayerSpec& spec = plan_.layers[l];
     const LayerState* ls = FindLayer(spec.name);
@@ -542,6 +546,8 @@ TrainSummary Trainer::Run() {
   summary.theoretical_train_flops_engine = theoretical_engine_flops_;
   summary.peak_rss_bytes = PeakRssBytes();
   summary.weights_fingerprint = Fingerprint();
+  summary.openblas_core = engine::kernels::OpenBlasCoreName();
+  summary.openblas_below_best = engine::kernels::BlasCoreBelowBest();
   summary.realised_sparsity = c_.method == "small_dense" ? 0.0 : 1.0 - StoredDensity(/*maskable_only=*/true);
   if (iteration_ == total_iterations_ || summary.stopped_by_time_budget) {
     std::snprintf(line, sizeof(line), "final: test accuracy %.2f%%  test loss %.4f  train loss %.4f  realised sparsity "
@@ -577,6 +583,11 @@ TrainSummary Trainer::Run() {
       j["realised_sparsity"] = summary.realised_sparsity;
       j["peak_rss_bytes"] = summary.peak_rss_bytes;
       j["weights_fingerprint"] = summary.weights_fingerprint;
+      j["machine"] = {{"cpu", engine::kernels::DescribeCpu()},
+                      {"openblas_core", summary.openblas_core},
+                      {"openblas", engine::kernels::DescribeBlasCore()},
+                      {"openblas_below_best", summary.openblas_below_best},
+                      {"sparse_kernels", engine::IsaName(engine::ActiveIsa())}};
       j["config"] = ConfigToJson(c_);
       WriteFileAtomically(c_.out_dir + "/summary.json", j.dump(2) + "\n");
     }

@@ -30,6 +30,8 @@ struct TrainSummary {
   uint64_t weights_fingerprint = 0;           // FNV-1a over every parameter's bytes, for bit-exact comparisons
   bool stopped_by_time_budget = false;  // --time_budget ended the run before its last iteration
   int64_t iterations = 0;               // iterations done (steps + RigL/SNFS update iterations)
+  std::string openblas_core;            // the OpenBLAS kernels dense layers ran on (blas_core.h)
+  bool openblas_below_best = false;     // below this CPU's best family (only when ENGINE_OPENBLAS_CORE forces it)
 };
 
 // Runs the whole training described by config. Progress goes to stderr; the summary lines to stdout.

@@ -1,6 +1,6 @@
-// The main() every benchmark binary links instead of benchmark_main. It (a) re-executes itself without
-// OPENBLAS_CORETYPE when that variable pins OpenBLAS below this CPU's best kernels (OpenBLAS reads it only at load
-// time), so the dense baseline is the strongest one; (b) takes --threads=N (default 2) for engine::SetNumThreads;
+// The main() every benchmark binary links instead of benchmark_main. It (a) names the CPU and the OpenBLAS core
+// (engine/kernels/blas_core.h has already made it the CPU's best before main(), unless ENGINE_OPENBLAS_CORE forced
+// another: then the dense ratios are marked as flattering); (b) takes --threads=N (default 2) for engine::SetNumThreads;
 // (c) records openblas_core, isa and threads as benchmark context; (d) runs the benchmarks and prints a summary of
 // each sparse run's time relative to the dense GEMM of the same m/k/n (runs named BM_GemmDense*).
 // It is not a benchmark library: benchmarks register themselves with BENCHMARK() as usual.
@@ -14,11 +14,10 @@
 
 #include <benchmark/benchmark.h>
 
-#include "bench/common/openblas_core.h"
 #include "engine/base/cpu.h"
 #include "engine/base/memory.h"
 #include "engine/base/parallel.h"
-#include "engine/kernels/gemm.h"
+#include "engine/kernels/blas_core.h"
 
 namespace {
 
@@ -84,8 +83,11 @@ class SummaryReporter : public benchmark::ConsoleReporter {
       }
     }
     if (dense_seconds.empty()) return;
-    std::printf("\nSummary%s: useful GFLOP/s and time relative to the dense GEMM of the same m/k/n\n",
-                any_median ? " (medians)" : "");
+    std::printf("\nSummary%s: useful GFLOP/s and time relative to the dense GEMM of the same m/k/n%s\n",
+                any_median ? " (medians)" : "",
+                engine::kernels::BlasCoreBelowBest()
+                    ? " [DENSE BASELINE BELOW THIS CPU'S BEST OPENBLAS KERNELS: time/dense flatters sparse]"
+                    : "");
     std::printf("%-30s %-38s %10s %9s %11s%s\n", "benchmark", "args", "time_ms", "GFLOP/s", "time/dense",
                 one_thread ? "  cpu_GFLOP/s  cpu_time/dense" : "");
     for (const Row& r : rows_) {
@@ -125,20 +127,21 @@ class SummaryReporter : public benchmark::ConsoleReporter {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string original_coretype;
-  bench::ReexecWithBestOpenBlasCore(argv, &original_coretype);  // (a)
   const int threads = TakeThreadsFlag(&argc, argv);
   engine::ReuseFreedMemory();  // as the trainer does
   engine::SetNumThreads(threads);
 
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  // (a)
+  benchmark::AddCustomContext("cpu", engine::kernels::DescribeCpu());
   benchmark::AddCustomContext("openblas_core", engine::kernels::OpenBlasCoreName());
-  if (!original_coretype.empty()) {
-    benchmark::AddCustomContext("openblas_coretype_env",
-                                original_coretype + (std::getenv("OPENBLAS_CORETYPE") == nullptr
-                                                         ? " (unset by re-executing)"
-                                                         : " (kept)"));
+  benchmark::AddCustomContext("openblas", engine::kernels::DescribeBlasCore());
+  std::fprintf(stderr, "cpu: %s\n%s\n", engine::kernels::DescribeCpu().c_str(),
+               engine::kernels::DescribeBlasCore().c_str());
+  if (engine::kernels::BlasCoreBelowBest()) {
+    std::fprintf(stderr, "WARNING: the dense baseline runs below this CPU's best OpenBLAS kernels: every 'x dense' "
+                         "ratio below flatters the sparse kernels\n");
   }
   benchmark::AddCustomContext("isa", engine::IsaName(engine::ActiveIsa()));
   benchmark::AddCustomContext("threads", std::to_string(threads));

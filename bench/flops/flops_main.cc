@@ -29,7 +29,6 @@
 #include "engine/sparse/csr.h"
 #include "models/architectures.h"
 #include "models/flops.h"
-#include "bench/common/openblas_core.h"
 #include "rigl/checkpoint.h"
 #include "rigl/config.h"
 #include "rigl/plan.h"
@@ -279,7 +278,7 @@ void WriteReport(const flopsbench::MachineInfo& machine, const std::string& comm
   std::printf("wrote %s.json, %s.md%s\n", base.c_str(), base.c_str(), FLAGS_plot ? " and PNGs" : "");
 }
 
-int Run(const std::string& original_coretype, const std::string& command) {
+int Run(const std::string& command) {
   const std::string model = FLAGS_model;
   ENGINE_CHECK(model == "mlp" || model == "lenet5" || model == "wrn22_2" || model == "resnet50" ||
                    model == "mobilenet_v1",
@@ -321,7 +320,7 @@ int Run(const std::string& original_coretype, const std::string& command) {
   engine::ReuseFreedMemory();  // as the trainer does
   engine::SetNumThreads(FLAGS_threads);
   engine::EnableFlushToZeroOnAllThreads();
-  const flopsbench::MachineInfo machine = flopsbench::DescribeMachine(original_coretype);
+  const flopsbench::MachineInfo machine = flopsbench::DescribeMachine();
   std::printf("%s", flopsbench::FormatMachine(machine).c_str());
   std::printf("command:       %s\n", command.c_str());
   std::printf("model %s%s, batch %lld, distribution %s, dT %lld, drop fraction %g, %d timed steps\n", model.c_str(),
@@ -487,8 +486,6 @@ int Run(const std::string& original_coretype, const std::string& command) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string original_coretype;
-  bench::ReexecWithBestOpenBlasCore(argv, &original_coretype);
   gflags::SetCommandLineOptionWithMode("width", "4096,4096", gflags::SET_FLAGS_DEFAULT);
   gflags::SetCommandLineOptionWithMode("distribution", "uniform", gflags::SET_FLAGS_DEFAULT);
   gflags::SetUsageMessage("bazel run //bench:flops -- --model=mlp|lenet5|wrn22_2|resnet50|mobilenet_v1 [flags]");
@@ -496,7 +493,7 @@ int main(int argc, char** argv) {
   std::string command = "bazel run //bench:flops --";
   for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
   try {
-    return Run(original_coretype, command);
+    return Run(command);
   } catch (const engine::Error& e) {
     std::fprintf(stderr, "flops: %s\n", e.what());
     return 1;

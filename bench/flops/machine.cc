@@ -11,7 +11,7 @@
 
 #include "engine/base/cpu.h"
 #include "engine/base/parallel.h"
-#include "engine/kernels/gemm.h"
+#include "engine/kernels/blas_core.h"
 
 namespace flopsbench {
 namespace {
@@ -29,25 +29,14 @@ int64_t StatusKb(const char* key) {
 
 }  // namespace
 
-MachineInfo DescribeMachine(const std::string& original_coretype) {
+MachineInfo DescribeMachine() {
   MachineInfo m;
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(cpuinfo, line)) {
-    if (line.rfind("model name", 0) == 0 && m.cpu.empty()) {
-      const size_t colon = line.find(':');
-      m.cpu = colon == std::string::npos ? line : line.substr(colon + 2);
-    }
-  }
+  m.cpu = engine::kernels::DescribeCpu();
   m.logical_cpus = static_cast<int>(std::thread::hardware_concurrency());
   m.threads = engine::NumThreads();
   m.openblas_core = engine::kernels::OpenBlasCoreName();
-  if (original_coretype.empty()) {
-    m.coretype_env = "(unset)";
-  } else {
-    m.coretype_env = original_coretype + (std::getenv("OPENBLAS_CORETYPE") == nullptr ? " (unset by re-executing)"
-                                                                                        : " (kept)");
-  }
+  m.openblas = engine::kernels::DescribeBlasCore();
+  m.openblas_below_best = engine::kernels::BlasCoreBelowBest();
   m.isa = engine::IsaName(engine::ActiveIsa());
   char date[64];
   const std::time_t now = std::time(nullptr);
@@ -62,7 +51,8 @@ MachineInfo DescribeMachine(const std::string& original_coretype) {
 
 nlohmann::json ToJson(const MachineInfo& m) {
   return {{"cpu", m.cpu},        {"logical_cpus", m.logical_cpus}, {"threads", m.threads},
-          {"openblas_core", m.openblas_core}, {"openblas_coretype_env", m.coretype_env}, {"isa", m.isa},
+          {"openblas_core", m.openblas_core}, {"openblas", m.openblas},
+          {"openblas_below_best", m.openblas_below_best}, {"isa", m.isa},
           {"date", m.date},      {"load_average_1_5_15", m.load}};
 }
 
@@ -70,7 +60,10 @@ std::string FormatMachine(const MachineInfo& m) {
   std::ostringstream out;
   out << "machine:       " << m.cpu << " (" << m.logical_cpus << " logical CPUs)\n"
       << "threads:       " << m.threads << "\n"
-      << "OpenBLAS core: " << m.openblas_core << " (OPENBLAS_CORETYPE " << m.coretype_env << ")\n"
+      << "OpenBLAS:      " << m.openblas << "\n"
+      << (m.openblas_below_best ? "WARNING:       the dense baseline runs below this CPU's best OpenBLAS kernels: "
+                                  "every 'x dense' ratio flatters sparse\n"
+                                : "")
       << "kernel ISA:    " << m.isa << "\n"
       << "date:          " << m.date << "\n"
       << "load average:  " << m.load << " (1, 5, 15 min, at start)\n";

@@ -1,6 +1,6 @@
 // What the FLOPs benchmark prints above every table so that no number is read out of context: the CPU, threads,
 // OpenBLAS core, kernel ISA, date and load; plus the process's memory readings (VmRSS / VmHWM from /proc/self/status).
-// The OpenBLAS core re-exec itself is bench::ReexecWithBestOpenBlasCore (bench/common/openblas_core.h).
+// The OpenBLAS core was made the CPU's best before main() (engine/kernels/blas_core.h).
 #ifndef BENCH_FLOPS_MACHINE_H_
 #define BENCH_FLOPS_MACHINE_H_
 
@@ -13,17 +13,18 @@ namespace flopsbench {
 
 
 struct MachineInfo {
-  std::string cpu;             // "model name" from /proc/cpuinfo
+  std::string cpu;             // engine::kernels::DescribeCpu(): name, vendor, family, model, best BLAS family
   int logical_cpus = 0;
   int threads = 0;             // engine::NumThreads() for every kernel
   std::string openblas_core;   // openblas_get_corename()
-  std::string coretype_env;    // OPENBLAS_CORETYPE as given to the process, and what happened to it
+  std::string openblas;        // engine::kernels::DescribeBlasCore(): family, and how it was chosen
+  bool openblas_below_best = false;  // true only when ENGINE_OPENBLAS_CORE forced a weaker core
   std::string isa;             // engine::ActiveIsa()
   std::string date;            // local time, ISO 8601
   std::string load;            // /proc/loadavg's three load averages when the run started
 };
 
-MachineInfo DescribeMachine(const std::string& original_coretype);
+MachineInfo DescribeMachine();
 nlohmann::json ToJson(const MachineInfo& m);
 // "machine: ...\nthreads: ...\n..." (one line per field).
 std::string FormatMachine(const MachineInfo& m);

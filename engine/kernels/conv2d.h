@@ -41,9 +41,8 @@ void CheckConv2dParams(const Conv2dParams& params, const char* context);
 // Y = conv(W, X) (+ bias[k] on channel k when bias != nullptr) (then max(., 0) when relu). Y is overwritten.
 // w [K, C*R*S], x [C, N*H*W], y [K, N*P*Q]; y must not alias x. im2col of at most 8 MB of images at a time, then
 // one sgemm per chunk (a 1x1 stride-1 pad-0 conv is a single sgemm with no im2col). Threads: im2col rows and
-// OpenBLAS; bitwise repeatable for a fixed thread count (OpenBLAS may split a product's reduction across threads,
-// so results can differ between thread counts). Allocates its im2col scratch once per call, outside any parallel
-// region. FLOPs counted: 2*K*C*R*S*N*P*Q (by Gemm) (+ K*N*P*Q each for bias and ReLU).
+// Gemm's own fixed split of the product; bitwise identical for any thread count. Allocates its im2col scratch once
+// per call, outside any parallel region. FLOPs counted: 2*K*C*R*S*N*P*Q (by Gemm) (+ K*N*P*Q each for bias and ReLU).
 void Conv2dForward(const Conv2dParams& params, ConstDenseView w, ConstDenseView x, DenseView y,
                    const float* bias = nullptr, bool relu = false);
 // dX += conv_transpose(W, dY): d_x [C, N*H*W] accumulated. From Y = W·im2col(X): d_cols = Wᵀ·dY, then col2im

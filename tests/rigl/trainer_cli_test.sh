@@ -25,5 +25,16 @@ for flag in model width epochs batch_size lr momentum nesterov weight_decay lr_s
             drop_schedule multiplier erk_power_scale prune_start prune_end prune_frequency flops_only; do
   grep -q -- "-$flag" <<<"$out" || { echo "FAIL: --help does not document --$flag"; fail=1; }
 done
+# The trainer runs this CPU's best OpenBLAS kernels even when OpenBLAS is misled: OPENBLAS_CORETYPE=Prescott is what
+# Debian's OpenBLAS 0.3.21 picks by itself on an Intel Xeon family 6 model 207, Haswell what some environments pin.
+for weak in Prescott Haswell; do
+  dir="${TEST_TMPDIR:-/tmp}/blas_$weak"
+  out=$(OPENBLAS_CORETYPE=$weak "$bin" --train_limit=256 --test_limit=256 --epochs=1 --batch_size=64 --progress=none \
+        --out_dir="$dir" 2>&1)
+  grep -q "OpenBLAS core .*the best for this CPU" <<<"$out" || {
+    echo "FAIL: with OPENBLAS_CORETYPE=$weak the trainer does not report the CPU's best OpenBLAS core: $out"; fail=1; }
+  grep -q '"openblas_below_best": false' "$dir/summary.json" || {
+    echo "FAIL: with OPENBLAS_CORETYPE=$weak summary.json does not say openblas_below_best false"; fail=1; }
+done
 [[ $fail -eq 0 ]] && echo "all CLI checks passed"
 exit $fail

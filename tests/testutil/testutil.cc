@@ -1,8 +1,18 @@
 // Test helpers (see testutil.h).
 #include "tests/testutil/testutil.h"
 
+#include <spawn.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+
+#include "engine/kernels/blas_core.h"
 
 namespace testutil {
 
@@ -86,6 +96,60 @@ DenseF64 MatmulF64(const DenseF64& a, const DenseF64& b, bool transpose_a, bool 
     }
   }
   return ::testing::AssertionSuccess();
+}
+
+void ExpectPassesUnderEveryBlasCore(const std::string& gtest_filter) {
+  using engine::kernels::FamilyOfCore;
+  for (const char* core : {"Prescott", "Sandybridge", "Haswell", "Zen", "SkylakeX"}) {
+    if (FamilyOfCore(core) > engine::kernels::CpuBlasFamily()) {
+      std::printf("[ SKIPPED  ] OpenBLAS core %s: this CPU lacks %s\n", core,
+                  engine::kernels::BlasFamilyName(FamilyOfCore(core)));
+      continue;
+    }
+    EXPECT_EQ(RunSelf(gtest_filter, {{"ENGINE_OPENBLAS_CORE", core}}), 0)
+        << gtest_filter << " failed under OpenBLAS core " << core << " (its output is above)";
+  }
+}
+
+void ExpectForcedBlasCore() {
+  const char* forced = std::getenv("ENGINE_OPENBLAS_CORE");
+  if (forced == nullptr || engine::kernels::FamilyOfCore(forced) == engine::kernels::BlasFamily::kUnknown) return;
+  EXPECT_EQ(strcasecmp(engine::kernels::OpenBlasCoreName().c_str(), forced), 0)
+      << "ENGINE_OPENBLAS_CORE=" << forced << " but OpenBLAS runs " << engine::kernels::OpenBlasCoreName();
+}
+
+int RunSelf(const std::string& gtest_filter, const std::vector<std::pair<std::string, std::string>>& env) {
+  char exe[PATH_MAX];
+  const ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  if (len <= 0) return -1;
+  exe[len] = '\0';
+  // The child's environment: ours with `env` applied, without the test runner's per-test files and sharding (the
+  // child must not overwrite this test's XML report or premature-exit marker, nor run only a shard of its filter).
+  std::vector<std::string> vars;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string var = *e;
+    bool replaced = false;
+    for (const char* runner : {"XML_OUTPUT_FILE=", "GTEST_OUTPUT=", "TEST_PREMATURE_EXIT_FILE=", "GTEST_SHARD_",
+                               "TEST_SHARD_", "TEST_TOTAL_SHARDS=", "TEST_WARNINGS_OUTPUT_FILE="}) {
+      replaced |= var.rfind(runner, 0) == 0;
+    }
+    for (const auto& [name, value] : env) replaced |= var.rfind(name + "=", 0) == 0;
+    if (!replaced) vars.push_back(var);
+  }
+  for (const auto& [name, value] : env) {
+    if (!value.empty()) vars.push_back(name + "=" + value);
+  }
+  std::vector<char*> envp;
+  for (std::string& v : vars) envp.push_back(v.data());
+  envp.push_back(nullptr);
+  std::string filter = "--gtest_filter=" + gtest_filter;
+  char* argv[] = {exe, filter.data(), nullptr};
+  std::fflush(stdout);
+  pid_t pid = 0;
+  if (posix_spawn(&pid, exe, nullptr, nullptr, argv, envp.data()) != 0) return -1;
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
 }
 
 }  // namespace testutil

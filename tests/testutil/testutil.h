@@ -40,6 +40,19 @@ DenseF64 MatmulF64(const DenseF64& a, const DenseF64& b, bool transpose_a = fals
 // Bitwise equality of two float buffers, naming the first differing index.
 ::testing::AssertionResult BitIdentical(const float* a, const float* b, int64_t n);
 
+// Runs this test binary again (posix_spawn of /proc/self/exe, no shell) with --gtest_filter=filter and the
+// environment changed by `env` (name, value; an empty value unsets), waits, and returns its exit status (-1 when it
+// could not start or died of a signal). Its output goes to this process's stdout, so it appears in the test log.
+int RunSelf(const std::string& gtest_filter, const std::vector<std::pair<std::string, std::string>>& env);
+
+// Runs the tests matching gtest_filter again in a child process under each OpenBLAS core this CPU can execute
+// (ENGINE_OPENBLAS_CORE=Prescott, Sandybridge, Haswell, Zen, SkylakeX), expecting each child to pass; cores the CPU
+// cannot run are named on stdout as skipped. The child should check, with ExpectForcedBlasCore(), that it runs the
+// core it was given.
+void ExpectPassesUnderEveryBlasCore(const std::string& gtest_filter);
+// In a child of ExpectPassesUnderEveryBlasCore: OpenBLAS runs the core ENGINE_OPENBLAS_CORE names (no-op when unset).
+void ExpectForcedBlasCore();
+
 }  // namespace testutil
 
 #endif  // TESTS_TESTUTIL_TESTUTIL_H_
