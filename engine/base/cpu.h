@@ -1,20 +1,31 @@
-// Run-time choice of the kernel instruction set: AVX-512 when the CPU has it, a portable path otherwise.
-// The same binary runs on CPUs without AVX-512. Tests may force the portable path to compare both.
+// Run-time choice of the kernel instruction set: AVX-512 when the CPU has it, else AVX2 (with FMA), else a portable
+// path. The same binary runs on every x86-64 CPU. Tests may cap the ISA to compare every path the CPU can run.
 #ifndef ENGINE_BASE_CPU_H_
 #define ENGINE_BASE_CPU_H_
 
+#include <vector>
+
 namespace engine {
 
-enum class Isa { kPortable, kAvx512 };
+// In increasing strength; a CPU that runs one runs every weaker one.
+enum class Isa { kPortable = 0, kAvx2 = 1, kAvx512 = 2 };
 
 // True when the CPU and OS support AVX-512F (checked once).
 bool CpuHasAvx512();
-// The ISA kernels use now: kAvx512 if available and not disabled, else kPortable.
+// True when the CPU and OS support AVX2 and FMA (checked once).
+bool CpuHasAvx2();
+// The strongest ISA the CPU runs.
+Isa BestIsa();
+// The ISA kernels use now: BestIsa(), capped by LimitIsa / ForcePortableIsa / ENGINE_ISA.
 Isa ActiveIsa();
-// Forces kernels onto the portable path (true) or back to the best available (false). Not thread-safe; call
-// between kernel calls. Setting ENGINE_ISA=portable in the environment does the same at start-up.
+// Caps the kernels' ISA at `max` (kAvx512 = no cap). Not thread-safe; call between kernel calls. ENGINE_ISA=portable
+// or ENGINE_ISA=avx2 in the environment sets the cap at start-up.
+void LimitIsa(Isa max);
+// LimitIsa(kPortable) when force is true, LimitIsa(kAvx512) (no cap) when false.
 void ForcePortableIsa(bool force);
-const char* IsaName(Isa isa);
+// Every ISA this CPU runs, weakest first (tests loop over it).
+std::vector<Isa> SupportedIsas();
+const char* IsaName(Isa isa);  // "portable", "avx2", "avx512"
 
 }  // namespace engine
 

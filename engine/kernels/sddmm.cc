@@ -2,7 +2,8 @@
 // of up to 128 columns of G stays in registers while the dot products with X's rows are formed 16 nonzeros at a
 // time and reduced together (a 16 x 16 transpose-and-add), so each group of 16 outputs is one vector store. When X
 // exceeds the last-level cache, narrower column tiles are taken one at a time from a shared packed slab of X.
-// Portable path: one plain dot product per stored position.
+// AVX2 path: the same walk, 64 columns and 8 nonzeros at a time (avx2_tiles.h). Portable path: one plain dot
+// product per stored position.
 #include "engine/kernels/sddmm.h"
 
 #include <immintrin.h>
@@ -13,6 +14,7 @@
 #include "engine/base/check.h"
 #include "engine/base/cpu.h"
 #include "engine/base/flop_counter.h"
+#include "engine/kernels/avx2_tiles.h"
 #include "engine/kernels/spmm_tile.h"
 
 namespace engine::kernels {
@@ -112,50 +114,81 @@ ENGINE_TARGET_AVX512 void SddmmRowTileDispatchAvx512(const float* g_tile, const 
   }
 }
 
+// One row's dot products over one column tile of G and X (width <= 128 for AVX-512; AVX2 splits it into 64-column
+// pieces, the first writing or adding as asked, the rest adding, in column order).
+template <Isa kIsa>
+void SddmmRowTile(const float* g_tile, const float* x_tile, int64_t ldx, const int32_t* idx, int64_t count,
+                  int64_t width, bool add, float* out);
+
+template <>
+ENGINE_TARGET_AVX512 void SddmmRowTile<Isa::kAvx512>(const float* g_tile, const float* x_tile, int64_t ldx,
+                                                     const int32_t* idx, int64_t count, int64_t width, bool add,
+                                                     float* out) {
+  SddmmRowTileDispatchAvx512(g_tile, x_tile, ldx, idx, count, width, add, out);
+}
+
+template <>
+ENGINE_TARGET_AVX2 void SddmmRowTile<Isa::kAvx2>(const float* g_tile, const float* x_tile, int64_t ldx,
+                                                 const int32_t* idx, int64_t count, int64_t width, bool add,
+                                                 float* out) {
+  // 64-column pieces measured faster than 32 on Zen 3 (45 vs 27 GFLOP/s at 4096 x 4096, density 0.1, n = 128).
+  constexpr int64_t kPiece = internal::kAvx2TileWidth;
+  for (int64_t t = 0; t < width; t += kPiece) {
+    internal::SddmmRowTileDispatchAvx2(g_tile + t, x_tile + t, ldx, idx, count, std::min(kPiece, width - t),
+                                       add || t > 0, out);
+  }
+}
+
 // Rows [r0, r1) of the pattern; column tiles of 128 in order, the first writing (or adding, when accumulating).
-ENGINE_TARGET_AVX512 void SddmmChunkAvx512(const CsrView& pattern, ConstDenseView g, ConstDenseView x, float* out,
-                                           int64_t r0, int64_t r1, bool accumulate) {
+template <Isa kIsa>
+void SddmmChunk(const CsrView& pattern, ConstDenseView g, ConstDenseView x, float* out, int64_t r0, int64_t r1,
+                bool accumulate) {
   constexpr int64_t kTile = 128;
   for (int64_t i = r0; i < r1; ++i) {
     const int64_t p0 = pattern.row_offsets[i], count = pattern.row_offsets[i + 1] - p0;
     if (count == 0) continue;
     for (int64_t t0 = 0; t0 < g.cols; t0 += kTile) {
-      SddmmRowTileDispatchAvx512(g.data + i * g.ld + t0, x.data + t0, x.ld, pattern.col_indices + p0, count,
-                                 std::min(kTile, g.cols - t0), accumulate || t0 > 0, out + p0);
+      SddmmRowTile<kIsa>(g.data + i * g.ld + t0, x.data + t0, x.ld, pattern.col_indices + p0, count,
+                         std::min(kTile, g.cols - t0), accumulate || t0 > 0, out + p0);
     }
   }
 }
 
-// X beyond the cache (spmm_tile.h, UseSharedSlabs): every row's dot products over one column tile at a time from the
-// shared slab of X. Tile 0 writes (or adds, when accumulating); later tiles add, in tile order, so the sum order
-// depends only on the shapes.
-void SddmmSharedSlabsAvx512(const CsrView& pattern, ConstDenseView g, ConstDenseView x, float* out,
-                            bool accumulate) {
-  internal::WalkSharedSlabs(
-      x.data, x.ld, x.rows, g.cols, pattern.row_offsets, pattern.rows, pattern.nnz,
-      [&](const float* slab, int64_t slab_ld, int64_t r0, int64_t r1, int64_t tile, int64_t t0, int64_t w) {
-        for (int64_t i = r0; i < r1; ++i) {
-          const int64_t p0 = pattern.row_offsets[i], count = pattern.row_offsets[i + 1] - p0;
-          if (count == 0) continue;
-          SddmmRowTileDispatchAvx512(g.data + i * g.ld + t0, slab, slab_ld, pattern.col_indices + p0, count, w,
-                                     accumulate || tile > 0, out + p0);
-        }
-      });
+// The vector paths. X beyond the cache (spmm_tile.h, UseSharedSlabs): every row's dot products over one column tile
+// at a time from the shared slab of X. Tile 0 writes (or adds, when accumulating); later tiles add, in tile order, so
+// the sum order depends only on the shapes.
+template <Isa kIsa>
+void SddmmVector(const CsrView& pattern, ConstDenseView g, ConstDenseView x, float* out, bool accumulate) {
+  const int64_t m = pattern.rows, n = g.cols;
+  if (internal::UseSharedSlabs(x.rows, n)) {
+    internal::WalkSharedSlabs(
+        x.data, x.ld, x.rows, g.cols, pattern.row_offsets, pattern.rows, pattern.nnz,
+        [&](const float* slab, int64_t slab_ld, int64_t r0, int64_t r1, int64_t tile, int64_t t0, int64_t w) {
+          for (int64_t i = r0; i < r1; ++i) {
+            const int64_t p0 = pattern.row_offsets[i], count = pattern.row_offsets[i + 1] - p0;
+            if (count == 0) continue;
+            SddmmRowTile<kIsa>(g.data + i * g.ld + t0, slab, slab_ld, pattern.col_indices + p0, count, w,
+                               accumulate || tile > 0, out + p0);
+          }
+        });
+    return;
+  }
+  const int64_t chunks = std::min<int64_t>(m, 4 * int64_t{omp_get_max_threads()});
+#pragma omp parallel for schedule(dynamic, 1) if (internal::WorthThreads(pattern.nnz, n))
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+    SddmmChunk<kIsa>(pattern, g, x, out, internal::ChunkBegin(pattern.row_offsets, m, chunk, chunks),
+                     internal::ChunkBegin(pattern.row_offsets, m, chunk + 1, chunks), accumulate);
+  }
 }
 
 void SddmmDriver(const CsrView& pattern, ConstDenseView g, ConstDenseView x, float* out, bool accumulate) {
   ENGINE_DCHECK(pattern.rows == g.rows && pattern.cols == x.rows && g.cols == x.cols);
   const int64_t m = pattern.rows, n = g.cols;
-  const bool avx512 = ActiveIsa() == Isa::kAvx512 && m > 0 && n > 0;
-  if (avx512 && internal::UseSharedSlabs(x.rows, n)) {
-    SddmmSharedSlabsAvx512(pattern, g, x, out, accumulate);
-  } else if (avx512) {
-    const int64_t chunks = std::min<int64_t>(m, 4 * int64_t{omp_get_max_threads()});
-#pragma omp parallel for schedule(dynamic, 1) if (internal::WorthThreads(pattern.nnz, n))
-    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-      SddmmChunkAvx512(pattern, g, x, out, internal::ChunkBegin(pattern.row_offsets, m, chunk, chunks),
-                       internal::ChunkBegin(pattern.row_offsets, m, chunk + 1, chunks), accumulate);
-    }
+  const Isa isa = m > 0 && n > 0 ? ActiveIsa() : Isa::kPortable;
+  if (isa == Isa::kAvx512) {
+    SddmmVector<Isa::kAvx512>(pattern, g, x, out, accumulate);
+  } else if (isa == Isa::kAvx2) {
+    SddmmVector<Isa::kAvx2>(pattern, g, x, out, accumulate);
   } else {
 #pragma omp parallel for schedule(dynamic, 16) if (internal::WorthThreads(pattern.nnz, n))
     for (int64_t i = 0; i < m; ++i) {

@@ -69,8 +69,8 @@ class SddmmCsrTest : public ::testing::TestWithParam<CsrCase> {
 };
 
 TEST_P(SddmmCsrTest, OverwritesWithSampledProductOnBothIsaPaths) {
-  for (bool portable : {true, false}) {
-    engine::ForcePortableIsa(portable);
+  for (engine::Isa isa : engine::SupportedIsas()) {
+    engine::LimitIsa(isa);
     std::vector<float> out = f_->out0;
     engine::kernels::SddmmCsr(f_->pattern.view(), f_->g.view(), f_->x.view(), out.data());
     EXPECT_TRUE(testutil::AllClose(Densify(f_->pattern, out), f_->expected, atol_))
@@ -90,8 +90,8 @@ TEST_P(SddmmCsrTest, IsaPathsAgreeWithEachOther) {
 TEST_P(SddmmCsrTest, AccumulateAddsToExistingValues) {
   DenseF64 want = testutil::ToF64(Densify(f_->pattern, f_->out0));
   for (size_t e = 0; e < want.data.size(); ++e) want.data[e] += f_->expected.data[e];
-  for (bool portable : {true, false}) {
-    engine::ForcePortableIsa(portable);
+  for (engine::Isa isa : engine::SupportedIsas()) {
+    engine::LimitIsa(isa);
     std::vector<float> out = f_->out0;
     engine::kernels::SddmmCsrAccumulate(f_->pattern.view(), f_->g.view(), f_->x.view(), out.data());
     EXPECT_TRUE(testutil::AllClose(Densify(f_->pattern, out), want, atol_))
@@ -106,8 +106,8 @@ TEST_P(SddmmCsrTest, NaiveTwinMatchesOracle) {
 }
 
 TEST_P(SddmmCsrTest, BitIdenticalForOneAndTwoThreads) {
-  for (bool portable : {true, false}) {
-    engine::ForcePortableIsa(portable);
+  for (engine::Isa isa : engine::SupportedIsas()) {
+    engine::LimitIsa(isa);
     std::vector<float> one = f_->out0, two = f_->out0;
     engine::SetNumThreads(1);
     engine::kernels::SddmmCsr(f_->pattern.view(), f_->g.view(), f_->x.view(), one.data());

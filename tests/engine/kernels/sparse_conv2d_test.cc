@@ -123,16 +123,16 @@ class SparseConv2dTest : public ::testing::TestWithParam<ConvCase> {
 };
 
 TEST_P(SparseConv2dTest, ForwardOverwritesWithConvolutionOnBothIsaPaths) {
-  for (bool portable : {true, false}) {
-    engine::ForcePortableIsa(portable);
+  for (engine::Isa isa : engine::SupportedIsas()) {
+    engine::LimitIsa(isa);
     EXPECT_TRUE(testutil::AllClose(Forward(false, false), ExpectedY(false, false), ForwardTol()))
         << "isa " << engine::IsaName(engine::ActiveIsa());
   }
 }
 
 TEST_P(SparseConv2dTest, ForwardAddsBiasThenRelu) {
-  for (bool portable : {true, false}) {
-    engine::ForcePortableIsa(portable);
+  for (engine::Isa isa : engine::SupportedIsas()) {
+    engine::LimitIsa(isa);
     EXPECT_TRUE(testutil::AllClose(Forward(true, false), ExpectedY(true, false), ForwardTol()))
         << "bias only, isa " << engine::IsaName(engine::ActiveIsa());
     EXPECT_TRUE(testutil::AllClose(Forward(true, true), ExpectedY(true, true), ForwardTol()))
@@ -147,8 +147,8 @@ TEST_P(SparseConv2dTest, ForwardNaiveMatchesOracle) {
 }
 
 TEST_P(SparseConv2dTest, BackwardInputAccumulatesOnBothIsaPaths) {
-  for (bool portable : {true, false}) {
-    engine::ForcePortableIsa(portable);
+  for (engine::Isa isa : engine::SupportedIsas()) {
+    engine::LimitIsa(isa);
     EXPECT_TRUE(testutil::AllClose(BackwardInput(), ExpectedDx(), InputTol()))
         << "isa " << engine::IsaName(engine::ActiveIsa());
   }
@@ -161,8 +161,8 @@ TEST_P(SparseConv2dTest, BackwardInputNaiveMatchesOracle) {
 }
 
 TEST_P(SparseConv2dTest, BackwardWeightAccumulatesOnPatternOnBothIsaPaths) {
-  for (bool portable : {true, false}) {
-    engine::ForcePortableIsa(portable);
+  for (engine::Isa isa : engine::SupportedIsas()) {
+    engine::LimitIsa(isa);
     EXPECT_TRUE(testutil::AllClose(BackwardWeight(), ExpectedDw(), WeightTol()))
         << "isa " << engine::IsaName(engine::ActiveIsa());
   }
@@ -175,8 +175,8 @@ TEST_P(SparseConv2dTest, BackwardWeightNaiveMatchesOracle) {
 }
 
 TEST_P(SparseConv2dTest, OneAndTwoThreadsAreBitIdentical) {
-  for (bool portable : {true, false}) {
-    engine::ForcePortableIsa(portable);
+  for (engine::Isa isa : engine::SupportedIsas()) {
+    engine::LimitIsa(isa);
     engine::SetNumThreads(1);
     const Tensor y1 = Forward(true, true), d_x1 = BackwardInput();
     const std::vector<float> d_w1 = BackwardWeight();

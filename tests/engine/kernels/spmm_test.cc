@@ -66,8 +66,8 @@ class SpmmCsrTest : public ::testing::TestWithParam<CsrCase> {
 };
 
 TEST_P(SpmmCsrTest, OverwritesWithProductOnBothIsaPaths) {
-  for (bool portable : {true, false}) {
-    engine::ForcePortableIsa(portable);
+  for (engine::Isa isa : engine::SupportedIsas()) {
+    engine::LimitIsa(isa);
     testutil::PaddedDense out = c0_;
     engine::kernels::SpmmCsr(a_, b_.view(), out.view());
     EXPECT_TRUE(testutil::AllClose(testutil::ViewToTensor(out.view()), *expected_, atol_))
@@ -88,8 +88,8 @@ TEST_P(SpmmCsrTest, IsaPathsAgreeWithEachOther) {
 
 TEST_P(SpmmCsrTest, BiasAndReluEpilogue) {
   const CsrCase& c = GetParam();
-  for (bool portable : {true, false}) {
-    engine::ForcePortableIsa(portable);
+  for (engine::Isa isa : engine::SupportedIsas()) {
+    engine::LimitIsa(isa);
     for (int variant = 0; variant < 3; ++variant) {
       const bool with_bias = variant != 1, relu = variant != 0;
       DenseF64 want = *expected_;
@@ -112,8 +112,8 @@ TEST_P(SpmmCsrTest, BiasAndReluEpilogue) {
 TEST_P(SpmmCsrTest, AccumulateAddsToExistingOutput) {
   DenseF64 want = testutil::ViewToF64(c0_.view());
   for (size_t e = 0; e < want.data.size(); ++e) want.data[e] += expected_->data[e];
-  for (bool portable : {true, false}) {
-    engine::ForcePortableIsa(portable);
+  for (engine::Isa isa : engine::SupportedIsas()) {
+    engine::LimitIsa(isa);
     testutil::PaddedDense out = c0_;
     engine::kernels::SpmmCsrAccumulate(a_, b_.view(), out.view());
     EXPECT_TRUE(testutil::AllClose(testutil::ViewToTensor(out.view()), want, atol_))
@@ -135,8 +135,8 @@ TEST_P(SpmmCsrTest, NaiveTwinMatchesOracle) {
 }
 
 TEST_P(SpmmCsrTest, BitIdenticalForOneAndTwoThreads) {
-  for (bool portable : {true, false}) {
-    engine::ForcePortableIsa(portable);
+  for (engine::Isa isa : engine::SupportedIsas()) {
+    engine::LimitIsa(isa);
     testutil::PaddedDense one = c0_, two = c0_;
     engine::SetNumThreads(1);
     engine::kernels::SpmmCsr(a_, b_.view(), one.view(), bias_->data(), true);

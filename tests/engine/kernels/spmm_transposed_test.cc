@@ -63,8 +63,8 @@ class SpmmCsrTransposedTest : public ::testing::TestWithParam<CsrCase> {
 };
 
 TEST_P(SpmmCsrTransposedTest, OverwritesWithProductOnBothIsaPaths) {
-  for (bool portable : {true, false}) {
-    engine::ForcePortableIsa(portable);
+  for (engine::Isa isa : engine::SupportedIsas()) {
+    engine::LimitIsa(isa);
     testutil::PaddedDense out = c0_;
     engine::kernels::SpmmCsrTransposed(a_, b_.view(), out.view());
     EXPECT_TRUE(testutil::AllClose(testutil::ViewToTensor(out.view()), *expected_, atol_))
@@ -77,8 +77,8 @@ TEST_P(SpmmCsrTransposedTest, OverwritesWithProductOnBothIsaPaths) {
 TEST_P(SpmmCsrTransposedTest, ScatterFallbackWithoutIndexMatchesOracle) {
   const engine::CsrView no_index = FixtureFor(GetParam()).a.view(/*with_transpose=*/false);
   ASSERT_EQ(no_index.t_positions, nullptr);
-  for (bool portable : {true, false}) {
-    engine::ForcePortableIsa(portable);
+  for (engine::Isa isa : engine::SupportedIsas()) {
+    engine::LimitIsa(isa);
     testutil::PaddedDense out = c0_;
     engine::kernels::SpmmCsrTransposed(no_index, b_.view(), out.view());
     EXPECT_TRUE(testutil::AllClose(testutil::ViewToTensor(out.view()), *expected_, atol_))
@@ -104,8 +104,8 @@ TEST_P(SpmmCsrTransposedTest, IsaPathsAgreeWithEachOther) {
 TEST_P(SpmmCsrTransposedTest, AccumulateAddsToExistingOutput) {
   DenseF64 want = testutil::ViewToF64(c0_.view());
   for (size_t e = 0; e < want.data.size(); ++e) want.data[e] += expected_->data[e];
-  for (bool portable : {true, false}) {
-    engine::ForcePortableIsa(portable);
+  for (engine::Isa isa : engine::SupportedIsas()) {
+    engine::LimitIsa(isa);
     testutil::PaddedDense out = c0_;
     engine::kernels::SpmmCsrTransposedAccumulate(a_, b_.view(), out.view());
     EXPECT_TRUE(testutil::AllClose(testutil::ViewToTensor(out.view()), want, atol_))
@@ -122,8 +122,8 @@ TEST_P(SpmmCsrTransposedTest, NaiveTwinMatchesOracle) {
 }
 
 TEST_P(SpmmCsrTransposedTest, BitIdenticalForOneAndTwoThreads) {
-  for (bool portable : {true, false}) {
-    engine::ForcePortableIsa(portable);
+  for (engine::Isa isa : engine::SupportedIsas()) {
+    engine::LimitIsa(isa);
     testutil::PaddedDense one = c0_, two = c0_;
     engine::SetNumThreads(1);
     engine::kernels::SpmmCsrTransposed(a_, b_.view(), one.view());
