@@ -3,6 +3,8 @@
 //   blob_count x (u32 name_len | name | u8 type | u64 count | count * sizeof(type) bytes) | u32 crc32(all before)
 #include "rigl/checkpoint.h"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -51,8 +53,10 @@ class AtomicFile {
   }
   uint32_t crc() const { return static_cast<uint32_t>(crc_); }
 
+  // fflush + fsync before the rename, and an fsync of the directory after it: a power loss then leaves either the
+  // old file or the complete new one under `path`, never an empty or torn one.
   void Commit() {
-    const bool flushed = std::fflush(f_) == 0;
+    const bool flushed = std::fflush(f_) == 0 && fsync(fileno(f_)) == 0;
     const bool closed = std::fclose(f_) == 0;
     f_ = nullptr;
     if (!flushed || !closed) std::remove(tmp_.c_str());
@@ -60,6 +64,13 @@ class AtomicFile {
                  " (disk full?)");
     ENGINE_CHECK(std::rename(tmp_.c_str(), path_.c_str()) == 0, "renaming ", tmp_, " to ", path_, ": ",
                  std::strerror(errno));
+    const size_t slash = path_.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path_.substr(0, slash);
+    const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+      fsync(fd);  // best effort: some file systems refuse fsync on directories
+      close(fd);
+    }
   }
 
  private:

@@ -47,6 +47,12 @@ class CheckpointReader {
   explicit CheckpointReader(const std::string& path);
   const nlohmann::json& meta() const { return meta_; }
   bool Has(const std::string& name) const { return blobs_.count(name) != 0; }
+  // Every blob's name, sorted.
+  std::vector<std::string> Names() const {
+    std::vector<std::string> names;
+    for (const auto& entry : blobs_) names.push_back(entry.first);
+    return names;
+  }
   // Typed access; throws naming the blob when it is missing or of another type or length (expected_count >= 0).
   std::vector<float> Floats(const std::string& name, int64_t expected_count = -1) const;
   std::vector<int64_t> Int64s(const std::string& name, int64_t expected_count = -1) const;

@@ -1,7 +1,10 @@
 // Trainer flags (gflags), their validation, and the JSON form written to config.json and checkpoints.
 #include "rigl/config.h"
 
+#include <cerrno>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <set>
 
@@ -59,6 +62,8 @@ DEFINE_int64(stop_after_steps, 0, "Stop after N steps, checkpointing first (simu
 DEFINE_double(time_budget, 0,
               "Stop once training (steps and topology updates, not evaluation) has taken this many seconds, then "
               "evaluate, checkpoint and write the summary (0 = no budget). Where it stops depends on the speed");
+DEFINE_bool(overwrite, false,
+            "Allow a fresh run (no --resume) into an --out_dir that already holds a run's files, replacing them");
 DEFINE_bool(flops_only, false, "Print the per-layer theoretical FLOPs table for --model/--sparsity/--method and exit");
 DEFINE_string(progress, "auto", "Progress display: auto (bar on a terminal, lines otherwise) | bar | lines | none");
 
@@ -74,6 +79,53 @@ void CheckOneOf(const char* flag, const std::string& value, const std::set<std::
 }
 
 }  // namespace
+
+void CheckFlagSyntax(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--") break;
+    if (arg.rfind("-", 0) != 0) continue;  // a positional argument: trainer_main reports it
+    arg = arg.substr(arg.rfind("--", 0) == 0 ? 2 : 1);
+    const size_t eq = arg.find('=');
+    const std::string name = arg.substr(0, eq);
+    gflags::CommandLineFlagInfo info;
+    const bool known = gflags::GetCommandLineFlagInfo(name.c_str(), &info);
+    const bool negated_bool = !known && name.rfind("no", 0) == 0 &&
+                              gflags::GetCommandLineFlagInfo(name.substr(2).c_str(), &info) && info.type == "bool";
+    ENGINE_CHECK(known || negated_bool, "--", name, ": unknown flag; expected one of the flags --help lists");
+    const std::string type = info.type;
+    std::string value;
+    if (eq != std::string::npos) {
+      ENGINE_CHECK(!negated_bool, "--", arg, ": a --no<flag> takes no value; expected --", name, " alone");
+      value = arg.substr(eq + 1);
+    } else if (type == "bool") {
+      continue;  // --flag or --noflag
+    } else {
+      // --flag value: gflags takes the next argument as the value.
+      ENGINE_CHECK(i + 1 < argc, "--", name, ": missing its value; expected --", name, "=<", type, ">");
+      value = argv[++i];
+    }
+    char* end = nullptr;
+    errno = 0;
+    bool ok = true;
+    if (type == "int32" || type == "int64") {
+      const long long v = std::strtoll(value.c_str(), &end, 10);
+      ok = !value.empty() && *end == '\0' && errno == 0 &&
+           (type == "int64" || (v >= INT32_MIN && v <= INT32_MAX));
+    } else if (type == "uint32" || type == "uint64") {
+      ok = !value.empty() && value[0] != '-' && (std::strtoull(value.c_str(), &end, 10), *end == '\0') &&
+           errno == 0;
+    } else if (type == "double") {
+      std::strtod(value.c_str(), &end);
+      ok = !value.empty() && *end == '\0' && errno == 0;
+    } else if (type == "bool") {
+      ok = std::set<std::string>{"true", "false", "1", "0", "yes", "no", "t", "f", "y", "n"}.count(value) > 0;
+    }
+    ENGINE_CHECK(ok, "--", name, "=", value, ": not a valid ", type,
+                 type == "uint64" || type == "uint32" ? " (a non-negative integer)" : "",
+                 type == "int32" || type == "int64" ? " (an integer in range)" : "", "; expected a ", type, " value");
+  }
+}
 
 std::vector<int64_t> ParseIntList(const std::string& flag, const std::string& text) {
   std::vector<int64_t> out;
@@ -154,6 +206,7 @@ TrainConfig ConfigFromFlags() {
   c.stop_after_steps = FLAGS_stop_after_steps;
   c.time_budget = FLAGS_time_budget;
   c.flops_only = FLAGS_flops_only;
+  c.overwrite = FLAGS_overwrite;
   c.progress = FLAGS_progress;
   ValidateConfig(c);
   return c;
@@ -167,11 +220,16 @@ void ValidateConfig(const TrainConfig& c) {
                  c.model, " is available with --flops_only and in //bench)");
   }
   ENGINE_CHECK(!c.width.empty(), "--width: empty; expected at least one hidden width");
-  for (int64_t w : c.width) ENGINE_CHECK(w >= 1, "--width: ", w, " given; expected every width >= 1");
+  for (int64_t w : c.width) {
+    ENGINE_CHECK(w >= 1 && w <= kMaxWidth, "--width: ", w, " given; expected 1 <= width <= ", kMaxWidth,
+                 " (column indices are 32-bit)");
+  }
   ENGINE_CHECK(c.train_limit >= 0, "--train_limit=", c.train_limit, ": expected >= 0");
   ENGINE_CHECK(c.test_limit >= 0, "--test_limit=", c.test_limit, ": expected >= 0");
-  ENGINE_CHECK(c.epochs >= 1, "--epochs=", c.epochs, ": expected >= 1");
-  ENGINE_CHECK(c.batch_size >= 1, "--batch_size=", c.batch_size, ": expected >= 1");
+  ENGINE_CHECK(c.epochs >= 1 && c.epochs <= kMaxEpochs, "--epochs=", c.epochs, ": expected 1 <= epochs <= ",
+               kMaxEpochs);
+  ENGINE_CHECK(c.batch_size >= 1 && c.batch_size <= kMaxBatchSize, "--batch_size=", c.batch_size,
+               ": expected 1 <= batch_size <= ", kMaxBatchSize);
   ENGINE_CHECK(std::isfinite(c.lr) && c.lr > 0, "--lr=", c.lr, ": expected a finite number > 0");
   ENGINE_CHECK(c.momentum >= 0 && c.momentum < 1, "--momentum=", c.momentum, ": expected 0 <= momentum < 1");
   ENGINE_CHECK(c.weight_decay >= 0 && std::isfinite(c.weight_decay), "--weight_decay=", c.weight_decay,
@@ -192,7 +250,11 @@ void ValidateConfig(const TrainConfig& c) {
   ENGINE_CHECK(c.t_end > 0 && c.t_end <= 1, "--t_end=", c.t_end, ": expected 0 < t_end <= 1");
   CheckOneOf<void>("drop_schedule", c.drop_schedule, {"cosine", "constant", "inverse_power"});
   ENGINE_CHECK(c.drop_power > 0, "--drop_power=", c.drop_power, ": expected > 0");
-  ENGINE_CHECK(c.multiplier > 0 && std::isfinite(c.multiplier), "--multiplier=", c.multiplier, ": expected > 0");
+  ENGINE_CHECK(c.multiplier > 0 && c.multiplier <= kMaxMultiplier, "--multiplier=", c.multiplier,
+               ": expected 0 < multiplier <= ", kMaxMultiplier);
+  ENGINE_CHECK(static_cast<double>(c.epochs) * c.multiplier <= static_cast<double>(kMaxEpochs), "--epochs=", c.epochs,
+               " --multiplier=", c.multiplier, ": ", static_cast<double>(c.epochs) * c.multiplier,
+               " epochs in all; expected at most ", kMaxEpochs);
   ENGINE_CHECK(c.snfs_momentum >= 0 && c.snfs_momentum < 1, "--snfs_momentum=", c.snfs_momentum,
                ": expected 0 <= snfs_momentum < 1");
   ENGINE_CHECK(c.prune_start >= 0 && c.prune_start < c.prune_end && c.prune_end <= 1, "--prune_start=",

@@ -11,6 +11,12 @@
 
 namespace rigl {
 
+// Upper limits of the flags a typo can blow up (a run that would never end, an index type overflowed).
+inline constexpr int64_t kMaxEpochs = 1000000;
+inline constexpr double kMaxMultiplier = 1000;
+inline constexpr int64_t kMaxBatchSize = int64_t{1} << 20;
+inline constexpr int64_t kMaxWidth = (int64_t{1} << 31) - 1;
+
 struct TrainConfig {
   // Model and data.
   std::string model = "mlp";             // mlp | lenet5 | wrn22_2
@@ -59,6 +65,7 @@ struct TrainConfig {
   int64_t stop_after_steps = 0;  // stop (after checkpointing) once this many steps are done; simulates interruption
   double time_budget = 0;        // seconds of training (steps + updates, not evaluation) after which to stop; 0 = none
   bool flops_only = false;
+  bool overwrite = false;         // allow a fresh run into an --out_dir that already holds a run's files
   std::string progress = "auto";  // auto | bar | lines | none
 
   bool IsSparseMethod() const { return method != "dense" && method != "small_dense"; }
@@ -66,6 +73,10 @@ struct TrainConfig {
 
 // Reads the gflags (after gflags::ParseCommandLineFlags) into a validated config.
 TrainConfig ConfigFromFlags();
+// Before gflags parses argv: checks that every --name=value names a flag of this program and that its value has the
+// flag's type and range (gflags would print its own message and exit 1). Throws engine::Error naming the flag and
+// the value; trainer_main turns that into exit code 2 like every other bad flag.
+void CheckFlagSyntax(int argc, char** argv);
 // Checks every rule; throws engine::Error naming the flag (as --name), the value and the rule.
 void ValidateConfig(const TrainConfig& config);
 

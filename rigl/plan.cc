@@ -1,9 +1,12 @@
 // Sparsity plans and theoretical FLOPs for the trainer (see plan.h).
 #include "rigl/plan.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <string>
 
 #include "engine/base/check.h"
 #include "models/architectures.h"
@@ -82,6 +85,34 @@ SparsityPlan MakeSparsityPlan(const TrainConfig& c) {
     plan.target_nnz[plan.layers[l].name] = ls.nnz;
   }
   return plan;
+}
+
+double EstimateTrainingBytes(const TrainConfig& c) {
+  const SparsityPlan plan = MakeSparsityPlan(c);
+  double bytes = 0;
+  for (const models::LayerSpec& l : plan.trained_layers) {
+    const double n = static_cast<double>(l.N());
+    const auto it = plan.network.plan.find(l.name);
+    const bool sparse = it != plan.network.plan.end() && it->second.sparse;
+    bytes += sparse ? 32.0 * static_cast<double>(it->second.nnz) + 8.0 * static_cast<double>(l.out_channels) : 12 * n;
+    if (c.method == "snfs" && sparse) bytes += 4 * n;
+    // Output activations, their gradient and one saved copy (ReLU mask or pre-activation).
+    bytes += 3.0 * 4.0 * static_cast<double>(c.batch_size) * static_cast<double>(l.out_channels) *
+             static_cast<double>(l.OutputH()) * static_cast<double>(l.OutputW());
+  }
+  return bytes;
+}
+
+void CheckMemoryFits(const TrainConfig& c) {
+  const double need = EstimateTrainingBytes(c);
+  const double have = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
+  constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+  std::string widths;
+  for (int64_t w : c.width) widths += (widths.empty() ? "" : ",") + std::to_string(w);
+  ENGINE_CHECK(have <= 0 || need <= have, "--model=", c.model, c.model == "mlp" ? " --width=" + widths : "",
+               " --method=", c.method, " --sparsity=", c.sparsity, " --batch_size=", c.batch_size, ": training needs about ",
+               need / kGiB, " GiB (weights, gradients, optimizer state, one batch of activations); this machine has ",
+               have / kGiB, " GiB; expected a model that fits (raise --sparsity, narrow --width or lower --batch_size)");
 }
 
 TrainFlops TrainingFlopsPerSample(const TrainConfig& c, const SparsityPlan& plan,

@@ -41,6 +41,14 @@ struct TrainFlops {
 TrainFlops TrainingFlopsPerSample(const TrainConfig& config, const SparsityPlan& plan,
                                   const std::vector<double>& current_sparsities, bool update_iteration = false);
 
+// An estimate of the memory a training run of config needs, from the plan alone (nothing is allocated): every
+// stored weight with its gradient and optimizer slot (12 bytes per dense entry; 32 per sparse entry, counting the
+// CSR and transposed indices), SNFS's dense EMA, and the activations of one batch with their gradients.
+double EstimateTrainingBytes(const TrainConfig& config);
+// Throws engine::Error naming the model and both sizes when EstimateTrainingBytes exceeds this machine's physical
+// memory (so a typo such as --width=2000000000 is refused at once instead of swapping for minutes).
+void CheckMemoryFits(const TrainConfig& config);
+
 // The --flops_only table for config (model, sparsity, distribution, method).
 std::string FlopsReport(const TrainConfig& config);
 

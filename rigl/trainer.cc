@@ -388,10 +388,12 @@ TrainSummary Trainer::Run() {
   pruning_.begin_step = static_cast<int64_t>(c_.prune_start * total_iterations_);
   pruning_.end_step = std::max(pruning_.begin_step + 1, static_cast<int64_t>(c_.prune_end * total_iterations_));
   pruning_.frequency = c_.prune_frequency;
+  // Nothing is written before every check has passed: a refused resume leaves config.json describing the
+  // checkpoint it came with.
+  if (!c_.resume.empty()) ResumeFrom(c_.resume);
   if (!c_.out_dir.empty()) {
     WriteFileAtomically(c_.out_dir + "/config.json", ConfigToJson(c_).dump(2) + "\n");
   }
-  if (!c_.resume.empty()) ResumeFrom(c_.resume);
 
   progress_ = std::make_unique<Progress>(c_.progress, total_iterations_, iteration_);
   char line[512];

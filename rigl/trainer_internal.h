@@ -58,7 +58,10 @@ class Trainer {
  private:
   void LoadData();
   void BuildModel();
+  // Restores every piece of state from a checkpoint, validating each before use; RestoreFrom does the work and
+  // ResumeFrom adds the messages for a missing or malformed file.
   void ResumeFrom(const std::string& path);
+  void RestoreFrom(const std::string& path);
   void SaveCheckpoint(const std::string& path);
   float RunIteration(const Batch& batch, int* correct);
   void TopologyUpdate(GrowMode mode, int64_t t_eval);

@@ -2,6 +2,8 @@
 // trainer_internal.h; every file is written to a temporary name and renamed.
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <system_error>
 
 #include "engine/base/check.h"
 #include "rigl/checkpoint.h"
@@ -79,7 +81,56 @@ void Trainer::SaveCheckpoint(const std::string& path) {
   w.Write(path);
 }
 
+namespace {
+
+// A history blob read back from a checkpoint: every flat position inside the layer (rows x cols), strictly
+// ascending when `sorted`, at most `max_count` of them. The CRC proves only that the bytes are the ones written,
+// so each is checked before UpdateLayer trusts it.
+void CheckPositions(const std::string& path, const std::string& entry, const std::vector<int64_t>& positions,
+                    int64_t rows, int64_t cols, int64_t max_count, bool sorted) {
+  const int64_t size = rows * cols;
+  ENGINE_CHECK(static_cast<int64_t>(positions.size()) <= max_count, "--resume=", path, ": entry '", entry, "' has ",
+               positions.size(), " positions; expected at most ", max_count);
+  for (size_t i = 0; i < positions.size(); ++i) {
+    ENGINE_CHECK(positions[i] >= 0 && positions[i] < size, "--resume=", path, ": entry '", entry, "' holds position ",
+                 positions[i], " at index ", i, "; expected 0 <= position < rows x cols = ", size);
+    ENGINE_CHECK(!sorted || i == 0 || positions[i - 1] < positions[i], "--resume=", path, ": entry '", entry,
+                 "' is not strictly ascending at index ", i, " (", positions[i - 1], ", ", positions[i], ")");
+  }
+}
+
+// A counter from the header, required to lie in [lo, hi].
+template <typename T>
+T Counter(const std::string& path, const nlohmann::json& meta, const char* key, T lo, T hi) {
+  const T v = meta.at(key).get<T>();
+  ENGINE_CHECK(v >= lo && v <= hi, "--resume=", path, ": header entry '", key, "' is ", v, "; expected ", lo,
+               " <= ", key, " <= ", hi, " for this configuration");
+  return v;
+}
+
+double NonNegative(const std::string& path, const nlohmann::json& meta, const char* key) {
+  const double v = meta.at(key).get<double>();
+  ENGINE_CHECK(std::isfinite(v) && v >= 0, "--resume=", path, ": header entry '", key, "' is ", v,
+               "; expected a finite number >= 0");
+  return v;
+}
+
+}  // namespace
+
 void Trainer::ResumeFrom(const std::string& path) {
+  std::error_code ec;
+  ENGINE_CHECK(std::filesystem::exists(path, ec) || !std::filesystem::exists(path + ".tmp", ec), "--resume=", path,
+               ": no checkpoint was committed yet (only ", path, ".tmp exists: a write that was interrupted before ",
+               "it completed); expected a committed checkpoint. Start the run afresh (with --overwrite)");
+  try {
+    RestoreFrom(path);
+  } catch (const nlohmann::json::exception& e) {
+    ENGINE_CHECK(false, "--resume=", path, ": the checkpoint's header lacks an entry or has one of the wrong type (",
+                 e.what(), "); expected a checkpoint written by this trainer");
+  }
+}
+
+void Trainer::RestoreFrom(const std::string& path) {
   const CheckpointReader r(path);  // verified whole before anything changes
   const nlohmann::json& meta = r.meta();
   // Every setting that shapes the run must match the checkpoint's.
@@ -93,6 +144,20 @@ void Trainer::ResumeFrom(const std::string& path) {
     ENGINE_CHECK(saved.at(key) == now.at(key), "--resume=", path, ": --", key, "=", now.at(key).dump(),
                  " but the checkpoint was trained with ", saved.at(key).dump(), "; expected the same value");
   }
+  // The counters first: a checkpoint whose position in the run is impossible is refused before anything changes.
+  const int64_t epoch = Counter<int64_t>(path, meta, "epoch", 0, total_epochs_);
+  const int64_t batch_index = Counter<int64_t>(path, meta, "batch_index", 0, batches_per_epoch_ - 1);
+  const int64_t iteration = Counter<int64_t>(path, meta, "iteration", 0, total_iterations_);
+  ENGINE_CHECK(iteration == epoch * batches_per_epoch_ + batch_index, "--resume=", path, ": header says iteration ",
+               iteration, " at epoch ", epoch, " batch ", batch_index, "; expected iteration = epoch x ",
+               batches_per_epoch_, " + batch");
+  const int64_t t = Counter<int64_t>(path, meta, "t", 0, iteration);
+  const int64_t last_update = Counter<int64_t>(path, meta, "last_update", drop_schedule_->InitialLastUpdate(), t);
+  const int64_t updates = Counter<int64_t>(path, meta, "updates", 0, iteration + 1);
+  const double epoch_samples =
+      Counter<double>(path, meta, "epoch_samples", 0.0, static_cast<double>(batches_per_epoch_ * c_.batch_size));
+  const double epoch_correct = Counter<double>(path, meta, "epoch_correct", 0.0, epoch_samples);
+  ENGINE_CHECK(meta.at("metrics").is_array(), "--resume=", path, ": header entry 'metrics' is not an array");
   if (saved.at("threads") != now.at("threads")) {
     std::fprintf(stderr, "warning: resuming with --threads=%d; the checkpoint used %s (results stay correct but may "
                          "differ in the last bits from an uninterrupted run)\n", c_.threads,
@@ -104,7 +169,7 @@ void Trainer::ResumeFrom(const std::string& path) {
   }
   for (engine::SparseParameter* p : net_.params.sparse) {
     const auto shape = meta.at("sparse_shapes").at(p->name);
-    const int64_t rows = shape[0].get<int64_t>(), cols = shape[1].get<int64_t>();
+    const int64_t rows = shape.at(0).get<int64_t>(), cols = shape.at(1).get<int64_t>();
     ENGINE_CHECK(rows == p->weight.rows() && cols == p->weight.cols(), "--resume=", path, ": ", p->name, " is ", rows,
                  " x ", cols, " in the checkpoint; expected ", p->weight.rows(), " x ", p->weight.cols());
     std::vector<int64_t> offsets = r.Int64s(p->name + ".row_offsets", rows + 1);
@@ -115,9 +180,9 @@ void Trainer::ResumeFrom(const std::string& path) {
   }
   std::vector<std::pair<std::string, engine::Tensor*>> buffers;
   net_.module->CollectBuffers(&buffers);
-  for (auto& [name, t] : buffers) {
-    const std::vector<float> v = r.Floats("buffer:" + name, t->size());
-    std::copy(v.begin(), v.end(), t->data());
+  for (auto& [name, tensor] : buffers) {
+    const std::vector<float> v = r.Floats("buffer:" + name, tensor->size());
+    std::copy(v.begin(), v.end(), tensor->data());
   }
   MakeOptimizer();  // slots sized to the restored nnz
   std::vector<engine::NamedBuffer> state;
@@ -127,29 +192,34 @@ void Trainer::ResumeFrom(const std::string& path) {
     std::copy(v.begin(), v.end(), b.data);
   }
   for (LayerState& s : layers_) {
-    s.history.ever_active = r.Int64s("history:" + s.param->name + ".ever_active");
-    s.history.last_grown = r.Int64s("history:" + s.param->name + ".last_grown");
+    const int64_t rows = s.param->weight.rows(), cols = s.param->weight.cols();
+    const std::string ever = "history:" + s.param->name + ".ever_active";
+    const std::string grown = "history:" + s.param->name + ".last_grown";
+    s.history.ever_active = r.Int64s(ever);
+    CheckPositions(path, ever, s.history.ever_active, rows, cols, rows * cols, /*sorted=*/true);
+    s.history.last_grown = r.Int64s(grown);
+    CheckPositions(path, grown, s.history.last_grown, rows, cols, s.param->weight.nnz(), /*sorted=*/false);
     if (!s.ema.empty()) {
       const std::vector<float> v = r.Floats("snfs:" + s.param->name, static_cast<int64_t>(s.ema.size()));
       s.ema = v;
     }
   }
-  t_ = meta.at("t");
-  last_update_ = meta.at("last_update");
-  iteration_ = meta.at("iteration");
-  epoch_ = meta.at("epoch");
-  batch_index_ = meta.at("batch_index");
-  updates_ = meta.at("updates");
-  snip_done_ = meta.at("snip_done");
-  counted_flops_ = meta.at("counted_flops");
-  theoretical_flops_ = meta.at("theoretical_flops");
-  theoretical_engine_flops_ = meta.at("theoretical_engine_flops");
-  dense_flops_ = meta.at("dense_flops");
-  train_seconds_ = meta.at("train_seconds");
-  update_seconds_ = meta.at("update_seconds");
-  epoch_loss_sum_ = meta.at("epoch_loss_sum");
-  epoch_correct_ = meta.at("epoch_correct");
-  epoch_samples_ = meta.at("epoch_samples");
+  t_ = t;
+  last_update_ = last_update;
+  iteration_ = iteration;
+  epoch_ = epoch;
+  batch_index_ = batch_index;
+  updates_ = updates;
+  snip_done_ = meta.at("snip_done").get<bool>();
+  counted_flops_ = NonNegative(path, meta, "counted_flops");
+  theoretical_flops_ = NonNegative(path, meta, "theoretical_flops");
+  theoretical_engine_flops_ = NonNegative(path, meta, "theoretical_engine_flops");
+  dense_flops_ = NonNegative(path, meta, "dense_flops");
+  train_seconds_ = NonNegative(path, meta, "train_seconds");
+  update_seconds_ = NonNegative(path, meta, "update_seconds");
+  epoch_loss_sum_ = NonNegative(path, meta, "epoch_loss_sum");
+  epoch_correct_ = epoch_correct;
+  epoch_samples_ = epoch_samples;
   metrics_ = meta.at("metrics").get<std::vector<nlohmann::json>>();
 }
 

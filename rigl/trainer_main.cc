@@ -3,12 +3,15 @@
 // each with a message naming what was given and what was expected.
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
+#include <system_error>
 
 #include <gflags/gflags.h>
 
 #include "engine/base/check.h"
 #include "rigl/config.h"
+#include "rigl/plan.h"
 #include "rigl/trainer.h"
 
 namespace {
@@ -20,6 +23,17 @@ std::string ResolveUserPath(const std::string& path) {
   return cwd != nullptr ? std::string(cwd) + "/" + path : path;
 }
 
+// A fresh run (no --resume) must not replace what an earlier run left in --out_dir unless --overwrite says so.
+// Returns the first of the run's files found there, or "".
+std::string ExistingRunFile(const std::string& out_dir) {
+  for (const char* name : {"checkpoint.bin", "summary.json", "metrics.jsonl", "config.json"}) {
+    std::error_code ec;
+    const std::string path = out_dir + "/" + name;
+    if (std::filesystem::exists(path, ec)) return path;
+  }
+  return "";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -29,6 +43,12 @@ int main(int argc, char** argv) {
       "small_dense|dense] [--sparsity=0.9] [--out_dir=runs/x] ...\n"
       "Flags are listed under rigl/config.cc below.");
   gflags::SetVersionString(rigl::kVersion);
+  try {
+    rigl::CheckFlagSyntax(argc, argv);  // gflags would exit 1 with its own message
+  } catch (const engine::Error& e) {
+    std::fprintf(stderr, "trainer: bad flag: %s\n", engine::Describe(e).c_str());
+    return 2;
+  }
   gflags::ParseCommandLineFlags(&argc, &argv, /*remove_flags=*/true);
   if (argc > 1) {
     std::fprintf(stderr, "trainer: unexpected argument '%s'; expected only --flags (see --help)\n", argv[1]);
@@ -40,8 +60,15 @@ int main(int argc, char** argv) {
     config.data_dir = ResolveUserPath(config.data_dir);
     config.out_dir = ResolveUserPath(config.out_dir);
     config.resume = ResolveUserPath(config.resume);
+    if (!config.out_dir.empty() && config.resume.empty() && !config.overwrite && !config.flops_only) {
+      const std::string existing = ExistingRunFile(config.out_dir);
+      ENGINE_CHECK(existing.empty(), "--out_dir=", config.out_dir, ": already holds a run (", existing,
+                   "); expected an empty or new directory. Continue that run with --resume=", config.out_dir,
+                   "/checkpoint.bin, replace it with --overwrite, or choose another --out_dir");
+    }
+    rigl::CheckMemoryFits(config);
   } catch (const engine::Error& e) {
-    std::fprintf(stderr, "trainer: bad flag: %s\n", e.what());
+    std::fprintf(stderr, "trainer: bad flag: %s\n", engine::Describe(e).c_str());
     return 2;
   }
   try {
@@ -49,17 +76,19 @@ int main(int argc, char** argv) {
       rigl::PrintFlopsTable(config);
       return 0;
     }
-    if (!config.out_dir.empty()) {
-      const std::string cmd = "mkdir -p '" + config.out_dir + "'";
-      if (std::system(cmd.c_str()) != 0) {
-        std::fprintf(stderr, "trainer: cannot create --out_dir=%s\n", config.out_dir.c_str());
+    if (!config.out_dir.empty()) {  // mkdir -p without a shell: the path is the user's text, never a command
+      std::error_code ec;
+      std::filesystem::create_directories(config.out_dir, ec);
+      if (ec || !std::filesystem::is_directory(config.out_dir, ec)) {
+        std::fprintf(stderr, "trainer: cannot create --out_dir=%s: %s\n", config.out_dir.c_str(),
+                     ec ? ec.message().c_str() : "a file of that name exists");
         return 1;
       }
     }
     rigl::Train(config);
     return 0;
   } catch (const engine::Error& e) {
-    std::fprintf(stderr, "trainer: error: %s\n", e.what());
+    std::fprintf(stderr, "trainer: error: %s\n", engine::Describe(e).c_str());
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "trainer: error: %s\n", e.what());

@@ -495,7 +495,7 @@ int main(int argc, char** argv) {
   try {
     return Run(command);
   } catch (const engine::Error& e) {
-    std::fprintf(stderr, "flops: %s\n", e.what());
+    std::fprintf(stderr, "flops: %s\n", engine::Describe(e).c_str());
     return 1;
   }
 }

@@ -7,14 +7,25 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace engine {
 
-// The one error type of the engine. what() reads "file:line: <context>: <value given>; expected <rule>".
+// The one error type of the engine. what() reads "<context>: <value given>; expected <rule>", the words a user
+// reads; location() is where it was raised ("config.cc:186"), for debugging (mains print it when ENGINE_DEBUG is
+// set in the environment).
 class Error : public std::runtime_error {
  public:
-  explicit Error(const std::string& message) : std::runtime_error(message) {}
+  explicit Error(const std::string& message, std::string location = "")
+      : std::runtime_error(message), location_(std::move(location)) {}
+  const std::string& location() const { return location_; }
+
+ private:
+  std::string location_;
 };
+
+// "what" (and " [raised at file:line]" when ENGINE_DEBUG is set): how every main prints an Error.
+std::string Describe(const Error& e);
 
 namespace internal {
 

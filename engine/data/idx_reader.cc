@@ -18,6 +18,26 @@ class GzReader {
     ENGINE_CHECK(file_ != nullptr, "IDX file ", path, ": cannot open for reading; expected a readable file");
     gzbuffer(file_, 1 << 18);  // larger buffer than the 8 KiB default: fewer read() calls
   }
+
+  // zlib's gzread ends quietly at the end of a gzip stream and ignores whatever follows it, so bytes appended to a
+  // gzip file would go unnoticed. A single-member gzip file ends with the CRC-32 and the length (mod 2^32) of
+  // everything it decompressed to: both must match what was read, or something follows the stream (or the file
+  // holds several streams, which this reader does not accept either). Plain files need no check: every byte of
+  // theirs was read.
+  void CheckGzipTrailer(int64_t decompressed_bytes) {
+    if (gzdirect(file_)) return;
+    std::FILE* raw = std::fopen(path_.c_str(), "rb");
+    ENGINE_CHECK(raw != nullptr, "IDX file ", path_, ": cannot reopen to check the gzip trailer");
+    uint8_t t[8] = {0};
+    const bool read = std::fseek(raw, -8, SEEK_END) == 0 && std::fread(t, 1, 8, raw) == 8;
+    std::fclose(raw);
+    const uint32_t crc = uint32_t{t[0]} | uint32_t{t[1]} << 8 | uint32_t{t[2]} << 16 | uint32_t{t[3]} << 24;
+    const uint32_t size = uint32_t{t[4]} | uint32_t{t[5]} << 8 | uint32_t{t[6]} << 16 | uint32_t{t[7]} << 24;
+    ENGINE_CHECK(read && crc == static_cast<uint32_t>(crc_) && size == static_cast<uint32_t>(decompressed_bytes),
+                 "IDX file ", path_, ": the last 8 bytes are not the trailer of the gzip stream that was read (",
+                 "bytes follow the stream, or the file holds several streams); expected one gzip stream ending "
+                 "the file");
+  }
   ~GzReader() { gzclose(file_); }
   GzReader(const GzReader&) = delete;
   GzReader& operator=(const GzReader&) = delete;
@@ -30,6 +50,7 @@ class GzReader {
       const int got = gzread(file_, out + total, chunk);
       if (got < 0) ThrowZlibError(total);
       if (got == 0) break;
+      crc_ = crc32_z(crc_, out + total, static_cast<size_t>(got));
       total += got;
     }
     if (total < n) CheckNoError(total);
@@ -53,6 +74,7 @@ class GzReader {
 
   std::string path_;
   gzFile file_;
+  uLong crc_ = crc32(0L, Z_NULL, 0);  // of every byte returned so far
 };
 
 uint32_t BigEndian32(const uint8_t* p) {
@@ -87,7 +109,10 @@ IdxArray ReadIdx(const std::string& path, uint32_t expected_magic) {
   ENGINE_CHECK(rank >= 1, "IDX file ", path, ": rank ", rank, " in magic ", Hex32(expected_magic),
                "; expected rank >= 1");
 
+  // The payload size is checked against the cap before each multiplication, so no product can overflow.
+  constexpr int64_t kMaxPayload = int64_t{1} << 40;
   int64_t payload = 1;
+  std::string declared;
   for (int d = 0; d < rank; ++d) {
     const int64_t got = reader.Read(word, 4);
     ENGINE_CHECK(got == 4, "IDX file ", path, ": header truncated in dimension ", d, " of ", rank,
@@ -95,14 +120,16 @@ IdxArray ReadIdx(const std::string& path, uint32_t expected_magic) {
     const int64_t size = BigEndian32(word);
     ENGINE_CHECK(size > 0, "IDX file ", path, ": dimension ", d, " is ", size, "; expected a positive size");
     out.dims.push_back(size);
+    declared += (d ? " x " : "") + std::to_string(size);
+    ENGINE_CHECK(size <= kMaxPayload / payload, "IDX file ", path, ": dims ", declared,
+                 (d + 1 < rank ? " ..." : ""), " declare more than 2^40 bytes; expected a plausible dataset size");
     payload *= size;
-    ENGINE_CHECK(payload <= (int64_t{1} << 40), "IDX file ", path, ": payload of more than 2^40 bytes declared",
-                 "; expected a plausible dataset size");
   }
 
-  // --- payload: grow the buffer as bytes arrive, so a lying header cannot force a huge allocation ---
+  // --- payload: grow the buffer as bytes arrive (from 1 MiB, doubling), so a lying header cannot force a huge
+  // allocation, nor a large zeroed one before any data has arrived ---
   int64_t filled = 0;
-  out.data.resize(static_cast<size_t>(std::min<int64_t>(payload, int64_t{64} << 20)));
+  out.data.resize(static_cast<size_t>(std::min<int64_t>(payload, int64_t{1} << 20)));
   while (filled < payload) {
     if (filled == static_cast<int64_t>(out.data.size())) {
       out.data.resize(static_cast<size_t>(std::min<int64_t>(payload, 2 * filled)));
@@ -123,6 +150,7 @@ IdxArray ReadIdx(const std::string& path, uint32_t expected_magic) {
   for (int64_t got; (got = reader.Read(tail, sizeof(tail))) > 0;) trailing += got;
   ENGINE_CHECK(trailing == 0, "IDX file ", path, ": ", trailing, " trailing bytes after the ", payload,
                "-byte payload (dims ", dims_text, "); expected the file to end there");
+  reader.CheckGzipTrailer(4 + 4 * static_cast<int64_t>(rank) + payload);
   return out;
 }
 

@@ -19,6 +19,38 @@ expect 2 "unknown value; expected one of" --method=foo
 expect 1 "dataset-fashion-mnist" --data_dir=/nonexistent/dir --epochs=1
 expect 0 "fc1.weight" --flops_only --model=mlp --sparsity=0.9
 expect 0 "layer4.2.conv3.weight" --flops_only --model=resnet50 --sparsity=0.9 --distribution=erk
+# Values gflags itself would reject (with exit 1 and its own words), unknown flags, and values that would run for
+# ever or allocate without bound: all exit 2 naming the flag (issue 15).
+expect 2 "--epochs=1e20" --epochs=1e20
+expect 2 "--seed=-1" --seed=-1
+expect 2 "--foo: unknown flag" --foo=1
+expect 2 "--lr=abc" --lr=abc
+expect 2 "expected 1 <= epochs <= 1000000" --epochs=99999999999
+expect 2 "expected 0 < multiplier <= 1000" --multiplier=1e18
+expect 2 "GiB" --width=2000000000
+# Messages start with what the user gave, not with a source location; ENGINE_DEBUG adds the location at the end.
+out=$("$bin" --sparsity=1.5 2>&1)
+if grep -qE '\.cc:[0-9]+' <<<"$out"; then echo "FAIL: a source location in a user-facing message: $out"; fail=1; fi
+out=$(ENGINE_DEBUG=1 "$bin" --sparsity=1.5 2>&1)
+grep -qE 'raised at config\.cc:[0-9]+' <<<"$out" || { echo "FAIL: ENGINE_DEBUG=1 does not add the location: $out"; fail=1; }
+
+# --out_dir is a path, never shell text: a quote in it creates that directory and runs nothing (issue 15 item 1).
+tiny=(--train_limit=256 --test_limit=256 --epochs=1 --batch_size=64 --progress=none)
+work="${TEST_TMPDIR:-/tmp}/cli_work"
+mkdir -p "$work"
+evil="x'; touch PWNED; echo '"
+(cd "$work" && "$OLDPWD/$bin" --out_dir="$evil" "${tiny[@]}" >/dev/null 2>&1) || { echo "FAIL: quoted --out_dir run failed"; fail=1; }
+[[ -e "$work/PWNED" ]] && { echo "FAIL: --out_dir text was run by a shell (PWNED exists)"; fail=1; }
+[[ -f "$work/$evil/summary.json" ]] || { echo "FAIL: the quoted --out_dir was not created literally"; fail=1; }
+
+# A fresh run into a directory holding a run is refused, leaving the checkpoint as it was; --overwrite allows it.
+run="$work/run1"
+"$bin" --out_dir="$run" "${tiny[@]}" >/dev/null 2>&1
+cp "$run/checkpoint.bin" "$work/before.bin"
+expect 2 "already holds a run" --out_dir="$run" "${tiny[@]}"
+cmp -s "$run/checkpoint.bin" "$work/before.bin" || { echo "FAIL: a refused run changed the checkpoint"; fail=1; }
+expect 0 "test accuracy" --out_dir="$run" --overwrite "${tiny[@]}"
+
 out=$("$bin" --help 2>&1)
 for flag in model width epochs batch_size lr momentum nesterov weight_decay lr_schedule sparsity method seed threads \
             data_dir out_dir resume eval_every distribution first_layer_dense delta_t drop_fraction t_end \

@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 
@@ -15,6 +17,7 @@
 
 #include "engine/base/check.h"
 #include "rigl/config.h"
+#include "tests/rigl/checkpoint_surgery.h"
 
 namespace {
 
@@ -213,6 +216,113 @@ TEST(Trainer, ResumeWithDifferentSettingsIsRefused) {
   } catch (const engine::Error& e) {
     EXPECT_NE(std::string(e.what()).find("--lr="), std::string::npos) << e.what();
   }
+}
+
+// A checkpoint whose bytes are intact (valid CRC) but whose contents are impossible: each case is refused with a
+// message naming the entry, never a crash (issue 15: last_grown >= 2^62 crashed in CsrMatrix::Find).
+TEST(Trainer, TamperedCheckpointWithValidChecksumIsRefused) {
+  if (!HaveData()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  rigl::TrainConfig c = Small("rigl");
+  c.epochs = 2;
+  c.stop_after_steps = 14;  // mid-run, after a few topology updates
+  c.out_dir = TempDir("tampered");
+  rigl::Train(c);
+  const std::string path = c.out_dir + "/checkpoint.bin";
+  const std::vector<uint8_t> good = testutil::ReadFileBytes(path);
+  struct Case {
+    const char* why;
+    std::function<void(testutil::CheckpointParts*)> edit;
+    const char* message;
+  } cases[] = {
+      {"last_grown far outside the layer",
+       [](testutil::CheckpointParts* p) {
+         testutil::CheckpointParts::Blob* b = p->Find("history:fc1.weight.last_grown");
+         ASSERT_NE(b, nullptr);
+         ASSERT_GT(b->count, 0u);
+         const int64_t huge = int64_t{1} << 62;
+         std::memcpy(b->bytes.data(), &huge, 8);
+       },
+       "history:fc1.weight.last_grown"},
+      {"ever_active out of order",
+       [](testutil::CheckpointParts* p) {
+         testutil::CheckpointParts::Blob* b = p->Find("history:fc2.weight.ever_active");
+         ASSERT_NE(b, nullptr);
+         ASSERT_GT(b->count, 1u);
+         std::swap_ranges(b->bytes.begin(), b->bytes.begin() + 8, b->bytes.begin() + 8);
+       },
+       "not strictly ascending"},
+      {"iteration 10^15",
+       [](testutil::CheckpointParts* p) {
+         nlohmann::json meta = nlohmann::json::parse(p->meta);
+         meta["iteration"] = int64_t{1000000000000000};
+         p->meta = meta.dump();
+       },
+       "'iteration'"},
+      {"a missing header key",
+       [](testutil::CheckpointParts* p) {
+         nlohmann::json meta = nlohmann::json::parse(p->meta);
+         meta.erase("last_update");
+         p->meta = meta.dump();
+       },
+       "lacks an entry"},
+      {"a key of the wrong type",
+       [](testutil::CheckpointParts* p) {
+         nlohmann::json meta = nlohmann::json::parse(p->meta);
+         meta["epoch"] = "two";
+         p->meta = meta.dump();
+       },
+       "wrong type"},
+  };
+  for (const Case& k : cases) {
+    testutil::CheckpointParts parts = testutil::ParseCheckpoint(good);
+    k.edit(&parts);
+    testutil::WriteFileBytes(path, testutil::SerializeCheckpoint(parts));
+    rigl::TrainConfig r = Small("rigl");
+    r.epochs = 2;
+    r.resume = path;
+    try {
+      rigl::Train(r);
+      ADD_FAILURE() << k.why << ": accepted";
+    } catch (const engine::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(k.message), std::string::npos) << k.why << ": " << e.what();
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << k.why << ": " << e.what();
+    }
+  }
+  // The untouched bytes still resume (the surgery itself is faithful).
+  testutil::WriteFileBytes(path, good);
+  rigl::TrainConfig r = Small("rigl");
+  r.epochs = 2;
+  r.resume = path;
+  EXPECT_NO_THROW(rigl::Train(r));
+}
+
+// Killed before its first checkpoint was committed: only checkpoint.bin.tmp exists. --resume says so.
+TEST(Trainer, ResumeWithOnlyATemporaryFileSaysNothingWasCommitted) {
+  const std::string dir = TempDir("only_tmp");
+  std::ofstream(dir + "/checkpoint.bin.tmp") << "half a checkpoint";
+  rigl::TrainConfig r = Small("rigl");
+  r.resume = dir + "/checkpoint.bin";
+  try {
+    rigl::Train(r);
+    FAIL() << "resumed from nothing";
+  } catch (const engine::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no checkpoint was committed yet"), std::string::npos) << e.what();
+  }
+}
+
+// A refused resume writes nothing: config.json still describes the checkpoint's run (issue 15 item 4).
+TEST(Trainer, RefusedResumeLeavesConfigJsonAlone) {
+  if (!HaveData()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  rigl::TrainConfig c = Small("static");
+  c.epochs = 1;
+  c.out_dir = TempDir("refused_resume");
+  rigl::Train(c);
+  const std::string before = testutil::ReadFileText(c.out_dir + "/config.json");
+  rigl::TrainConfig r = c;
+  r.lr = 0.321;
+  r.resume = c.out_dir + "/checkpoint.bin";
+  EXPECT_THROW(rigl::Train(r), engine::Error);
+  EXPECT_EQ(testutil::ReadFileText(c.out_dir + "/config.json"), before);
 }
 
 TEST(Trainer, DivergenceNamesTheStepAndParameter) {

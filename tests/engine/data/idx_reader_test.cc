@@ -129,6 +129,39 @@ TEST(IdxReader, CorruptGzipStreamIsAnError) {
   EXPECT_THAT(ErrorOf([&] { ReadIdxImages(cut); }), HasSubstr(cut));
 }
 
+// Issue 15's crafted header: 4 x 2147529989 x 2147437308 overflows int64 when multiplied naively (the wrap slipped
+// under the 2^40 cap and the trainer died in vector::_M_default_append). Refused at the header, naming the dims.
+TEST_P(IdxReaderTest, OverflowingDimsAreRefusedAtTheHeader) {
+  const std::string path =
+      Write("overflow", testutil::IdxBytes(0x803, {4, 0x8000b505u, 0x7fff4afcu}, std::vector<uint8_t>(166832, 7)));
+  EXPECT_THAT(ErrorOf([&] { ReadIdxImages(path); }),
+              AllOf(HasSubstr(path), HasSubstr("4 x 2147529989 x 2147437308"), HasSubstr("2^40")));
+  const std::string max = Write("max_dims", testutil::IdxBytes(0x803, {0xffffffffu, 0xffffffffu, 0xffffffffu}, {}));
+  EXPECT_THAT(ErrorOf([&] { ReadIdxImages(max); }),
+              AllOf(HasSubstr("4294967295 x 4294967295 ..."), HasSubstr("2^40")));
+}
+
+// A header that declares a large payload but brings a few bytes: refused as truncated, and the reader's buffer
+// starts at 1 MiB (not the declared size, nor 64 MiB), so a fuzzer or an attacker cannot make it allocate much.
+TEST_P(IdxReaderTest, LargeDeclaredPayloadWithFewBytesIsTruncated) {
+  const std::string path = Write("large_declared", testutil::IdxBytes(0x803, {60000, 28, 28}, kPixels));
+  EXPECT_THAT(ErrorOf([&] { ReadIdxImages(path); }),
+              AllOf(HasSubstr("got 24 bytes"), HasSubstr("expected 47040000 bytes")));
+}
+
+// zlib ignores bytes after the end of a gzip stream; the reader checks the stream's trailer ends the file.
+TEST(IdxReader, GarbageAfterTheGzipStreamIsAnError) {
+  const std::string dir = testutil::TempDir("idx_reader_test");
+  const std::string path = dir + "/garbage_after.gz";
+  testutil::WriteBytes(path, testutil::IdxBytes(0x803, {3, 2, 4}, kPixels), /*gzip=*/true);
+  ASSERT_EQ(ReadIdxImages(path).data, kPixels);
+  std::FILE* f = std::fopen(path.c_str(), "ab");
+  ASSERT_NE(f, nullptr);
+  std::fputs("trailing garbage", f);
+  std::fclose(f);
+  EXPECT_THAT(ErrorOf([&] { ReadIdxImages(path); }), AllOf(HasSubstr(path), HasSubstr("one gzip stream")));
+}
+
 TEST(IdxReader, Hex32) {
   EXPECT_EQ(Hex32(0x803), "0x00000803");
   EXPECT_EQ(Hex32(0xdeadbeef), "0xdeadbeef");
