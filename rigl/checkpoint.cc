@@ -8,7 +8,9 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "engine/base/check.h"
@@ -20,6 +22,20 @@ constexpr char kMagic[8] = {'R', 'I', 'G', 'L', 'C', 'K', 'P', 'T'};
 constexpr uint32_t kFormatVersion = 1;
 constexpr uint8_t kFloat = 1, kInt64 = 2, kInt32 = 3;
 constexpr uint64_t ElementBytes(uint8_t type) { return type == kInt64 ? 8 : 4; }
+
+// Test hook of the crash-consistency test (tests/integration/kill_resume_test.sh): with RIGL_TEST_KILL_AFTER_BYTES=N
+// in the environment, the process SIGKILLs itself once N bytes have gone through AtomicFile writes, i.e. at a chosen
+// point inside a checkpoint or metrics write. Unset (always, outside that test), it costs one branch per write.
+void MaybeKillForTest(size_t bytes) {
+  static const long long limit = [] {
+    const char* v = std::getenv("RIGL_TEST_KILL_AFTER_BYTES");
+    return v != nullptr ? std::atoll(v) : -1LL;
+  }();
+  static long long written = 0;
+  if (limit < 0) return;
+  written += static_cast<long long>(bytes);
+  if (written >= limit) raise(SIGKILL);
+}
 
 // A file written to path.tmp and renamed over path by Commit(); removed again if never committed. Every write is
 // checked, and the CRC-32 of everything written so far is kept, so a checkpoint streams straight from the tensors
@@ -42,6 +58,7 @@ class AtomicFile {
 
   void Write(const void* data, size_t n) {
     if (n == 0) return;  // an empty blob may have data == nullptr, and crc32(crc, Z_NULL, 0) would reset the CRC
+    MaybeKillForTest(n);
     const size_t written = std::fwrite(data, 1, n, f_);
     ENGINE_CHECK(written == n, "writing ", tmp_, ": wrote ", written, " of ", n, " bytes (disk full?)");
     crc_ = crc32_z(crc_, reinterpret_cast<const Bytef*>(data), n);

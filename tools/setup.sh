@@ -16,6 +16,8 @@ packages=(
   zlib1g-dev              # reading the gzip'd IDX data set
   dataset-fashion-mnist   # the default training data, in /usr/share/datasets/fashion-mnist
   gnuplot-nox             # PNG plots of benchmark and evidence results
+  clang-14                # tools/fuzz.sh: libFuzzer targets with ASan + UBSan
+  libclang-rt-14-dev      # clang's fuzzer and sanitizer runtimes
 )
 if [[ "${1:-}" == "--with-peers" ]]; then packages+=(python3-torch); fi
 
