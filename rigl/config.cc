@@ -1,12 +1,16 @@
 // Trainer flags (gflags), their validation, and the JSON form written to config.json and checkpoints.
 #include "rigl/config.h"
 
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <set>
+#include <sstream>
 
 #include <gflags/gflags.h>
 
@@ -108,7 +112,13 @@ void CheckFlagSyntax(int argc, char** argv) {
     char* end = nullptr;
     errno = 0;
     bool ok = true;
-    if (type == "int32" || type == "int64") {
+    // strtoll and friends skip leading white space (" -1" would pass as a uint64 here and fail in gflags, found by
+    // tools/fuzz.sh): numbers must start with a sign, a digit or a point.
+    const bool numeric = type != "bool" && type != "string";
+    if (numeric && (value.empty() || !(std::isdigit(static_cast<unsigned char>(value[0])) || value[0] == '-' ||
+                                       value[0] == '+' || value[0] == '.'))) {
+      ok = false;
+    } else if (type == "int32" || type == "int64") {
       const long long v = std::strtoll(value.c_str(), &end, 10);
       ok = !value.empty() && *end == '\0' && errno == 0 &&
            (type == "int64" || (v >= INT32_MIN && v <= INT32_MAX));
@@ -125,6 +135,72 @@ void CheckFlagSyntax(int argc, char** argv) {
                  type == "uint64" || type == "uint32" ? " (a non-negative integer)" : "",
                  type == "int32" || type == "int64" ? " (an integer in range)" : "", "; expected a ", type, " value");
   }
+}
+
+std::string TrainerHelp() {
+  static const std::vector<std::pair<const char*, std::vector<const char*>>> kGroups = {
+      {"Model", {"model", "width", "init_fan"}},
+      {"Method and sparsity",
+       {"method", "sparsity", "distribution", "first_layer_dense", "erk_power_scale", "snfs_momentum", "prune_start",
+        "prune_end", "prune_frequency"}},
+      {"Topology updates (RigL, SET, SNFS)",
+       {"delta_t", "drop_fraction", "t_end", "drop_schedule", "drop_power", "multiplier", "grow_tile_rows"}},
+      {"Optimisation",
+       {"epochs", "batch_size", "lr", "lr_schedule", "lr_milestones", "lr_gamma", "warmup_epochs", "momentum",
+        "nesterov", "weight_decay", "label_smoothing", "seed"}},
+      {"Data", {"data_dir", "train_limit", "test_limit", "augment"}},
+      {"Outputs and resume",
+       {"out_dir", "overwrite", "resume", "eval_every", "checkpoint_every", "stop_after_steps", "time_budget",
+        "progress", "flops_only"}},
+      {"Performance", {"threads"}},
+  };
+  std::vector<gflags::CommandLineFlagInfo> all;
+  gflags::GetAllFlags(&all);
+  std::map<std::string, gflags::CommandLineFlagInfo> ours;
+  for (const gflags::CommandLineFlagInfo& f : all) {
+    if (f.filename.size() >= 14 && f.filename.compare(f.filename.size() - 14, 14, "rigl/config.cc") == 0) {
+      ours[f.name] = f;
+    }
+  }
+  std::ostringstream out;
+  out << "trainer: trains sparse (or dense) networks on Fashion-MNIST with RigL and its baselines.\n"
+      << "usage: bazel run //:trainer -- [--flag=value ...]   (or bazel-bin/rigl/trainer [--flag=value ...])\n";
+  auto print = [&](const gflags::CommandLineFlagInfo& f) {
+    std::string def = f.default_value.empty() ? "\"\"" : f.default_value;
+    if (f.type == "double") {
+      char shortest[32];
+      std::snprintf(shortest, sizeof(shortest), "%g", std::strtod(f.default_value.c_str(), nullptr));
+      def = shortest;
+    }
+    out << "  --" << f.name << "=<" << f.type << ">  (default: " << def << ")\n      " << f.description << "\n";
+  };
+  std::set<std::string> printed;
+  for (const auto& [group, names] : kGroups) {
+    out << "\n" << group << ":\n";
+    for (const char* name : names) {
+      const auto it = ours.find(name);
+      if (it == ours.end()) continue;
+      print(it->second);
+      printed.insert(name);
+    }
+  }
+  bool other = false;
+  for (const auto& [name, f] : ours) {
+    if (printed.count(name)) continue;
+    if (!other) out << "\nOther:\n";
+    other = true;
+    print(f);
+  }
+  out << "\nExamples:\n"
+      << "  bazel run //:trainer                                     # LeNet-300-100, RigL at 90% (ERK), 20 epochs\n"
+      << "  bazel run //:trainer -- --method=dense --epochs=20\n"
+      << "  bazel run //:trainer -- --method=static --sparsity=0.9 --distribution=uniform\n"
+      << "  bazel run //:trainer -- --model=lenet5 --method=set --sparsity=0.95 --out_dir=runs/lenet5_set\n"
+      << "  bazel run //:trainer -- --model=lenet5 --method=set --sparsity=0.95 --out_dir=runs/lenet5_set "
+         "--resume=runs/lenet5_set/checkpoint.bin\n"
+      << "  bazel run //:trainer -- --model=resnet50 --sparsity=0.9 --flops_only\n"
+      << "\nBad flags exit with code 2. --helpfull also lists the flag library's own flags (--flagfile, ...).\n";
+  return out.str();
 }
 
 std::vector<int64_t> ParseIntList(const std::string& flag, const std::string& text) {

@@ -77,6 +77,10 @@ TrainConfig ConfigFromFlags();
 // flag's type and range (gflags would print its own message and exit 1). Throws engine::Error naming the flag and
 // the value; trainer_main turns that into exit code 2 like every other bad flag.
 void CheckFlagSyntax(int argc, char** argv);
+// What `trainer --help` prints: the trainer's own flags, grouped (model; method and sparsity; topology schedule;
+// optimisation; data; outputs and resume; performance), each with its type, default and rule, then worked examples.
+// The flag library's own flags are left to --helpfull.
+std::string TrainerHelp();
 // Checks every rule; throws engine::Error naming the flag (as --name), the value and the rule.
 void ValidateConfig(const TrainConfig& config);
 

@@ -429,6 +429,7 @@ TrainSummary Trainer::Run() {
   engine::Timer epoch_timer;
   double last_test_acc = std::nan(""), last_test_loss = std::nan("");
   TrainSummary summary;
+  summary.start_iteration = iteration_;
   while (iteration_ < total_iterations_) {
     batcher_->Next(&batch);
     epoch_ = batch.epoch;
@@ -592,6 +593,12 @@ TrainSummary Trainer::Run() {
                       {"sparse_kernels", engine::IsaName(engine::ActiveIsa())}};
       j["config"] = ConfigToJson(c_);
       WriteFileAtomically(c_.out_dir + "/summary.json", j.dump(2) + "\n");
+      progress_->Line("outputs: " + c_.out_dir + "/ (config.json, metrics.jsonl, metrics.csv, checkpoint.bin, "
+                      "summary.json)");
+      if (summary.stopped_by_time_budget) {
+        progress_->Line("continue with: bazel run //:trainer -- <the same flags> --resume=" + c_.out_dir +
+                        "/checkpoint.bin");
+      }
     }
   }
   return summary;

@@ -30,6 +30,7 @@ struct TrainSummary {
   uint64_t weights_fingerprint = 0;           // FNV-1a over every parameter's bytes, for bit-exact comparisons
   bool stopped_by_time_budget = false;  // --time_budget ended the run before its last iteration
   int64_t iterations = 0;               // iterations done (steps + RigL/SNFS update iterations)
+  int64_t start_iteration = 0;          // where this run began: 0, or the resumed checkpoint's iteration
   std::string openblas_core;            // the OpenBLAS kernels dense layers ran on (blas_core.h)
   bool openblas_below_best = false;     // below this CPU's best family (only when ENGINE_OPENBLAS_CORE forces it)
 };

@@ -43,6 +43,13 @@ int main(int argc, char** argv) {
       "small_dense|dense] [--sparsity=0.9] [--out_dir=runs/x] ...\n"
       "Flags are listed under rigl/config.cc below.");
   gflags::SetVersionString(rigl::kVersion);
+  for (int i = 1; i < argc; ++i) {  // the trainer's own grouped help; --helpfull stays the flag library's
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-help" || arg == "-h" || arg == "--helpshort" || arg == "-helpshort") {
+      std::fputs(rigl::TrainerHelp().c_str(), stdout);
+      return 0;
+    }
+  }
   try {
     rigl::CheckFlagSyntax(argc, argv);  // gflags would exit 1 with its own message
   } catch (const engine::Error& e) {

@@ -4,6 +4,8 @@
 // overhead amortised over ΔT, and memory; all relative to the dense step measured in the same run. Writes
 // <out>/<stem>.json and <stem>.md, and with --plot two PNGs. Not a training run: inputs are random.
 #include <algorithm>
+#include <filesystem>
+#include <system_error>
 #include <cmath>
 #include <functional>
 #include <cstdio>
@@ -310,6 +312,14 @@ int Run(const std::string& command) {
   const char* caller_dir = std::getenv("BUILD_WORKING_DIRECTORY");
   for (std::string* path : {&FLAGS_out, &FLAGS_peer_json}) {
     if (caller_dir != nullptr && !path->empty() && (*path)[0] != '/') *path = std::string(caller_dir) + "/" + *path;
+  }
+  if (!FLAGS_out.empty()) {  // create --out and prove it writable before measuring, not after
+    std::error_code ec;
+    std::filesystem::create_directories(FLAGS_out, ec);
+    ENGINE_CHECK(!ec && std::filesystem::is_directory(FLAGS_out, ec), "--out=", FLAGS_out, ": cannot create (",
+                 ec ? ec.message() : "a file of that name exists", "); expected a writable directory");
+    rigl::WriteFileAtomically(FLAGS_out + "/.write_test", "");
+    std::filesystem::remove(FLAGS_out + "/.write_test", ec);
   }
   if (!FLAGS_peer_json.empty()) {  // fail before measuring, not after
     std::ifstream peer(FLAGS_peer_json);

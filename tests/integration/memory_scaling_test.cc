@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -196,7 +197,12 @@ void TrainSteps(int64_t n, int64_t nnz, int64_t batch, const std::string& tag) {
   // Evaluation forward.
   s.net.module->SetTraining(false);
   engine::Variable logits = s.net.module->Forward(engine::Constant(s.x));
-  CHILD_CHECK(engine::CountCorrect(logits.value(), s.labels) >= 0, "evaluation", "");
+  const engine::Tensor& out = logits.value();
+  CHILD_CHECK(std::all_of(out.data(), out.data() + out.size(), [](float v) { return std::isfinite(v); }),
+              "evaluation logits are not all finite", "");
+  const int correct = engine::CountCorrect(out, s.labels);
+  CHILD_CHECK(correct >= 0 && correct <= static_cast<int>(s.labels.size()), "evaluation counted ", correct,
+              " correct of ", s.labels.size());
   s.net.module->SetTraining(true);
 }
 

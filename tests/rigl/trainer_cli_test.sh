@@ -52,10 +52,20 @@ cmp -s "$run/checkpoint.bin" "$work/before.bin" || { echo "FAIL: a refused run c
 expect 0 "test accuracy" --out_dir="$run" --overwrite "${tiny[@]}"
 
 out=$("$bin" --help 2>&1)
+# The trainer's flags come first (no flag-library preamble) and each documented flag appears exactly once (issue 21).
+first_flag=$(grep -m1 -oE '^  --[a-z_]+' <<<"$out")
+[[ "$first_flag" == "  --model" ]] || { echo "FAIL: --help does not start with the trainer's flags (first: '$first_flag')"; fail=1; }
+if grep -q "Flags from" <<<"$out"; then echo "FAIL: --help prints the flag library's flags"; fail=1; fi
+dups=$(grep -oE '^  --[a-z_]+' <<<"$out" | sort | uniq -d)
+[[ -z "$dups" ]] || { echo "FAIL: --help lists flags more than once: $dups"; fail=1; }
+for group in "Model:" "Method and sparsity:" "Optimisation:" "Data:" "Outputs and resume:" "Performance:" "Examples:"; do
+  grep -qF "$group" <<<"$out" || { echo "FAIL: --help lacks the group '$group'"; fail=1; }
+done
 for flag in model width epochs batch_size lr momentum nesterov weight_decay lr_schedule sparsity method seed threads \
             data_dir out_dir resume eval_every distribution first_layer_dense delta_t drop_fraction t_end \
-            drop_schedule multiplier erk_power_scale prune_start prune_end prune_frequency flops_only; do
-  grep -q -- "-$flag" <<<"$out" || { echo "FAIL: --help does not document --$flag"; fail=1; }
+            drop_schedule multiplier erk_power_scale prune_start prune_end prune_frequency flops_only overwrite time_budget \
+            init_fan grow_tile_rows checkpoint_every stop_after_steps progress test_limit train_limit augment; do
+  [[ $(grep -cE "^  --$flag=" <<<"$out") -eq 1 ]] || { echo "FAIL: --help does not document --$flag exactly once"; fail=1; }
 done
 # The trainer runs this CPU's best OpenBLAS kernels even when OpenBLAS is misled: OPENBLAS_CORETYPE=Prescott is what
 # Debian's OpenBLAS 0.3.21 picks by itself on an Intel Xeon family 6 model 207, Haswell what some environments pin.

@@ -74,37 +74,109 @@ TEST(Trainer, DenseTrainingReducesLossAndWritesOutputs) {
   }
 }
 
-// Interrupt mid-epoch, resume, and compare with the uninterrupted run bit for bit.
-void ExpectResumeIsBitExact(const std::string& method) {
-  rigl::TrainConfig full = Small(method);
-  full.out_dir = TempDir(method + "_full");
+// Interrupt mid-epoch, resume, and compare with the uninterrupted run bit for bit. The resumed run must prove it
+// restored the checkpoint rather than trained again from iteration 0 with the same seed: it starts at the
+// checkpoint's iteration, and (checked once, for RigL) a checkpoint whose weights were altered changes the result.
+struct ResumeCase {
+  std::string method, model;
+  bool augment;
+};
+
+void PrintTo(const ResumeCase& c, std::ostream* os) { *os << c.method << "/" << c.model << (c.augment ? "/augment" : ""); }
+
+rigl::TrainConfig ForCase(const ResumeCase& k) {
+  rigl::TrainConfig c = Small(k.method);
+  c.model = k.model;
+  c.augment = k.augment;
+  if (k.model != "mlp") {  // convnets: a smaller slice, still two epochs with the stop mid second epoch
+    c.train_limit = 640;
+    c.batch_size = 32;
+    c.test_limit = 128;
+  }
+  return c;
+}
+
+void ExpectResumeIsBitExact(const ResumeCase& k) {
+  const std::string tag = k.method + "_" + k.model + (k.augment ? "_aug" : "");
+  rigl::TrainConfig full = ForCase(k);
+  full.out_dir = TempDir(tag + "_full");
   const rigl::TrainSummary a = rigl::Train(full);
 
-  rigl::TrainConfig part = Small(method);
-  part.out_dir = TempDir(method + "_part");
-  part.stop_after_steps = 17;  // mid second epoch, between topology updates
+  rigl::TrainConfig part = ForCase(k);
+  part.out_dir = TempDir(tag + "_part");
+  const int64_t stop = full.train_limit / full.batch_size + 5;  // mid second epoch, between topology updates
+  part.stop_after_steps = stop;
   rigl::Train(part);
-  rigl::TrainConfig resumed = Small(method);
+  rigl::TrainConfig resumed = ForCase(k);
   resumed.out_dir = part.out_dir;
   resumed.resume = part.out_dir + "/checkpoint.bin";
   const rigl::TrainSummary b = rigl::Train(resumed);
-  EXPECT_EQ(a.weights_fingerprint, b.weights_fingerprint) << method;
-  EXPECT_EQ(a.steps, b.steps) << method;
-  EXPECT_EQ(a.test_accuracy, b.test_accuracy) << method;
-  EXPECT_EQ(a.counted_train_flops, b.counted_train_flops) << method;
+  EXPECT_EQ(b.start_iteration, stop) << tag << ": the resumed run did not start at the checkpoint";
+  EXPECT_EQ(a.weights_fingerprint, b.weights_fingerprint) << tag;
+  EXPECT_EQ(a.steps, b.steps) << tag;
+  EXPECT_EQ(a.test_accuracy, b.test_accuracy) << tag;
+  EXPECT_EQ(a.counted_train_flops, b.counted_train_flops) << tag;
 }
 
-TEST(Trainer, ResumeIsBitExactRigl) {
+class ResumeTest : public ::testing::TestWithParam<ResumeCase> {};
+
+TEST_P(ResumeTest, IsBitExactAndStartsAtTheCheckpoint) {
   if (!HaveData()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-  ExpectResumeIsBitExact("rigl");
+  ExpectResumeIsBitExact(GetParam());
 }
-TEST(Trainer, ResumeIsBitExactSet) {
+
+// Every method on the MLP; each trainable convnet (WRN-22-2 has BatchNorm running statistics) and augmentation.
+INSTANTIATE_TEST_SUITE_P(
+    MethodsAndModels, ResumeTest,
+    ::testing::Values(ResumeCase{"rigl", "mlp", false}, ResumeCase{"set", "mlp", false},
+                      ResumeCase{"pruning", "mlp", false}, ResumeCase{"dense", "mlp", false},
+                      ResumeCase{"static", "mlp", false}, ResumeCase{"snfs", "mlp", false},
+                      ResumeCase{"snip", "mlp", false}, ResumeCase{"small_dense", "mlp", false},
+                      ResumeCase{"rigl", "mlp", true}, ResumeCase{"rigl", "lenet5", false},
+                      ResumeCase{"static", "wrn22_2", false}),
+    [](const ::testing::TestParamInfo<ResumeCase>& info) {
+      return info.param.method + "_" + info.param.model + (info.param.augment ? "_augment" : "");
+    });
+
+TEST(Trainer, ResumeFromAlteredWeightsChangesTheResult) {
   if (!HaveData()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-  ExpectResumeIsBitExact("set");
+  rigl::TrainConfig full = Small("rigl");
+  full.out_dir = TempDir("altered_full");
+  const rigl::TrainSummary a = rigl::Train(full);
+  rigl::TrainConfig part = Small("rigl");
+  part.out_dir = TempDir("altered_part");
+  part.stop_after_steps = 17;
+  rigl::Train(part);
+  const std::string path = part.out_dir + "/checkpoint.bin";
+  testutil::CheckpointParts parts = testutil::ParseCheckpoint(testutil::ReadFileBytes(path));
+  testutil::CheckpointParts::Blob* values = parts.Find("fc1.weight.values");
+  ASSERT_NE(values, nullptr);
+  float w0;
+  std::memcpy(&w0, values->bytes.data(), 4);
+  w0 += 0.5f;
+  std::memcpy(values->bytes.data(), &w0, 4);
+  testutil::WriteFileBytes(path, testutil::SerializeCheckpoint(parts));
+  rigl::TrainConfig resumed = Small("rigl");
+  resumed.out_dir = part.out_dir;
+  resumed.resume = path;
+  const rigl::TrainSummary b = rigl::Train(resumed);
+  EXPECT_NE(a.weights_fingerprint, b.weights_fingerprint) << "the resumed run ignored the checkpoint's weights";
 }
-TEST(Trainer, ResumeIsBitExactPruning) {
+
+// The whole trainer, 1 thread against 2: the same bits (kernels, Gemm's own split, reductions all thread-count
+// independent), on the MLP with RigL and on LeNet-5 (dense convolutions through Gemm, sparse ones ours).
+TEST(Trainer, BitIdenticalForOneAndTwoThreads) {
   if (!HaveData()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-  ExpectResumeIsBitExact("pruning");
+  for (const std::string& model : {std::string("mlp"), std::string("lenet5")}) {
+    rigl::TrainSummary s[2];
+    for (int t = 0; t < 2; ++t) {
+      rigl::TrainConfig c = ForCase({"rigl", model, false});
+      c.threads = t + 1;
+      s[t] = rigl::Train(c);
+    }
+    EXPECT_EQ(s[0].weights_fingerprint, s[1].weights_fingerprint) << model;
+    EXPECT_EQ(s[0].test_accuracy, s[1].test_accuracy) << model;
+  }
 }
 
 // --time_budget stops the run early, evaluates and writes the summary, and leaves a checkpoint from which the run
@@ -169,8 +241,11 @@ TEST(Trainer, CountedFlopsMatchTheoreticalForStaticSetRigl) {
     c.epochs = 1;
     const rigl::TrainSummary s = rigl::Train(c);
     const double ratio = s.counted_train_flops / s.theoretical_train_flops_engine;
-    EXPECT_GT(ratio, 0.97) << method;
-    EXPECT_LT(ratio, 1.05) << method;
+    std::printf("%s: counted / theoretical (without the first layer's data gradient) = %.5f\n", method, ratio);
+    // The README's claim: within 0.4% for static, SET and dense; within 3% for RigL (its update iterations are
+    // charged 2 f_S + f_D by the paper's rule, while the engine computes the dense gradient tile by tile).
+    const double tolerance = std::string(method) == "rigl" ? 0.03 : 0.004;
+    EXPECT_NEAR(ratio, 1.0, tolerance) << method;
   }
 }
 

@@ -91,10 +91,23 @@ TEST(SequentialTest, SparseMlpLearnsSeparableProblem) {
   EXPECT_GE(CountCorrect(logits.value(), labels), 48);  // >= 75% of 64
 }
 
-// Five SGD steps of the MLP (sparse fc1, dense fc2) with the given thread count; returns all parameter values.
+// Wide enough that every kernel takes its parallel path (the kernels run one thread below nnz x batch = 2^19, see
+// WorthThreads in spmm_tile.h, and Gemm splits only products above 8 MFLOP): a sparse 16 -> 2048 layer (about 9800
+// nonzeros x 64 columns), a dense 2048 -> 256 layer (67 MFLOP, 16 Gemm blocks), a dense 256 -> 3 output.
+std::unique_ptr<Sequential> WideMlp(uint64_t seed) {
+  auto net = std::make_unique<Sequential>();
+  net->Emplace<Linear>("fc1", 16, 2048, /*density=*/0.3, -1, seed);
+  net->Emplace<ReluModule>();
+  net->Emplace<Linear>("fc2", 2048, 256, 1.0, -1, seed);
+  net->Emplace<ReluModule>();
+  net->Emplace<Linear>("fc3", 256, 3, 1.0, -1, seed);
+  return net;
+}
+
+// Five SGD steps of WideMlp with the given thread count; returns all parameter values.
 std::vector<float> TrainFiveSteps(int threads) {
   SetNumThreads(threads);
-  auto net = Mlp(4);
+  auto net = WideMlp(4);
   ParameterList params;
   net->CollectParameters(&params);
   Sgd sgd(params, SgdOptions{0.9f, true, 1e-4f});
@@ -116,6 +129,12 @@ std::vector<float> TrainFiveSteps(int threads) {
 }
 
 TEST(SequentialTest, TrainingIsBitIdenticalAcrossThreadCounts) {
+  {  // the test means nothing unless the sparse kernels really run in parallel
+    auto net = WideMlp(4);
+    ParameterList params;
+    net->CollectParameters(&params);
+    ASSERT_GE(params.sparse.at(0)->weight.nnz() * 64, int64_t{1} << 19);
+  }
   const std::vector<float> one = TrainFiveSteps(1);
   const std::vector<float> two = TrainFiveSteps(2);
   ASSERT_EQ(one.size(), two.size());

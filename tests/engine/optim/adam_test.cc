@@ -1,5 +1,6 @@
 // Adam: the first step moves each weight by exactly lr (bias correction), three steps against a double-precision
-// transcription of the update, sparse parameters matching dense ones, and slot remapping across an edit.
+// transcription of the update, and a sparse parameter's slot remapping across an edit (both moments carried, grown
+// positions zeroed).
 #include "engine/optim/adam.h"
 
 #include <cmath>
