@@ -97,14 +97,7 @@ ENGINE_TARGET_AVX2 inline void SpmmTileDispatchAvx2(float* c, const float* vals,
       SpmmTileAvx2<V, true>(c, vals, idx, count, b, ldb, width, init, bias, relu);   \
     }                                                                                \
     break;
-    ENGINE_SPMM_TILE_CASE(1)
-    ENGINE_SPMM_TILE_CASE(2)
-    ENGINE_SPMM_TILE_CASE(3)
-    ENGINE_SPMM_TILE_CASE(4)
-    ENGINE_SPMM_TILE_CASE(5)
-    ENGINE_SPMM_TILE_CASE(6)
-    ENGINE_SPMM_TILE_CASE(7)
-    ENGINE_SPMM_TILE_CASE(8)
+    ENGINE_FOR_VECTOR_COUNTS(ENGINE_SPMM_TILE_CASE)
 #undef ENGINE_SPMM_TILE_CASE
     default:
       break;
@@ -179,14 +172,7 @@ ENGINE_TARGET_AVX2 inline void SddmmRowTileDispatchAvx2(const float* g_tile, con
       SddmmRowTileAvx2<V, true>(g_tile, x_tile, ldx, idx, count, width, add, out);  \
     }                                                                               \
     break;
-    ENGINE_SDDMM_CASE(1)
-    ENGINE_SDDMM_CASE(2)
-    ENGINE_SDDMM_CASE(3)
-    ENGINE_SDDMM_CASE(4)
-    ENGINE_SDDMM_CASE(5)
-    ENGINE_SDDMM_CASE(6)
-    ENGINE_SDDMM_CASE(7)
-    ENGINE_SDDMM_CASE(8)
+    ENGINE_FOR_VECTOR_COUNTS(ENGINE_SDDMM_CASE)
 #undef ENGINE_SDDMM_CASE
     default:
       break;

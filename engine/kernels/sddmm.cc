@@ -100,14 +100,7 @@ ENGINE_TARGET_AVX512 void SddmmRowTileDispatchAvx512(const float* g_tile, const 
       SddmmRowTileAvx512<V, true>(g_tile, x_tile, ldx, idx, count, width, add, out);  \
     }                                                                               \
     break;
-    ENGINE_SDDMM_CASE(1)
-    ENGINE_SDDMM_CASE(2)
-    ENGINE_SDDMM_CASE(3)
-    ENGINE_SDDMM_CASE(4)
-    ENGINE_SDDMM_CASE(5)
-    ENGINE_SDDMM_CASE(6)
-    ENGINE_SDDMM_CASE(7)
-    ENGINE_SDDMM_CASE(8)
+    ENGINE_FOR_VECTOR_COUNTS(ENGINE_SDDMM_CASE)
 #undef ENGINE_SDDMM_CASE
     default:
       break;

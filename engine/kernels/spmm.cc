@@ -43,9 +43,7 @@ template <>
 ENGINE_TARGET_AVX512 void SpmmRows<Isa::kAvx512>(const CsrView& a, const float* slab, int64_t ld_slab, DenseView c,
                                                  int64_t r0, int64_t r1, int64_t j0, int64_t width, bool accumulate,
                                                  const float* bias, bool relu) {
-  const internal::TileInit init = accumulate        ? internal::TileInit::kLoad
-                                  : bias != nullptr ? internal::TileInit::kBias
-                                                    : internal::TileInit::kZero;
+  const internal::TileInit init = internal::TileInitFor(accumulate, bias);
   for (int64_t i = r0; i < r1; ++i) {
     const int64_t p0 = a.row_offsets[i];
     internal::SpmmTileDispatchAvx512(c.data + i * c.ld + j0, a.values + p0, a.col_indices + p0,
@@ -58,9 +56,7 @@ template <>
 ENGINE_TARGET_AVX2 void SpmmRows<Isa::kAvx2>(const CsrView& a, const float* slab, int64_t ld_slab, DenseView c,
                                              int64_t r0, int64_t r1, int64_t j0, int64_t width, bool accumulate,
                                              const float* bias, bool relu) {
-  const internal::TileInit init = accumulate        ? internal::TileInit::kLoad
-                                  : bias != nullptr ? internal::TileInit::kBias
-                                                    : internal::TileInit::kZero;
+  const internal::TileInit init = internal::TileInitFor(accumulate, bias);
   for (int64_t i = r0; i < r1; ++i) {
     const int64_t p0 = a.row_offsets[i];
     internal::SpmmRowAvx2(c.data + i * c.ld + j0, a.values + p0, a.col_indices + p0, a.row_offsets[i + 1] - p0, slab,

@@ -19,6 +19,12 @@ namespace engine::kernels::internal {
 
 // How a tile of C starts: zeros, a broadcast bias, or C's current contents (accumulate, or a later segment).
 enum class TileInit { kZero, kBias, kLoad };
+inline TileInit TileInitFor(bool accumulate, const float* bias) {
+  return accumulate ? TileInit::kLoad : bias != nullptr ? TileInit::kBias : TileInit::kZero;
+}
+
+// The register-tile dispatchers switch on a tile's vector count, 1 to 8: CASE(V) for each.
+#define ENGINE_FOR_VECTOR_COUNTS(CASE) CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
 
 // A per-thread buffer (512 KiB, half the L2) into which a column slab B[:, j0 .. j0 + width) is copied so the
 // random rows a tile reads are contiguous (a strided slab of a row-major B maps onto a fraction of the L2's sets
@@ -198,14 +204,7 @@ ENGINE_TARGET_AVX512 inline void SpmmTileDispatchAvx512(float* c, const float* v
       SpmmTileAvx512<V, true>(c, vals, idx, count, b, ldb, width, init, bias, relu);           \
     }                                                                                          \
     break;
-    ENGINE_SPMM_TILE_CASE(1)
-    ENGINE_SPMM_TILE_CASE(2)
-    ENGINE_SPMM_TILE_CASE(3)
-    ENGINE_SPMM_TILE_CASE(4)
-    ENGINE_SPMM_TILE_CASE(5)
-    ENGINE_SPMM_TILE_CASE(6)
-    ENGINE_SPMM_TILE_CASE(7)
-    ENGINE_SPMM_TILE_CASE(8)
+    ENGINE_FOR_VECTOR_COUNTS(ENGINE_SPMM_TILE_CASE)
 #undef ENGINE_SPMM_TILE_CASE
     default:
       break;

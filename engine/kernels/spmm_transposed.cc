@@ -97,14 +97,7 @@ ENGINE_TARGET_AVX512 void ScatterItemDispatchAvx512(const CsrView& a, ConstDense
       ScatterItemAvx512<V, true>(a, b, c, c0, c1, t0, width);       \
     }                                                               \
     break;
-    ENGINE_SCATTER_CASE(1)
-    ENGINE_SCATTER_CASE(2)
-    ENGINE_SCATTER_CASE(3)
-    ENGINE_SCATTER_CASE(4)
-    ENGINE_SCATTER_CASE(5)
-    ENGINE_SCATTER_CASE(6)
-    ENGINE_SCATTER_CASE(7)
-    ENGINE_SCATTER_CASE(8)
+    ENGINE_FOR_VECTOR_COUNTS(ENGINE_SCATTER_CASE)
 #undef ENGINE_SCATTER_CASE
     default:
       break;
