@@ -28,6 +28,18 @@ expect 2 "--lr=abc" --lr=abc
 expect 2 "expected 1 <= epochs <= 1000000" --epochs=99999999999
 expect 2 "expected 0 < multiplier <= 1000" --multiplier=1e18
 expect 2 "GiB" --width=2000000000
+# Every validation rule, through the binary: each bad value exits 2 naming its flag (the rules' texts are checked one
+# by one in trainer_test's Config.BadValuesNameTheFlagAndTheRule).
+for bad in --model=resnet50 --width= --width=0 --train_limit=-1 --test_limit=-1 --epochs=0 --batch_size=2000000 \
+           --lr=0 --momentum=1 --weight_decay=-1 --label_smoothing=1 --lr_schedule=linear --lr_milestones=0 \
+           --lr_gamma=2 --warmup_epochs=-1 --method=magic --sparsity=-0.5 --distribution=gaussian \
+           --erk_power_scale=-1 --delta_t=0 --drop_fraction=2 --t_end=0 --drop_schedule=linear --drop_power=0 \
+           --multiplier=0 --snfs_momentum=1 --prune_start=0.9 --prune_end=2 --prune_frequency=0 --init_fan=he \
+           --grow_tile_rows=-1 --threads=0 --eval_every=0 --checkpoint_every=-1 --stop_after_steps=-1 \
+           --time_budget=-1 --progress=fancy --stop_after_steps=3 --nesterov=maybe --threads=x --width=3,a; do
+  expect 2 "${bad%%=*}" "$bad"
+done
+
 # Messages start with what the user gave, not with a source location; ENGINE_DEBUG adds the location at the end.
 out=$("$bin" --sparsity=1.5 2>&1)
 if grep -qE '\.cc:[0-9]+' <<<"$out"; then echo "FAIL: a source location in a user-facing message: $out"; fail=1; fi

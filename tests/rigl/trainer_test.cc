@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/base/check.h"
+#include "engine/base/cpu.h"
 #include "rigl/config.h"
 #include "tests/rigl/checkpoint_surgery.h"
 
@@ -161,6 +163,27 @@ TEST(Trainer, ResumeFromAlteredWeightsChangesTheResult) {
   resumed.resume = path;
   const rigl::TrainSummary b = rigl::Train(resumed);
   EXPECT_NE(a.weights_fingerprint, b.weights_fingerprint) << "the resumed run ignored the checkpoint's weights";
+}
+
+// The trainer on every kernel path this CPU runs (portable included, forced), each learning and each bit-identical
+// for 1 and 2 threads; paths the CPU lacks are named as untested.
+TEST(Trainer, TrainsOnEveryIsaPath) {
+  if (!HaveData()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  for (engine::Isa isa : {engine::Isa::kAvx2, engine::Isa::kAvx512}) {
+    if (isa > engine::BestIsa()) std::printf("[ SKIPPED  ] ISA %s: this CPU lacks it\n", engine::IsaName(isa));
+  }
+  for (engine::Isa isa : engine::SupportedIsas()) {
+    engine::LimitIsa(isa);
+    rigl::TrainSummary s[2];
+    for (int t = 0; t < 2; ++t) {
+      rigl::TrainConfig c = Small("rigl");
+      c.threads = t + 1;
+      s[t] = rigl::Train(c);
+    }
+    EXPECT_GT(s[0].test_accuracy, 0.5) << engine::IsaName(isa);
+    EXPECT_EQ(s[0].weights_fingerprint, s[1].weights_fingerprint) << engine::IsaName(isa);
+  }
+  engine::LimitIsa(engine::Isa::kAvx512);
 }
 
 // The whole trainer, 1 thread against 2: the same bits (kernels, Gemm's own split, reductions all thread-count
@@ -435,6 +458,48 @@ TEST(Config, BadValuesNameTheFlagAndTheRule) {
       {[](rigl::TrainConfig* c) { c->threads = 0; }, "--threads=0"},
       {[](rigl::TrainConfig* c) { c->time_budget = -1; }, "--time_budget=-1"},
       {[](rigl::TrainConfig* c) { c->init_fan = "he"; }, "--init_fan=he"},
+      // Every other rule of ValidateConfig, one bad value each (issue 23: all of them, not a dozen).
+      {[](rigl::TrainConfig* c) { c->model = "resnet50"; }, "--model=resnet50"},  // FLOPs-only model, training asked
+      {[](rigl::TrainConfig* c) { c->width = {}; }, "--width: empty"},
+      {[](rigl::TrainConfig* c) { c->width = {int64_t{1} << 31}; }, "--width: 2147483648"},
+      {[](rigl::TrainConfig* c) { c->train_limit = -1; }, "--train_limit=-1"},
+      {[](rigl::TrainConfig* c) { c->test_limit = -1; }, "--test_limit=-1"},
+      {[](rigl::TrainConfig* c) { c->epochs = 0; }, "--epochs=0"},
+      {[](rigl::TrainConfig* c) { c->epochs = 1000001; }, "--epochs=1000001"},
+      {[](rigl::TrainConfig* c) { c->batch_size = (int64_t{1} << 20) + 1; }, "--batch_size=1048577"},
+      {[](rigl::TrainConfig* c) { c->lr = std::nan(""); }, "--lr=nan"},
+      {[](rigl::TrainConfig* c) { c->momentum = 1.0; }, "--momentum=1"},
+      {[](rigl::TrainConfig* c) { c->momentum = -0.5; }, "--momentum=-0.5"},
+      {[](rigl::TrainConfig* c) { c->weight_decay = -1e-4; }, "--weight_decay=-0.0001"},
+      {[](rigl::TrainConfig* c) { c->weight_decay = INFINITY; }, "--weight_decay=inf"},
+      {[](rigl::TrainConfig* c) { c->label_smoothing = 1.0; }, "--label_smoothing=1"},
+      {[](rigl::TrainConfig* c) { c->lr_schedule = "linear"; }, "--lr_schedule=linear"},
+      {[](rigl::TrainConfig* c) { c->lr_milestones = {10, 0}; }, "--lr_milestones: 0"},
+      {[](rigl::TrainConfig* c) { c->lr_gamma = 0; }, "--lr_gamma=0"},
+      {[](rigl::TrainConfig* c) { c->lr_gamma = 1.5; }, "--lr_gamma=1.5"},
+      {[](rigl::TrainConfig* c) { c->warmup_epochs = -1; }, "--warmup_epochs=-1"},
+      {[](rigl::TrainConfig* c) { c->distribution = "gaussian"; }, "--distribution=gaussian"},
+      {[](rigl::TrainConfig* c) { c->erk_power_scale = -1; }, "--erk_power_scale=-1"},
+      {[](rigl::TrainConfig* c) { c->drop_fraction = -0.1; }, "--drop_fraction=-0.1"},
+      {[](rigl::TrainConfig* c) { c->t_end = 0; }, "--t_end=0"},
+      {[](rigl::TrainConfig* c) { c->t_end = 1.5; }, "--t_end=1.5"},
+      {[](rigl::TrainConfig* c) { c->drop_schedule = "linear"; }, "--drop_schedule=linear"},
+      {[](rigl::TrainConfig* c) { c->drop_power = 0; }, "--drop_power=0"},
+      {[](rigl::TrainConfig* c) { c->multiplier = 0; }, "--multiplier=0"},
+      {[](rigl::TrainConfig* c) { c->multiplier = 1001; }, "--multiplier=1001"},
+      {[](rigl::TrainConfig* c) { c->epochs = 100000, c->multiplier = 20; }, "--epochs=100000 --multiplier=20"},
+      {[](rigl::TrainConfig* c) { c->snfs_momentum = 1; }, "--snfs_momentum=1"},
+      {[](rigl::TrainConfig* c) { c->prune_start = 0.8; }, "--prune_start=0.8 --prune_end=0.75"},
+      {[](rigl::TrainConfig* c) { c->prune_end = 1.5; }, "--prune_end=1.5"},
+      {[](rigl::TrainConfig* c) { c->prune_frequency = 0; }, "--prune_frequency=0"},
+      {[](rigl::TrainConfig* c) { c->grow_tile_rows = -1; }, "--grow_tile_rows=-1"},
+      {[](rigl::TrainConfig* c) { c->threads = 1025; }, "--threads=1025"},
+      {[](rigl::TrainConfig* c) { c->eval_every = 0; }, "--eval_every=0"},
+      {[](rigl::TrainConfig* c) { c->checkpoint_every = -1; }, "--checkpoint_every=-1"},
+      {[](rigl::TrainConfig* c) { c->stop_after_steps = -1; }, "--stop_after_steps=-1"},
+      {[](rigl::TrainConfig* c) { c->stop_after_steps = 5; }, "--stop_after_steps=5 without --out_dir"},
+      {[](rigl::TrainConfig* c) { c->time_budget = INFINITY; }, "--time_budget=inf"},
+      {[](rigl::TrainConfig* c) { c->progress = "fancy"; }, "--progress=fancy"},
   };
   for (const Case& k : cases) {
     rigl::TrainConfig c;
