@@ -5,6 +5,7 @@
 // A dense rows x cols buffer of any element type wider than 2 bits makes an allocation fail, the child exits non-zero
 // and the case fails. The parent never starts OpenMP itself (libgomp's pool does not survive fork).
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -228,6 +229,50 @@ TEST(MemoryScalingTest, TrainingStepOf20000x20000LayerAt9999PercentFitsUnderCap)
                              [] { TrainSteps(20000, 40000, 32, "big"); }, kHeadroom);
   EXPECT_EQ(code, 0) << "the training step of a 20000 x 20000 layer at 40000 nnz failed under a data cap of "
                      << kHeadroom / kMiB << " MiB over its warm-up (exit 3 = an allocation was refused)";
+}
+
+// The real trainer (rigl::Train: data loading, RigL updates with telemetry and history, evaluation, checkpoint,
+// summary) on 784-20000-20000-10 at 99.99% sparsity, under a cap tighter than a 1-bit dense mask of its 20000 x 20000
+// layer (4e8 bits = 47.7 MiB): any buffer that scales with rows x cols, even a bitmap, is refused. The warm-up runs a
+// small training on the same data slice first, so the data set's buffers are already part of the process (freed
+// memory is reused, never trimmed: engine::ReuseFreedMemory).
+constexpr int64_t kBitMaskOfBigLayer = int64_t{20000} * 20000 / 8;
+constexpr int64_t kTrainerHeadroom = 40 * kMiB;
+static_assert(kTrainerHeadroom < kBitMaskOfBigLayer, "the cap must refuse a dense bit mask");
+
+rigl::TrainConfig BigTrainerConfig(const std::string& dir, int64_t width) {
+  rigl::TrainConfig c;
+  c.method = "rigl";
+  c.width = {width, width};
+  c.sparsity = 0.9999;
+  c.distribution = "uniform";
+  c.train_limit = 96;
+  c.test_limit = 32;
+  c.batch_size = 32;
+  c.epochs = 1;
+  c.delta_t = 1;  // a topology update every other iteration (RigL's update iterations do not advance t)
+  c.grow_tile_rows = 16;  // a dense-gradient tile of 16 x 20000 floats (1.2 MiB)
+  c.init_fan = "stored";
+  c.out_dir = dir;
+  c.overwrite = true;
+  c.progress = "none";
+  c.threads = 2;
+  return c;
+}
+
+TEST(MemoryScalingTest, TrainerOn20000WideLayersFitsUnderACapBelowABitMask) {
+  const std::string dir = TempPath("trainer_capped");
+  mkdir(dir.c_str(), 0755);
+  const int code = RunCapped([&] { rigl::Train(BigTrainerConfig(dir, 64)); },
+                             [&] {
+                               const rigl::TrainSummary s = rigl::Train(BigTrainerConfig(dir, 20000));
+                               CHILD_CHECK(s.updates >= 1, "no topology update ran", "");
+                               CHILD_CHECK(s.realised_sparsity > 0.999, "sparsity ", s.realised_sparsity, "");
+                             },
+                             kTrainerHeadroom);
+  EXPECT_EQ(code, 0) << "rigl::Train on 784-20000-20000-10 at 99.99% needed more than " << kTrainerHeadroom / kMiB
+                     << " MiB over its warm-up (exit 3 = an allocation was refused), less than a 1-bit mask of its "
+                     << "20000 x 20000 layer would take";
 }
 
 // Flat positions beyond 32 bits: a 70000 x 70000 layer (4.9e9 positions) draws its pattern and a SET update, and
