@@ -209,9 +209,7 @@ void Trainer::SnipPrune() {
   std::vector<std::vector<int64_t>> drops(layers_.size());
   for (size_t l = 0; l < layers_.size(); ++l) {
     engine::SparseParameter& p = *layers_[l].param;
-    std::vector<float> saliency(p.weight.nnz());
-    for (int64_t q = 0; q < p.weight.nnz(); ++q) saliency[q] = p.grad[q] * p.weight.values()[q];
-    drops[l] = LowestMagnitude(saliency.data(), p.weight.nnz(), p.weight.nnz() - layers_[l].target_nnz);
+    drops[l] = SnipDrops(p.grad.data(), p.weight.values().data(), p.weight.nnz(), layers_[l].target_nnz);
   }
   ApplyPrunes(drops);
   for (LayerState& s : layers_) InitHistory(s.param->weight, &s.history);

@@ -149,6 +149,13 @@ std::vector<int64_t> RandomOutsideKept(const engine::CsrMatrix& w, const std::ve
   return chosen;
 }
 
+std::vector<int64_t> SnipDrops(const float* grad, const float* values, int64_t n, int64_t keep) {
+  ENGINE_CHECK(keep >= 0 && keep <= n, "SnipDrops: keep = ", keep, " of ", n, " stored; expected 0 <= keep <= n");
+  std::vector<float> saliency(static_cast<size_t>(n));
+  for (int64_t p = 0; p < n; ++p) saliency[p] = grad[p] * values[p];
+  return LowestMagnitude(saliency.data(), n, n - keep);
+}
+
 void InitHistory(const engine::CsrMatrix& w, LayerHistory* history) {
   history->ever_active.clear();
   history->ever_active.reserve(w.nnz());

@@ -43,6 +43,9 @@ struct LayerUpdateStats {
 
 // The k smallest |values[p]| (ties: lower position first), returned in ascending position order.
 std::vector<int64_t> LowestMagnitude(const float* values, int64_t n, int64_t k);
+// SNIP's one-shot prune (RIGL.md 3.7): the n - keep stored positions of lowest saliency |grad[p] * values[p]| (not
+// |grad| alone, App. M's bug 3), as LowestMagnitude returns them.
+std::vector<int64_t> SnipDrops(const float* grad, const float* values, int64_t n, int64_t keep);
 
 // Online top-k by (score descending, flat index ascending): a strict total order, so the result is unique and does
 // not depend on the order of Offer calls. Offers go to a buffer of at most 2k entries; when it fills, a selection
@@ -71,7 +74,7 @@ class TopK {
 };
 
 // Top-k positions (flat = row * cols + col) by |score| among positions that are NOT kept (kept = stored and not in
-// `dropped`, which is sorted ascending), scanning tile_rows rows at a time through `scores`. Memory: one tile plus k.
+// `dropped`: storage indices into w.values(), sorted ascending, as LowestMagnitude returns them), scanning tile_rows rows at a time through `scores`. Memory: one tile plus k.
 std::vector<int64_t> TopScoresOutsideKept(const engine::CsrMatrix& w, const std::vector<int64_t>& dropped,
                                           int64_t k, const RowTileFn& scores, int64_t tile_rows);
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <cstdio>
 #include <cstring>
 #include <set>
 
@@ -198,6 +199,91 @@ TEST(Updater, RandomGrowIsOutsideKeptAndSeeded) {
   EXPECT_EQ(a.w.weight.col_indices(), b.w.weight.col_indices()) << "same seed, same pattern";
   EXPECT_EQ(a.w.weight.nnz(), static_cast<int64_t>(before.size()));
   EXPECT_GT(sa.grown, 0);
+}
+
+// SET's grow (RandomOutsideKept): k distinct positions, none of them kept (stored and not dropped); just-dropped
+// positions are eligible again, as in the reference.
+TEST(Updater, RandomGrowAvoidsKeptPositions) {
+  Fixture f = MakeLayer(30, 40, 0.2, 5);
+  // Drop every third stored entry: `dropped` holds storage indices (into values), as LowestMagnitude returns them.
+  const CsrMatrix& m = f.w.weight;
+  std::vector<int64_t> dropped;
+  std::set<int64_t> kept;  // flat positions
+  for (int64_t r = 0; r < m.rows(); ++r) {
+    for (int64_t p = m.row_offsets()[r]; p < m.row_offsets()[r + 1]; ++p) {
+      if (p % 3 == 0) {
+        dropped.push_back(p);
+      } else {
+        kept.insert(r * m.cols() + m.col_indices()[p]);
+      }
+    }
+  }
+  const int64_t k = static_cast<int64_t>(dropped.size());
+  for (uint64_t salt = 0; salt < 20; ++salt) {
+    const std::vector<int64_t> grown = rigl::RandomOutsideKept(f.w.weight, dropped, k, 11, salt);
+    ASSERT_EQ(static_cast<int64_t>(grown.size()), k);
+    EXPECT_EQ(std::set<int64_t>(grown.begin(), grown.end()).size(), grown.size()) << "duplicates, salt " << salt;
+    for (int64_t flat : grown) {
+      ASSERT_GE(flat, 0);
+      ASSERT_LT(flat, 30 * 40);
+      EXPECT_EQ(kept.count(flat), 0u) << "grew kept position " << flat;
+    }
+  }
+}
+
+// ... and uniform: a 3 x 5 layer with 5 kept positions leaves 10 eligible; 4000 draws of k = 3 put each eligible
+// position in about 1200 draws. Pearson's chi-square over the 10 counts (9 degrees of freedom) stays below 27.9, the
+// p = 0.001 critical value (deterministic: the seeds are fixed, so this cannot flake; a generator that favoured low
+// positions or rows would exceed it).
+TEST(Updater, RandomGrowIsUniformOverEligiblePositions) {
+  engine::Rng rng(1);
+  const CsrMatrix w = CsrMatrix::RandomPattern(3, 5, 5, rng);
+  std::map<int64_t, int64_t> counts;
+  const int draws = 4000;
+  for (int d = 0; d < draws; ++d) {
+    for (int64_t flat : rigl::RandomOutsideKept(w, {}, 3, 21, static_cast<uint64_t>(d))) ++counts[flat];
+  }
+  ASSERT_EQ(counts.size(), 10u) << "every eligible position must be drawn, and only those";
+  const double expected = draws * 3.0 / 10.0;
+  double chi2 = 0;
+  for (const auto& [flat, n] : counts) chi2 += (n - expected) * (n - expected) / expected;
+  std::printf("chi-square over 10 eligible positions: %.2f (p = 0.001 critical value 27.88)\n", chi2);
+  EXPECT_LT(chi2, 27.9) << "chi-square " << chi2;
+}
+
+// SNFS's grow (kScores): a hand-computed 2 x 3 case. Stored (0,0) = 0.5, (0,2) = -0.1, (1,1) = 0.3; drop fraction
+// 0.4 -> k = int(3 * 0.4) = 1: drop the smallest |w|, (0,2). Grow the largest |score| outside the kept set
+// {(0,0), (1,1)}: with scores [[9, 1, 5], [2, 9, -7]] the candidates are (0,1) 1, (0,2) 5, (1,0) 2, (1,2) |-7| = 7,
+// so (1,2) is grown with weight 0. With (0,2)'s score raised to 8 the just-dropped (0,2) wins and keeps -0.1.
+TEST(Updater, ScoreGrowHandComputed) {
+  for (const bool regrow : {false, true}) {
+    SparseParameter w;
+    w.name = "fc.weight";
+    w.weight = CsrMatrix::FromParts(2, 3, {0, 2, 3}, {0, 2, 1}, {0.5f, -0.1f, 0.3f});
+    w.ZeroGrad();
+    const std::vector<float> scores = {9, 1, regrow ? 8.0f : 5.0f, 2, 9, -7};
+    rigl::UpdateOptions o;
+    o.mode = rigl::GrowMode::kScores;
+    o.scores = [&scores](int64_t r0, int64_t r1, engine::DenseView out) {
+      for (int64_t i = r0; i < r1; ++i) std::copy(scores.begin() + i * 3, scores.begin() + (i + 1) * 3, out.row(i - r0));
+    };
+    rigl::UpdateLayer(w, 0.4f, o, nullptr, nullptr);
+    const std::map<int64_t, float> want =
+        regrow ? std::map<int64_t, float>{{0, 0.5f}, {2, -0.1f}, {4, 0.3f}}
+               : std::map<int64_t, float>{{0, 0.5f}, {4, 0.3f}, {5, 0.0f}};
+    EXPECT_EQ(Entries(w.weight), want) << (regrow ? "the just-dropped position regrown" : "a new position grown");
+  }
+}
+
+// SNIP by hand: w = [0.5, -2, 0.1, 1], g = [1, 0.1, -10, 0.5] give saliencies |g w| = [0.5, 0.2, 1.0, 0.5]; keeping 2
+// drops position 1 (0.2) and, of the tie at 0.5, the lower position 0. Ranking by |g| alone would keep 0 and 2.
+TEST(Snip, DropsLowestSaliencyHandComputed) {
+  const float w[] = {0.5f, -2.0f, 0.1f, 1.0f};
+  const float g[] = {1.0f, 0.1f, -10.0f, 0.5f};
+  EXPECT_EQ(rigl::SnipDrops(g, w, 4, 2), (std::vector<int64_t>{0, 1}));
+  EXPECT_EQ(rigl::SnipDrops(g, w, 4, 4), (std::vector<int64_t>{}));
+  EXPECT_EQ(rigl::SnipDrops(g, w, 4, 0), (std::vector<int64_t>{0, 1, 2, 3}));
+  EXPECT_THROW(rigl::SnipDrops(g, w, 4, 5), engine::Error);
 }
 
 TEST(Updater, ZeroDropFractionChangesNothing) {

@@ -1,0 +1,59 @@
+// Tests for //rigl:plan beyond what the trainer tests see: Small-Dense's width against an independent count of the
+// paper's bit sizes (RIGL.md: w is chosen so the dense model's bits, 32 per weight and bias, match the sparse
+// model's, 32 per nonzero plus a 1-bit mask per position plus biases), and the memory estimate's refusals.
+#include "rigl/plan.h"
+
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "engine/base/check.h"
+
+namespace {
+
+// Bits of a layer table by RIGL.md's rule, written out here (not models::ModelSizeBits).
+double Bits(const std::vector<models::LayerSpec>& layers, const std::vector<double>& sparsity) {
+  double bits = 0;
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const double n = static_cast<double>(layers[l].in_channels * layers[l].out_channels);
+    const double nnz = n - std::floor(sparsity[l] * n);
+    bits += 32 * nnz + (sparsity[l] > 0 ? n : 0) + 32 * static_cast<double>(layers[l].out_channels);
+  }
+  return bits;
+}
+
+TEST(SmallDense, WidthMatchesTheSparseModelsBits) {
+  for (const double s : {0.8, 0.9, 0.95, 0.98}) {
+    rigl::TrainConfig sparse;
+    sparse.method = "static";
+    sparse.sparsity = s;
+    sparse.distribution = "uniform";
+    rigl::TrainConfig small = sparse;
+    small.method = "small_dense";
+    const rigl::SparsityPlan sp = rigl::MakeSparsityPlan(sparse);
+    const rigl::SparsityPlan dp = rigl::MakeSparsityPlan(small);
+    const double target = Bits(sp.layers, sp.sparsities);
+    const double got = Bits(dp.trained_layers, std::vector<double>(dp.trained_layers.size(), 0.0));
+    ASSERT_EQ(dp.trained_layers.size(), 3u);
+    EXPECT_EQ(dp.trained_layers[0].in_channels, 784) << "the input is not scaled";
+    EXPECT_EQ(dp.trained_layers[2].out_channels, 10) << "nor the output";
+    EXPECT_LT(dp.trained_layers[0].out_channels, 300);
+    EXPECT_LE(got, target * 1.01) << "S = " << s;
+    EXPECT_GE(got, target * 0.95) << "S = " << s << ": much smaller than the budget allows";
+  }
+}
+
+TEST(MemoryEstimate, GrowsWithTheModelAndRefusesWhatCannotFit) {
+  rigl::TrainConfig c;
+  const double small = rigl::EstimateTrainingBytes(c);
+  c.width = {3000, 3000};
+  EXPECT_GT(rigl::EstimateTrainingBytes(c), 5 * small);
+  c.width = {2000000000};
+  EXPECT_THROW(rigl::CheckMemoryFits(c), engine::Error);
+  c.width = {100000, 100000};  // the beyond-dense model at 99.9% (1.2-1.4 GiB measured) must stay allowed
+  c.sparsity = 0.999;
+  EXPECT_NO_THROW(rigl::CheckMemoryFits(c));
+  EXPECT_LT(rigl::EstimateTrainingBytes(c), 4.0 * (1 << 30));
+}
+
+}  // namespace
