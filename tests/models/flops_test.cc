@@ -143,7 +143,7 @@ TEST(ResNet50Flops, DenseTotal) {
 
 TEST(ResNet50Flops, ErkCostsAboutTwiceUniform) {
   // Uniform: conv1 dense (first_layer_dense), every other layer at S. ERK: all 54 layers (first_layer_sparsity=-1).
-  // Reference values from an independent script; the paper's Table 2 rounds them to 0.23x/0.42x (S=0.8) and 0.24x
+  // Reference values from an independent script, tools/flops_golden.py; the paper's Table 2 rounds them to 0.23x/0.42x (S=0.8) and 0.24x
   // (ERK, S=0.9). RIGL.md §4.2: "ERK costs roughly 2x the FLOPs of Uniform".
   const std::vector<LayerSpec> r50 = ResNet50();
   const double dense = DenseInferenceFlops(r50);
@@ -173,7 +173,8 @@ TEST(ResNet50Flops, TrainingCostsPerMethod) {
   TrainCostOptions options;
   options.method = TrainMethod::kRigl;
   options.delta_t = 100;
-  // RigL: (3·f_S·100 + 2·f_S + f_D) / 101, relative to 3·f_D; with f_S/f_D = 0.243148677 this is 0.245647.
+  // RigL: (3·f_S·100 + 2·f_S + f_D) / 101, relative to 3·f_D; with f_S/f_D = 0.243148677 this is 0.245647
+  // (tools/flops_golden.py prints it too).
   EXPECT_NEAR(TrainFlopsPerStep(r50, s, options), (300.0 * f_s + 2.0 * f_s + f_d) / 101.0, 1e-6 * f_d);
   EXPECT_NEAR(RelativeTrainFlops(r50, s, options), 0.24564653642299578, 1e-9);
   EXPECT_NEAR(RelativeTrainFlops(r50, s, options, /*multiplier=*/5.0), 5 * 0.24564653642299578, 1e-8);
@@ -185,7 +186,7 @@ TEST(ResNet50Flops, TrainingCostsPerMethod) {
 
 TEST(ResNet50Flops, PruningAveragesTheSchedule) {
   // Colab convention: Uniform with conv1 dense, s_t from the cubic schedule 10k -> 25k, sampled t = 0, 1k, ..., 32k,
-  // divided by the t = 0 (dense) value. Independent script: 0.560254 (S=0.8), 0.505286 (S=0.9); the paper reports
+  // divided by the t = 0 (dense) value. Independent script (tools/flops_golden.py): 0.560254 (S=0.8), 0.505286 (S=0.9); the paper reports
   // 0.56x / 0.51x for pruning.
   const std::vector<LayerSpec> r50 = ResNet50();
   for (const auto& [S, expected] : {std::pair<double, double>{0.8, 0.5602540916290869}, {0.9, 0.5052858530827229}}) {
