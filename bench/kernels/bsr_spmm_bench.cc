@@ -1,18 +1,23 @@
 // Benchmarks of the BSR kernels on W 4096 x 4096, batch n = 128, block shapes 4x1, 8x1, 4x4 at densities 50% to
-// 1% (density = fraction of stored entries), beside the OpenBLAS sgemm of the same dense shape (BM_GemmDense) and
-// the naive twin. Counters: FLOP/s (useful, 2 * stored entries * n) and dense_FLOP/s (2 m k n).
+// 1% (density = fraction of stored entries): SpmmBsr, SpmmBsrTransposed and SddmmBsr (one family, one source file,
+// engine/kernels/bsr_spmm), each beside the OpenBLAS sgemm of the same product (BM_GemmDense, TN, NT) and its naive
+// twin. Counters: FLOP/s (useful, 2 * stored entries * n) and dense_FLOP/s (2 m k n).
 #include <cmath>
 #include <map>
 #include <tuple>
 
 #include <benchmark/benchmark.h>
 
+#include "bench/kernels/kernel_bench.h"
 #include "engine/kernels/bsr_spmm.h"
-#include "engine/kernels/gemm.h"
 #include "engine/sparse/bsr.h"
 #include "tests/testutil/testutil.h"
 
 namespace {
+
+using bench::BM_GemmDense;
+using bench::BM_GemmDenseNT;
+using bench::BM_GemmDenseTN;
 
 // One W per (m, k, block shape, density), drawn once; values in [-1, 1).
 const engine::BsrMatrix& Weights(int64_t m, int64_t k, int64_t br, int64_t bc, int64_t density_pct) {
@@ -32,11 +37,7 @@ const engine::BsrMatrix& Weights(int64_t m, int64_t k, int64_t br, int64_t bc, i
   return it->second;
 }
 
-void SetCounters(benchmark::State& state, double useful_flops, double dense_flops) {
-  const double iterations = static_cast<double>(state.iterations());
-  state.counters["FLOP/s"] = benchmark::Counter(useful_flops * iterations, benchmark::Counter::kIsRate);
-  state.counters["dense_FLOP/s"] = benchmark::Counter(dense_flops * iterations, benchmark::Counter::kIsRate);
-}
+using bench::SetCounters;
 
 // Args: m, k, n, block_rows, block_cols, density_pct.
 #define BSR_SETUP()                                                                           \
@@ -83,15 +84,22 @@ void BM_SddmmBsr(benchmark::State& state) {
   SetCounters(state, 2.0 * w.entries() * n, 2.0 * m * k * n);
 }
 
-// The dense baseline: C[m, n] = A[m, k] B[k, n] through OpenBLAS sgemm.
-void BM_GemmDense(benchmark::State& state) {
-  const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
-  testutil::Rng rng(3);
-  const engine::Tensor a = testutil::RandomDense({m, k}, rng);
-  const engine::Tensor b = testutil::RandomDense({k, n}, rng);
-  engine::Tensor c({m, n});
-  for (auto _ : state) engine::kernels::Gemm(false, false, 1.0f, a.view(), b.view(), 0.0f, c.view());
-  SetCounters(state, 2.0 * m * k * n, 2.0 * m * k * n);
+// Naive twins of the transposed product and the SDDMM (plain loops over the blocks).
+void BM_SpmmBsrTransposedNaive(benchmark::State& state) {
+  BSR_SETUP();
+  const engine::Tensor d_y = testutil::RandomDense({m, n}, rng);
+  engine::Tensor d_x({k, n});
+  for (auto _ : state) engine::kernels::SpmmBsrTransposedNaive(w.view(true), d_y.view(), d_x.view());
+  SetCounters(state, 2.0 * w.entries() * n, 2.0 * m * k * n);
+}
+
+void BM_SddmmBsrNaive(benchmark::State& state) {
+  BSR_SETUP();
+  const engine::Tensor d_y = testutil::RandomDense({m, n}, rng);
+  const engine::Tensor x = testutil::RandomDense({k, n}, rng);
+  engine::AlignedVector<float> d_w(w.values().size());
+  for (auto _ : state) engine::kernels::SddmmBsrNaive(w.view(), d_y.view(), x.view(), d_w.data());
+  SetCounters(state, 2.0 * w.entries() * n, 2.0 * m * k * n);
 }
 
 void BsrArgs(benchmark::internal::Benchmark* b) {
@@ -103,12 +111,18 @@ void BsrArgs(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK(BM_GemmDense)->ArgNames({"m", "k", "n"})->Args({4096, 4096, 128})->UseRealTime();
+BENCHMARK(BM_GemmDenseTN)->ArgNames({"m", "k", "n"})->Args({4096, 4096, 128})->UseRealTime();
+BENCHMARK(BM_GemmDenseNT)->ArgNames({"m", "k", "n"})->Args({4096, 4096, 128})->UseRealTime();
 BENCHMARK(BM_SpmmBsr)->Apply(BsrArgs);
 BENCHMARK(BM_SpmmBsrTransposed)->Apply(BsrArgs);
 BENCHMARK(BM_SddmmBsr)->Apply(BsrArgs);
-BENCHMARK(BM_SpmmBsrNaive)
-    ->ArgNames({"m", "k", "n", "block_rows", "block_cols", "density_pct"})
-    ->Args({4096, 4096, 128, 4, 1, 10})
-    ->UseRealTime();
+// The naive twins on one shape each: they are slow.
+void NaiveArgs(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"m", "k", "n", "block_rows", "block_cols", "density_pct"})->Args({4096, 4096, 128, 4, 1, 10});
+  b->UseRealTime();
+}
+BENCHMARK(BM_SpmmBsrNaive)->Apply(NaiveArgs);
+BENCHMARK(BM_SpmmBsrTransposedNaive)->Apply(NaiveArgs);
+BENCHMARK(BM_SddmmBsrNaive)->Apply(NaiveArgs);
 
 }  // namespace

@@ -1,19 +1,18 @@
 // Benchmarks of SddmmCsr (weight gradient on the pattern, dW = (dY Xᵀ) at nnz) on our models' layer shapes
-// (pattern [out, in], batch n = 128), beside the dense OpenBLAS dY Xᵀ of the same shape (BM_GemmDense) and the
+// (pattern [out, in], batch n = 128), beside the dense OpenBLAS dY Xᵀ of the same shape (BM_GemmDenseNT) and the
 // naive twin. Counters: FLOP/s (useful, 2 nnz n) and dense_FLOP/s (2 m k n).
-#include <map>
-#include <tuple>
 #include <vector>
 
 #include <benchmark/benchmark.h>
 
-#include "bench/kernels/csr_bench_shapes.h"
-#include "engine/kernels/gemm.h"
+#include "bench/kernels/kernel_bench.h"
 #include "engine/kernels/sddmm.h"
 #include "engine/sparse/csr.h"
 #include "tests/testutil/testutil.h"
 
 namespace {
+
+using bench::BM_GemmDenseNT;
 
 using bench::CachedCsr;
 using bench::DenseShapes;
@@ -42,17 +41,7 @@ void BM_SddmmCsrWide(benchmark::State& state) {
   BM_Sddmm<engine::kernels::SddmmCsr, bench::CachedCsrNnz>(state);
 }
 
-// The dense baseline: dW[m, k] = dY[m, n] X[k, n]ᵀ with OpenBLAS sgemm.
-void BM_GemmDense(benchmark::State& state) {
-  const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
-  testutil::Rng rng(4);
-  const engine::Tensor d_y = testutil::RandomDense({m, n}, rng), x = testutil::RandomDense({k, n}, rng);
-  engine::Tensor d_w({m, k});
-  for (auto _ : state) engine::kernels::Gemm(false, true, 1.0f, d_y.view(), x.view(), 0.0f, d_w.view());
-  SetCounters(state, 2.0 * m * k * n, 2.0 * m * k * n);
-}
-
-BENCHMARK(BM_GemmDense)->Apply(DenseShapes)->UseRealTime();
+BENCHMARK(BM_GemmDenseNT)->Apply(DenseShapes)->UseRealTime();
 BENCHMARK(BM_SddmmCsr)->Apply(SparseShapes)->UseRealTime();
 BENCHMARK(BM_SddmmCsrNaive)->Apply(NaiveShapes)->UseRealTime();
 BENCHMARK(BM_SddmmCsrWide)->Apply(bench::WideShapes)->UseRealTime();
