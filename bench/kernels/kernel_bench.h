@@ -2,9 +2,12 @@
 // the layer shapes they run, caches of random operands (large patterns take a while to draw, so each is drawn once
 // per process), the FLOP/s counters, the dense OpenBLAS baseline every family is compared with in its own binary
 // (BM_GemmDense*, whose m/k/n match the sparse runs' so bench_main's summary pairs them), the convolution layers,
-// and a read-bandwidth probe from which bench/kernels/report.py draws the physical limit.
+// and the machine's FMA peak, from which bench/kernels/report.py draws the physical limits.
 #ifndef BENCH_KERNELS_KERNEL_BENCH_H_
 #define BENCH_KERNELS_KERNEL_BENCH_H_
+
+#include <omp.h>
+#include <immintrin.h>
 
 #include <cstdint>
 #include <map>
@@ -115,25 +118,47 @@ inline void BM_GemmDense(benchmark::State& state) { GemmDenseCase(state, Product
 inline void BM_GemmDenseTN(benchmark::State& state) { GemmDenseCase(state, Product::kInputGrad); }
 inline void BM_GemmDenseNT(benchmark::State& state) { GemmDenseCase(state, Product::kWeightGrad); }
 
-// Read bandwidth over a buffer of `bytes` (argument 0, in KiB), each pass summing it with 8 independent vector-wide
-// accumulators (the compiler vectorises the loop); the rate counter is bytes/s. A CSR kernel's useful work is 2n
-// FLOPs per 4n bytes of the dense operand it reads (0.5 FLOP/byte), so 0.5 x this rate, measured over the operand's
-// size, bounds what it can reach when that operand streams from wherever it lives (report.py's limit line).
-inline void BM_ReadBandwidth(benchmark::State& state) {
-  const int64_t floats = state.range(0) * 1024 / 4;
-  testutil::Rng rng(6);
-  const engine::Tensor buffer = testutil::RandomDense({floats}, rng);
-  for (auto _ : state) {
-    float sum[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    const float* p = buffer.data();
-    for (int64_t i = 0; i + 8 <= floats; i += 8) {
-      for (int j = 0; j < 8; ++j) sum[j] += p[i + j];
-    }
-    benchmark::DoNotOptimize(sum);
+// The FMA peak of this machine's vector path, all OpenMP threads at once: 12 independent chains of 8-float AVX2
+// FMAs per thread (enough to cover the FMA latency on two pipes), or 4-float SSE multiply-adds on CPUs without AVX2.
+// FLOP/s counts 2 per lane per FMA. report.py draws it as the ceiling no kernel can pass.
+__attribute__((target("avx2,fma"))) inline float FmaChainsAvx2(int64_t iterations, float seed) {
+  __m256 acc[12];
+  const __m256 a = _mm256_set1_ps(0.999f), b = _mm256_set1_ps(seed);
+  for (int j = 0; j < 12; ++j) acc[j] = _mm256_set1_ps(static_cast<float>(j));
+  for (int64_t i = 0; i < iterations; ++i) {
+#pragma GCC unroll 12
+    for (int j = 0; j < 12; ++j) acc[j] = _mm256_fmadd_ps(acc[j], a, b);
   }
-  state.counters["bytes/s"] =
-      benchmark::Counter(4.0 * static_cast<double>(floats) * static_cast<double>(state.iterations()),
-                         benchmark::Counter::kIsRate);
+  for (int j = 1; j < 12; ++j) acc[0] = _mm256_add_ps(acc[0], acc[j]);
+  float lanes[8];
+  _mm256_storeu_ps(lanes, acc[0]);
+  return lanes[0];
+}
+inline float MulAddChainsSse(int64_t iterations, float seed) {
+  __m128 acc[12];
+  const __m128 a = _mm_set1_ps(0.999f), b = _mm_set1_ps(seed);
+  for (int j = 0; j < 12; ++j) acc[j] = _mm_set1_ps(static_cast<float>(j));
+  for (int64_t i = 0; i < iterations; ++i) {
+#pragma GCC unroll 12
+    for (int j = 0; j < 12; ++j) acc[j] = _mm_add_ps(_mm_mul_ps(acc[j], a), b);
+  }
+  for (int j = 1; j < 12; ++j) acc[0] = _mm_add_ps(acc[0], acc[j]);
+  float lanes[4];
+  _mm_storeu_ps(lanes, acc[0]);
+  return lanes[0];
+}
+inline void BM_FmaPeak(benchmark::State& state) {
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  constexpr int64_t kIterations = 1 << 16;
+  for (auto _ : state) {
+    float total = 0;
+#pragma omp parallel reduction(+ : total)
+    total += avx2 ? FmaChainsAvx2(kIterations, 0.5f) : MulAddChainsSse(kIterations, 0.5f);
+    benchmark::DoNotOptimize(total);
+  }
+  const double flops_per_thread = 2.0 * 12 * kIterations * (avx2 ? 8 : 4);
+  state.counters["FLOP/s"] = benchmark::Counter(
+      flops_per_thread * omp_get_max_threads() * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 // Convolution layers, batch 128: LeNet-5 conv2 (0), the three stride-1 3x3 convs of WRN-22-2 (CIFAR, widths
