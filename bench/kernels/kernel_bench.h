@@ -18,6 +18,7 @@
 
 #include "engine/kernels/conv2d.h"
 #include "engine/kernels/gemm.h"
+#include "engine/kernels/isa_target.h"
 #include "engine/sparse/csr.h"
 #include "tests/testutil/testutil.h"
 
@@ -121,7 +122,7 @@ inline void BM_GemmDenseNT(benchmark::State& state) { GemmDenseCase(state, Produ
 // The FMA peak of this machine's vector path, all OpenMP threads at once: 12 independent chains of 8-float AVX2
 // FMAs per thread (enough to cover the FMA latency on two pipes), or 4-float SSE multiply-adds on CPUs without AVX2.
 // FLOP/s counts 2 per lane per FMA. report.py draws it as the ceiling no kernel can pass.
-__attribute__((target("avx2,fma"))) inline float FmaChainsAvx2(int64_t iterations, float seed) {
+ENGINE_TARGET_AVX2 inline float FmaChainsAvx2(int64_t iterations, float seed) {
   __m256 acc[12];
   const __m256 a = _mm256_set1_ps(0.999f), b = _mm256_set1_ps(seed);
   for (int j = 0; j < 12; ++j) acc[j] = _mm256_set1_ps(static_cast<float>(j));

@@ -10,9 +10,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "engine/kernels/isa_target.h"
 #include "engine/kernels/spmm_tile.h"
-
-#define ENGINE_TARGET_AVX2 __attribute__((target("avx2,fma")))
 
 namespace engine::kernels::internal {
 

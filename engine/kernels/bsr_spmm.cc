@@ -10,8 +10,7 @@
 #include "engine/base/check.h"
 #include "engine/base/cpu.h"
 #include "engine/base/flop_counter.h"
-
-#define ENGINE_AVX512 __attribute__((target("avx512f,avx512vl,fma")))
+#include "engine/kernels/isa_target.h"
 
 namespace engine::kernels {
 namespace {
@@ -64,8 +63,8 @@ void SpmmBlockRowPortable(const BsrView& a, ConstDenseView b, DenseView c, int64
 // The R x J accumulators stay in registers across all blocks of the row; each loaded vector of B feeds R FMAs.
 // BC is the block width when known at compile time (0: read a.block_cols).
 template <int R, int BC, int J>
-ENGINE_AVX512 void SpmmTileAvx512(const BsrView& a, ConstDenseView b, DenseView c, int64_t ib, int64_t t0,
-                                  __mmask16 tail, bool accumulate, const float* bias, bool relu) {
+ENGINE_TARGET_AVX512 void SpmmTileAvx512(const BsrView& a, ConstDenseView b, DenseView c, int64_t ib, int64_t t0,
+                                         __mmask16 tail, bool accumulate, const float* bias, bool relu) {
   const int64_t bc = BC > 0 ? BC : a.block_cols;
   const int64_t bs = R * bc;
   const int64_t last_jb = a.col_blocks - 1, last_cols = a.cols - last_jb * bc;
@@ -115,9 +114,9 @@ ENGINE_AVX512 void SpmmTileAvx512(const BsrView& a, ConstDenseView b, DenseView 
 
 // A tile of exactly `vectors` (1 .. JMax) vectors.
 template <int R, int BC, int JMax>
-ENGINE_AVX512 void SpmmRemainderAvx512(const BsrView& a, ConstDenseView b, DenseView c, int64_t ib, int64_t t0,
-                                       __mmask16 tail, bool accumulate, const float* bias, bool relu,
-                                       int64_t vectors) {
+ENGINE_TARGET_AVX512 void SpmmRemainderAvx512(const BsrView& a, ConstDenseView b, DenseView c, int64_t ib, int64_t t0,
+                                              __mmask16 tail, bool accumulate, const float* bias, bool relu,
+                                              int64_t vectors) {
   if constexpr (JMax >= 1) {
     if (vectors == JMax) {
       SpmmTileAvx512<R, BC, JMax>(a, b, c, ib, t0, tail, accumulate, bias, relu);
@@ -129,8 +128,8 @@ ENGINE_AVX512 void SpmmRemainderAvx512(const BsrView& a, ConstDenseView b, Dense
 
 // Full block row ib: tiles of J vectors across n, then one narrower tile for the rest (last vector masked).
 template <int R, int BC, int J>
-ENGINE_AVX512 void SpmmBlockRowAvx512(const BsrView& a, ConstDenseView b, DenseView c, int64_t ib,
-                                      bool accumulate, const float* bias, bool relu) {
+ENGINE_TARGET_AVX512 void SpmmBlockRowAvx512(const BsrView& a, ConstDenseView b, DenseView c, int64_t ib,
+                                             bool accumulate, const float* bias, bool relu) {
   const int64_t n = b.cols;
   int64_t t0 = 0;
   for (; t0 + J * kLanes <= n; t0 += J * kLanes) {
@@ -222,8 +221,8 @@ void SpmmTChunkPortable(const BsrView& a, ConstDenseView b, DenseView c, int64_t
 // jb, with block_rows = BR. With few accumulators (BC * J < 8) one FMA chain per register would stall on FMA
 // latency, so P partial sums are kept (row r of a block feeds set r % P) and added in a fixed order at the end.
 template <int BR, int BC, int J, int P>
-ENGINE_AVX512 void SpmmTTileAvx512(const BsrView& a, ConstDenseView b, DenseView c, int64_t jb, int64_t t0,
-                                   __mmask16 tail, bool accumulate) {
+ENGINE_TARGET_AVX512 void SpmmTTileAvx512(const BsrView& a, ConstDenseView b, DenseView c, int64_t jb, int64_t t0,
+                                          __mmask16 tail, bool accumulate) {
   constexpr int64_t bs = BR * BC;
   float* c0 = c.data + jb * BC * c.ld + t0;
   __m512 acc[P][BC][J];
@@ -304,8 +303,8 @@ constexpr int PartialSets() {
 
 // A tile of exactly `vectors` (1 .. JMax) vectors.
 template <int BR, int BC, int JMax>
-ENGINE_AVX512 void SpmmTRemainderAvx512(const BsrView& a, ConstDenseView b, DenseView c, int64_t jb, int64_t t0,
-                                        __mmask16 tail, bool accumulate, int64_t vectors) {
+ENGINE_TARGET_AVX512 void SpmmTRemainderAvx512(const BsrView& a, ConstDenseView b, DenseView c, int64_t jb, int64_t t0,
+                                               __mmask16 tail, bool accumulate, int64_t vectors) {
   if constexpr (JMax >= 1) {
     if (vectors == JMax) {
       SpmmTTileAvx512<BR, BC, JMax, PartialSets<BR, BC, JMax>()>(a, b, c, jb, t0, tail, accumulate);
@@ -317,8 +316,8 @@ ENGINE_AVX512 void SpmmTRemainderAvx512(const BsrView& a, ConstDenseView b, Dens
 
 // Columns [t0, t1) of output block row jb (t1 - t0 <= kTChunk): one tile of as many vectors as needed.
 template <int BR, int BC>
-ENGINE_AVX512 void SpmmTChunkAvx512(const BsrView& a, ConstDenseView b, DenseView c, int64_t jb, int64_t t0,
-                                    int64_t t1, bool accumulate) {
+ENGINE_TARGET_AVX512 void SpmmTChunkAvx512(const BsrView& a, ConstDenseView b, DenseView c, int64_t jb, int64_t t0,
+                                           int64_t t1, bool accumulate) {
   const int64_t vectors = (t1 - t0 + kLanes - 1) / kLanes;
   const int64_t left = t1 - t0 - (vectors - 1) * kLanes;
   const __mmask16 tail = static_cast<__mmask16>((1u << left) - 1u);
@@ -398,7 +397,7 @@ void SddmmBlockPortable(const BsrView& pat, ConstDenseView g, ConstDenseView x, 
 }
 
 // Sum of the 16 lanes in a fixed order (masked extracts: GCC 12's unmasked ones trip -Wuninitialized).
-ENGINE_AVX512 inline float HorizontalSum(__m512 v) {
+ENGINE_TARGET_AVX512 inline float HorizontalSum(__m512 v) {
   const __m256 lo = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xF, _mm512_castps_pd(v), 0));
   const __m256 hi = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xF, _mm512_castps_pd(v), 1));
   const __m256 s8 = _mm256_add_ps(lo, hi);
@@ -411,8 +410,8 @@ ENGINE_AVX512 inline float HorizontalSum(__m512 v) {
 // NB consecutive full blocks p .. p + NB - 1 of block row ib, each R x C: R * C * NB vector accumulators over n
 // (the R rows of G are loaded once for all NB blocks), one horizontal sum each at the end.
 template <int R, int C, int NB>
-ENGINE_AVX512 void SddmmBlocksAvx512(const BsrView& pat, ConstDenseView g, ConstDenseView x, int64_t ib, int64_t p,
-                                     bool accumulate, float* out) {
+ENGINE_TARGET_AVX512 void SddmmBlocksAvx512(const BsrView& pat, ConstDenseView g, ConstDenseView x, int64_t ib,
+                                            int64_t p, bool accumulate, float* out) {
   const int64_t n = g.cols;
   const float* g0 = g.data + ib * R * g.ld;
   const float* x0[NB];

@@ -14,6 +14,7 @@
 #include "engine/base/check.h"
 #include "engine/base/cpu.h"
 #include "engine/base/flop_counter.h"
+#include "engine/kernels/isa_target.h"
 #include "engine/kernels/sddmm.h"
 #include "engine/kernels/spmm.h"
 #include "engine/kernels/spmm_transposed.h"
@@ -61,9 +62,8 @@ struct PhaseLayout {
 
 // Stride 2 on AVX-512: one input row into its two phase rows, 32 pixels per step (two loads, two permutes, two
 // stores): pixel w goes to phase row (w + pad_left) % 2 at column (w + pad_left) / 2.
-__attribute__((target("avx512f,avx512vl,fma"))) void DeinterleaveRowAvx512(const float* in, int64_t width,
-                                                                           int64_t pad_left, float* out0,
-                                                                           float* out1) {
+ENGINE_TARGET_AVX512 void DeinterleaveRowAvx512(const float* in, int64_t width, int64_t pad_left, float* out0,
+                                                float* out1) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   float* even_out = ((pad_left & 1) != 0 ? out1 : out0) + (pad_left >> 1);  // where pixel 0 goes
@@ -137,9 +137,8 @@ void ShiftedSumPortable(const float* src, const int64_t* off, const float* val, 
 // `vecs` (1..4) vectors of 16 outputs at ext + i. Nonzeros alternate between two register sets (even j, odd j) so
 // eight independent FMA chains hide the FMA latency; the sets are added at the end.
 template <int kVecs>
-__attribute__((target("avx512f,avx512vl,fma"))) inline void ShiftedSumTile(const float* src, const int64_t* off,
-                                                                           const float* val, int64_t count,
-                                                                           float* ext, int64_t i) {
+ENGINE_TARGET_AVX512 inline void ShiftedSumTile(const float* src, const int64_t* off, const float* val, int64_t count,
+                                                float* ext, int64_t i) {
   __m512 a[kVecs], b[kVecs];
   #pragma GCC unroll 8
   for (int t = 0; t < kVecs; ++t) a[t] = b[t] = _mm512_setzero_ps();
@@ -164,9 +163,8 @@ __attribute__((target("avx512f,avx512vl,fma"))) inline void ShiftedSumTile(const
   for (int t = 0; t < kVecs; ++t) _mm512_storeu_ps(ext + i + 16 * t, _mm512_add_ps(a[t], b[t]));
 }
 
-__attribute__((target("avx512f,avx512vl,fma"))) void ShiftedSumAvx512(const float* src, const int64_t* off,
-                                                                      const float* val, int64_t count, float* ext,
-                                                                      int64_t len) {
+ENGINE_TARGET_AVX512 void ShiftedSumAvx512(const float* src, const int64_t* off, const float* val, int64_t count,
+                                           float* ext, int64_t len) {
   // Up to 128 outputs held in registers while all nonzeros stream past: one load + one FMA per vector, one store.
   // The len / 16 vectors are cut into tiles of nearly equal width (at most 8), so no narrow residue tile runs
   // latency-bound (an 8x8 image's 80-float plane is one tile of 5 vectors).
@@ -219,7 +217,7 @@ void ShiftedDotPortable(const float* src, int64_t stride, int64_t images, const 
 }
 
 // Sum of the 16 lanes, in lane order.
-__attribute__((target("avx512f,avx512vl,fma"))) float HorizontalSum(__m512 v) {
+ENGINE_TARGET_AVX512 float HorizontalSum(__m512 v) {
   alignas(64) float lanes[16];
   _mm512_store_ps(lanes, v);
   float sum = 0.0f;
@@ -229,7 +227,7 @@ __attribute__((target("avx512f,avx512vl,fma"))) float HorizontalSum(__m512 v) {
 
 // out[r] += sum of the 16 lanes of acc[r], r < 8: a shuffle tree that sums 8 vectors at once (about 3
 // instructions per vector instead of 16 scalar adds; the order of additions is fixed, so results are repeatable).
-__attribute__((target("avx512f,avx512vl,fma"))) inline void AddLaneSums8(const __m512* acc, float* out) {
+ENGINE_TARGET_AVX512 inline void AddLaneSums8(const __m512* acc, float* out) {
   // Halves of 256 bits: x[j] holds 8 partial sums of acc[2j] (low half) and 8 of acc[2j+1] (high half).
   __m512 x[4];
   for (int j = 0; j < 4; ++j) {
@@ -253,10 +251,8 @@ __attribute__((target("avx512f,avx512vl,fma"))) inline void AddLaneSums8(const _
 // Dot products of g with `kRows` shifted runs at once, over all images of the block: each load of g feeds kRows
 // FMAs (kRows independent chains); lanes are reduced once per block.
 template <int kRows>
-__attribute__((target("avx512f,avx512vl,fma"))) inline void ShiftedDotRows(const float* src, int64_t stride,
-                                                                           int64_t images, const int64_t* off,
-                                                                           const float* g, int64_t len,
-                                                                           float* out) {
+ENGINE_TARGET_AVX512 inline void ShiftedDotRows(const float* src, int64_t stride, int64_t images, const int64_t* off,
+                                                const float* g, int64_t len, float* out) {
   __m512 acc[kRows];
 #pragma GCC unroll 8
   for (int r = 0; r < kRows; ++r) acc[r] = _mm512_setzero_ps();
@@ -277,10 +273,8 @@ __attribute__((target("avx512f,avx512vl,fma"))) inline void ShiftedDotRows(const
   for (int r = 0; r < kRows; ++r) out[r] += HorizontalSum(acc[r]);
 }
 
-__attribute__((target("avx512f,avx512vl,fma"))) void ShiftedDotAvx512(const float* src, int64_t stride,
-                                                                      int64_t images, const int64_t* off,
-                                                                      int64_t count, const float* g, int64_t len,
-                                                                      float* out) {
+ENGINE_TARGET_AVX512 void ShiftedDotAvx512(const float* src, int64_t stride, int64_t images, const int64_t* off,
+                                           int64_t count, const float* g, int64_t len, float* out) {
   int64_t j = 0;
   for (; j + 8 <= count; j += 8) ShiftedDotRows<8>(src, stride, images, off + j, g, len, out + j);
   if (j + 4 <= count) {
@@ -372,9 +366,8 @@ void BackwardInputFlipped(const Conv2dParams& cp, const CsrView& w, ConstDenseVi
 
 // Stride 2 on AVX-512, the inverse of DeinterleaveRowAvx512: out[w] += phase row (w + pad) % 2 at column
 // (w + pad) / 2, for w in [0, width), 32 pixels per step.
-__attribute__((target("avx512f,avx512vl,fma"))) void InterleaveAddRowAvx512(const float* in0, const float* in1,
-                                                                            int64_t width, int64_t pad,
-                                                                            float* out) {
+ENGINE_TARGET_AVX512 void InterleaveAddRowAvx512(const float* in0, const float* in1, int64_t width, int64_t pad,
+                                                 float* out) {
   const __m512i lo_idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const __m512i hi_idx = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
   const float* even_in = ((pad & 1) != 0 ? in1 : in0) + (pad >> 1);      // pixel 0's source

@@ -13,6 +13,7 @@
 #include "engine/base/cpu.h"
 #include "engine/base/flop_counter.h"
 #include "engine/kernels/avx2_tiles.h"
+#include "engine/kernels/isa_target.h"
 #include "engine/kernels/spmm_tile.h"
 
 namespace engine::kernels {

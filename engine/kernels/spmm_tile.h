@@ -11,9 +11,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "engine/kernels/isa_target.h"
 #include "engine/tensor/aligned.h"
-
-#define ENGINE_TARGET_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,fma")))
 
 namespace engine::kernels::internal {
 

@@ -16,6 +16,7 @@
 #include "engine/base/check.h"
 #include "engine/base/cpu.h"
 #include "engine/base/flop_counter.h"
+#include "engine/kernels/isa_target.h"
 #include "engine/kernels/spmm.h"
 #include "engine/tensor/aligned.h"
 #include "engine/kernels/spmm_tile.h"
