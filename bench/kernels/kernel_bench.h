@@ -16,6 +16,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "engine/base/cpu.h"
 #include "engine/kernels/conv2d.h"
 #include "engine/kernels/gemm.h"
 #include "engine/kernels/isa_target.h"
@@ -149,7 +150,7 @@ inline float MulAddChainsSse(int64_t iterations, float seed) {
   return lanes[0];
 }
 inline void BM_FmaPeak(benchmark::State& state) {
-  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const bool avx2 = engine::CpuHasAvx2();
   constexpr int64_t kIterations = 1 << 16;
   for (auto _ : state) {
     float total = 0;

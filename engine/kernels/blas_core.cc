@@ -11,6 +11,8 @@
 #include <fstream>
 #include <string>
 
+#include "engine/base/cpu.h"
+
 extern "C" char* openblas_get_corename();
 
 namespace engine::kernels {
@@ -123,17 +125,10 @@ BlasFamily FamilyOfCore(const std::string& core) {
 }
 
 BlasFamily CpuBlasFamily() {
-  static const BlasFamily family = [] {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")) {
-      return BlasFamily::kAvx512;
-    }
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return BlasFamily::kAvx2;
-    if (__builtin_cpu_supports("avx")) return BlasFamily::kAvx;
-    return BlasFamily::kSse;
-  }();
-  return family;
+  if (engine::CpuHasAvx512()) return BlasFamily::kAvx512;
+  if (engine::CpuHasAvx2()) return BlasFamily::kAvx2;
+  if (engine::CpuHasAvx()) return BlasFamily::kAvx;
+  return BlasFamily::kSse;
 }
 
 std::string BestCoreFor(BlasFamily family, bool amd) {

@@ -22,8 +22,8 @@ const char* BlasFamilyName(BlasFamily family);  // "SSE", "AVX", "AVX2", "AVX-51
 // The family of an OpenBLAS core name (case-insensitive): Prescott/Nehalem/... -> kSse, Sandybridge/Bulldozer/... ->
 // kAvx, Haswell/Zen -> kAvx2, SkylakeX/Cooperlake/SapphireRapids -> kAvx512, anything else -> kUnknown.
 BlasFamily FamilyOfCore(const std::string& core);
-// The strongest family this CPU and OS can execute (cpuid): AVX-512 needs F, BW, DQ and VL (what OpenBLAS's SkylakeX
-// kernels use); AVX2 needs FMA too.
+// The strongest family this CPU and OS can execute, from engine/base/cpu's checks: AVX-512 (engine::CpuHasAvx512:
+// F, VL, DQ, BW and FMA, what OpenBLAS's SkylakeX kernels use), AVX2 (engine::CpuHasAvx2: with FMA), AVX, else SSE.
 BlasFamily CpuBlasFamily();
 // The core to ask OpenBLAS for on a CPU of `family`: SkylakeX, Zen (AMD) or Haswell, Sandybridge; "" for kSse or
 // kUnknown (nothing better to ask for).

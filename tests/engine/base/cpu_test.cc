@@ -23,6 +23,16 @@ TEST(Isa, SupportedListIsOrderedFromPortableToBest) {
   EXPECT_TRUE(std::is_sorted(isas.begin(), isas.end()));
   EXPECT_EQ(engine::CpuHasAvx512(), engine::BestIsa() == Isa::kAvx512);
   if (engine::CpuHasAvx512()) EXPECT_TRUE(engine::CpuHasAvx2()) << "every AVX-512 CPU this engine knows has AVX2";
+  if (engine::CpuHasAvx2()) EXPECT_TRUE(engine::CpuHasAvx());
+}
+
+// The OpenBLAS family choice reads the same checks as the kernel dispatch (one cpuid source of truth).
+TEST(Isa, BlasFamilyAgreesWithTheKernelChecks) {
+  using engine::kernels::BlasFamily;
+  const BlasFamily family = engine::kernels::CpuBlasFamily();
+  EXPECT_EQ(family == BlasFamily::kAvx512, engine::CpuHasAvx512());
+  EXPECT_EQ(family >= BlasFamily::kAvx2, engine::CpuHasAvx2());
+  EXPECT_EQ(family >= BlasFamily::kAvx, engine::CpuHasAvx());
 }
 
 TEST(Isa, LimitCapsTheActivePath) {
