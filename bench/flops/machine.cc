@@ -1,9 +1,6 @@
 // Machine description and memory readings for the FLOPs benchmark (see machine.h).
 #include "bench/flops/machine.h"
 
-
-#include <cstdio>
-#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <sstream>
@@ -14,20 +11,6 @@
 #include "engine/kernels/blas_core.h"
 
 namespace flopsbench {
-namespace {
-
-// The value of "key:" in /proc/self/status, in bytes (the file reports kB).
-int64_t StatusKb(const char* key) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  const std::string prefix = std::string(key) + ":";
-  while (std::getline(in, line)) {
-    if (line.rfind(prefix, 0) == 0) return std::atoll(line.c_str() + prefix.size()) * 1024;
-  }
-  return 0;
-}
-
-}  // namespace
 
 MachineInfo DescribeMachine() {
   MachineInfo m;
@@ -76,9 +59,6 @@ std::string LoadNow() {
   loadavg >> a;
   return a;
 }
-
-int64_t RssBytes() { return StatusKb("VmRSS"); }
-int64_t PeakRssBytes() { return StatusKb("VmHWM"); }
 
 bool ResetPeakRss() {
   std::ofstream out("/proc/self/clear_refs");

@@ -1,6 +1,7 @@
 // What the FLOPs benchmark prints above every table so that no number is read out of context: the CPU, threads,
-// OpenBLAS core, kernel ISA, date and load; plus the process's memory readings (VmRSS / VmHWM from /proc/self/status).
-// The OpenBLAS core was made the CPU's best before main() (engine/kernels/blas_core.h).
+// OpenBLAS core, kernel ISA, date and load; plus the process's memory readings (VmRSS / VmHWM, read by
+// engine/base/memory, and the VmHWM reset). The OpenBLAS core was made the CPU's best before main()
+// (engine/kernels/blas_core.h).
 #ifndef BENCH_FLOPS_MACHINE_H_
 #define BENCH_FLOPS_MACHINE_H_
 
@@ -9,8 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
-namespace flopsbench {
+#include "engine/base/memory.h"
 
+namespace flopsbench {
 
 struct MachineInfo {
   std::string cpu;             // engine::kernels::DescribeCpu(): name, vendor, family, model, best BLAS family
@@ -31,9 +33,9 @@ std::string FormatMachine(const MachineInfo& m);
 
 // The 1-minute load average now, as text (e.g. "1.93").
 std::string LoadNow();
-// Current and peak resident set size of this process in bytes (0 if /proc is unreadable).
-int64_t RssBytes();
-int64_t PeakRssBytes();
+// Current and peak resident set size of this process in bytes (0 if /proc is unreadable): the engine's readings.
+using engine::PeakRssBytes;
+using engine::RssBytes;
 // Resets VmHWM to the current RSS (Linux >= 4.0: "5" > /proc/self/clear_refs); false if not possible.
 bool ResetPeakRss();
 
