@@ -10,7 +10,6 @@
 
 #include "bench/kernels/kernel_bench.h"
 #include "engine/kernels/gemm.h"
-#include "tests/testutil/testutil.h"
 
 namespace {
 
@@ -20,24 +19,22 @@ using bench::BM_GemmDenseTN;
 
 // Y = W X by one cblas_sgemm call from outside any parallel region: OpenBLAS splits it over its OpenMP threads.
 void BM_CblasOpenBlasThreads(benchmark::State& state) {
-  const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
-  testutil::Rng rng(4);
-  const engine::Tensor w = testutil::RandomDense({m, k}, rng), x = testutil::RandomDense({k, n}, rng);
-  engine::Tensor y({m, n});
+  bench::GemmOperands o = bench::MakeGemmOperands(state, bench::Product::kForward);
+  const int m = static_cast<int>(o.m), k = static_cast<int>(o.k), n = static_cast<int>(o.n);
   for (auto _ : state) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
-                static_cast<int>(k), 1.0f, w.data(), static_cast<int>(k), x.data(), static_cast<int>(n), 0.0f,
-                y.data(), static_cast<int>(n));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, o.w.data(), k, o.x.data(), n, 0.0f,
+                o.y.data(), n);
   }
-  bench::SetCounters(state, 2.0 * m * k * n, 2.0 * m * k * n);
+  bench::SetCounters(state, o.flops(), o.flops());
 }
 
 // The naive twin: Y[i, j] = sum_t W[i, t] X[t, j], one thread, float accumulation.
 void BM_GemmNaive(benchmark::State& state) {
-  const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
-  testutil::Rng rng(4);
-  const engine::Tensor w = testutil::RandomDense({m, k}, rng), x = testutil::RandomDense({k, n}, rng);
-  engine::Tensor y({m, n});
+  bench::GemmOperands o = bench::MakeGemmOperands(state, bench::Product::kForward);
+  const int64_t m = o.m, k = o.k, n = o.n;
+  const engine::Tensor& w = o.w;
+  const engine::Tensor& x = o.x;
+  engine::Tensor& y = o.y;
   for (auto _ : state) {
     for (int64_t i = 0; i < m; ++i) {
       for (int64_t j = 0; j < n; ++j) {
@@ -48,7 +45,7 @@ void BM_GemmNaive(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(y.data());
   }
-  bench::SetCounters(state, 2.0 * m * k * n, 2.0 * m * k * n);
+  bench::SetCounters(state, o.flops(), o.flops());
 }
 
 BENCHMARK(BM_GemmDense)->Apply(bench::DenseShapes)->UseRealTime();

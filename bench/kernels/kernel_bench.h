@@ -98,23 +98,44 @@ inline void DenseShapes(benchmark::internal::Benchmark* b) {
   for (const auto& layer : kLayers) b->Args({layer[0], layer[1], kBatch});
 }
 
-// The dense baselines of a layer W [m, k] at batch n (arguments m, k, n, the sparse runs' own), through
-// engine::Gemm (OpenBLAS, our deterministic block split): the forward Y = W X (BM_GemmDense), the input gradient
-// dX = Wᵀ dY (BM_GemmDenseTN) and the weight gradient dW = dY Xᵀ (BM_GemmDenseNT), each 2 m k n FLOPs.
+// The three products of a layer W [m, k] at batch n: the forward Y = W X, the input gradient dX = Wᵀ dY and the
+// weight gradient dW = dY Xᵀ, each 2 m k n FLOPs.
 enum class Product { kForward, kInputGrad, kWeightGrad };
-inline void GemmDenseCase(benchmark::State& state, Product product) {
-  const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
+
+// Dense operands of a layer from a benchmark's arguments m, k, n (state.range(0..2)): random W, X and dY (drawn in
+// that order from one seed, so every dense benchmark of a shape multiplies the same numbers), and the output of
+// `product` only (Y, dX or dW; the other two stay empty).
+struct GemmOperands {
+  int64_t m = 0, k = 0, n = 0;
+  engine::Tensor w, x, d_y;  // [m, k], [k, n], [m, n]
+  engine::Tensor y, d_x, d_w;  // [m, n], [k, n], [m, k]
+  double flops() const { return 2.0 * m * k * n; }
+};
+inline GemmOperands MakeGemmOperands(const benchmark::State& state, Product product) {
+  GemmOperands o;
+  o.m = state.range(0), o.k = state.range(1), o.n = state.range(2);
   testutil::Rng rng(4);
-  const engine::Tensor w = testutil::RandomDense({m, k}, rng), x = testutil::RandomDense({k, n}, rng);
-  const engine::Tensor d_y = testutil::RandomDense({m, n}, rng);
-  engine::Tensor y({m, n}), d_x({k, n}), d_w({m, k});
+  o.w = testutil::RandomDense({o.m, o.k}, rng);
+  o.x = testutil::RandomDense({o.k, o.n}, rng);
+  o.d_y = testutil::RandomDense({o.m, o.n}, rng);
+  if (product == Product::kForward) o.y = engine::Tensor({o.m, o.n});
+  if (product == Product::kInputGrad) o.d_x = engine::Tensor({o.k, o.n});
+  if (product == Product::kWeightGrad) o.d_w = engine::Tensor({o.m, o.k});
+  return o;
+}
+
+// The dense baselines of a layer (arguments m, k, n, the sparse runs' own) through engine::Gemm (OpenBLAS, our
+// deterministic block split): BM_GemmDense (forward), BM_GemmDenseTN (input gradient), BM_GemmDenseNT (weight
+// gradient).
+inline void GemmDenseCase(benchmark::State& state, Product product) {
+  GemmOperands o = MakeGemmOperands(state, product);
   namespace kn = engine::kernels;
   for (auto _ : state) {
-    if (product == Product::kForward) kn::Gemm(false, false, 1.0f, w.view(), x.view(), 0.0f, y.view());
-    if (product == Product::kInputGrad) kn::Gemm(true, false, 1.0f, w.view(), d_y.view(), 0.0f, d_x.view());
-    if (product == Product::kWeightGrad) kn::Gemm(false, true, 1.0f, d_y.view(), x.view(), 0.0f, d_w.view());
+    if (product == Product::kForward) kn::Gemm(false, false, 1.0f, o.w.view(), o.x.view(), 0.0f, o.y.view());
+    if (product == Product::kInputGrad) kn::Gemm(true, false, 1.0f, o.w.view(), o.d_y.view(), 0.0f, o.d_x.view());
+    if (product == Product::kWeightGrad) kn::Gemm(false, true, 1.0f, o.d_y.view(), o.x.view(), 0.0f, o.d_w.view());
   }
-  SetCounters(state, 2.0 * m * k * n, 2.0 * m * k * n);
+  SetCounters(state, o.flops(), o.flops());
 }
 inline void BM_GemmDense(benchmark::State& state) { GemmDenseCase(state, Product::kForward); }
 inline void BM_GemmDenseTN(benchmark::State& state) { GemmDenseCase(state, Product::kInputGrad); }
