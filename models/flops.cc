@@ -60,49 +60,31 @@ double DenseInferenceFlops(const std::vector<LayerSpec>& layers) {
   return InferenceFlops(layers, std::vector<double>(layers.size(), 0.0));
 }
 
-TrainMethod ParseTrainMethod(const std::string& name) {
-  const TrainMethod all[] = {TrainMethod::kDense, TrainMethod::kStatic,  TrainMethod::kSnip,
-                             TrainMethod::kSet,   TrainMethod::kSnfs,    TrainMethod::kRigl,
-                             TrainMethod::kPruning, TrainMethod::kSmallDense};
-  for (TrainMethod m : all) {
-    if (name == TrainMethodName(m)) return m;
-  }
-  ENGINE_CHECK(false, "train method '", name,
-               "' is unknown; expected dense, static, snip, set, snfs, rigl, pruning or small_dense");
-  return TrainMethod::kDense;
-}
-
-const char* TrainMethodName(TrainMethod method) {
-  switch (method) {
-    case TrainMethod::kDense: return "dense";
-    case TrainMethod::kStatic: return "static";
-    case TrainMethod::kSnip: return "snip";
-    case TrainMethod::kSet: return "set";
-    case TrainMethod::kSnfs: return "snfs";
-    case TrainMethod::kRigl: return "rigl";
-    case TrainMethod::kPruning: return "pruning";
-    case TrainMethod::kSmallDense: return "small_dense";
+const char* CostRuleName(CostRule rule) {
+  switch (rule) {
+    case CostRule::kDense: return "dense";
+    case CostRule::kSparse: return "sparse";
+    case CostRule::kDenseWeightGradient: return "dense_weight_gradient";
+    case CostRule::kPeriodicDense: return "periodic_dense";
+    case CostRule::kTrajectory: return "trajectory";
   }
   return "?";
 }
 
-double TrainFlopsPerStepFromForward(TrainMethod method, double f_dense, double f_sparse, int64_t delta_t) {
-  switch (method) {
-    case TrainMethod::kDense: return 3.0 * f_dense;
-    case TrainMethod::kStatic:
-    case TrainMethod::kSnip:  // the single dense SNIP step is ignored
-    case TrainMethod::kSet:   // the cost of random growth is ignored
-    case TrainMethod::kSmallDense: return 3.0 * f_sparse;
-    case TrainMethod::kSnfs: return 2.0 * f_sparse + f_dense;  // dense weight gradient every step
-    case TrainMethod::kRigl: {
-      // Per ΔT + 1 batches: ΔT sparse steps plus one update needing the dense weight gradient.
-      ENGINE_CHECK(delta_t >= 1, "RigL train FLOPs: delta_t = ", delta_t, "; expected >= 1");
+double TrainFlopsPerStepFromForward(CostRule rule, double f_dense, double f_sparse, int64_t delta_t) {
+  switch (rule) {
+    case CostRule::kDense: return 3.0 * f_dense;
+    case CostRule::kSparse: return 3.0 * f_sparse;
+    case CostRule::kDenseWeightGradient: return 2.0 * f_sparse + f_dense;
+    case CostRule::kPeriodicDense: {
+      // Per dT + 1 batches: dT sparse steps plus one update needing the dense weight gradient.
+      ENGINE_CHECK(delta_t >= 1, "periodic-dense train FLOPs: delta_t = ", delta_t, "; expected >= 1");
       const double dt = static_cast<double>(delta_t);
       return (3.0 * f_sparse * dt + 2.0 * f_sparse + f_dense) / (dt + 1.0);
     }
-    case TrainMethod::kPruning: break;
+    case CostRule::kTrajectory: break;
   }
-  ENGINE_CHECK(false, "TrainFlopsPerStepFromForward: method ", TrainMethodName(method),
+  ENGINE_CHECK(false, "TrainFlopsPerStepFromForward: rule ", CostRuleName(rule),
                " needs a sparsity trajectory; expected TrainFlopsPerStep with options.pruning_sparsities");
   return 0.0;
 }
@@ -111,7 +93,7 @@ std::vector<double> LayerTrainFlopsPerStep(const std::vector<LayerSpec>& layers,
                                            const TrainCostOptions& options) {
   CheckSparsities(layers, sparsities, "LayerTrainFlopsPerStep");
   std::vector<double> out(layers.size(), 0.0);
-  if (options.method == TrainMethod::kPruning) {
+  if (options.rule == CostRule::kTrajectory) {
     ENGINE_CHECK(!options.pruning_sparsities.empty(),
                  "pruning train FLOPs: pruning_sparsities is empty; expected the per-layer sparsities at each "
                  "sampled step");
@@ -127,7 +109,7 @@ std::vector<double> LayerTrainFlopsPerStep(const std::vector<LayerSpec>& layers,
   const std::vector<double> f_sparse = LayerForward(layers, sparsities);
   for (size_t i = 0; i < layers.size(); ++i) {
     const double f_dense = LayerInferenceFlops(layers[i], 0.0);
-    out[i] = TrainFlopsPerStepFromForward(options.method, f_dense, f_sparse[i], options.delta_t);
+    out[i] = TrainFlopsPerStepFromForward(options.rule, f_dense, f_sparse[i], options.delta_t);
   }
   return out;
 }
@@ -182,8 +164,7 @@ std::string FormatFlopsTable(const std::vector<LayerSpec>& layers, const std::ve
   for (size_t i = 0; i < layers.size(); ++i) {
     const LayerSpec& l = layers[i];
     const int64_t n = l.N();
-    // Exact mask ones, the same rule as rigl::MaskOnes (models must not depend on rigl).
-    const int64_t nnz = n - static_cast<int64_t>(std::floor(sparsities[i] * static_cast<double>(n)));
+    const int64_t nnz = MaskNnz(n, sparsities[i]);
     std::snprintf(line, sizeof(line), "%-32s %-18s %10lld %9.6f %10lld %12s %12s%s\n", l.name.c_str(),
                   l.ShapeString().c_str(), static_cast<long long>(n), sparsities[i], static_cast<long long>(nnz),
                   Sci(inference[i]).c_str(), Sci(train[i]).c_str(), l.maskable ? "" : "  (not masked)");
@@ -202,7 +183,7 @@ std::string FormatFlopsTable(const std::vector<LayerSpec>& layers, const std::ve
   std::snprintf(line, sizeof(line),
                 "method %s (delta_t %lld): inference %.4fx dense, training %.4fx dense per step; size %.4f MB "
                 "(dense %.4f MB)\n",
-                TrainMethodName(options.method), static_cast<long long>(options.delta_t), total_inf / dense,
+                options.label.c_str(), static_cast<long long>(options.delta_t), total_inf / dense,
                 total_train / (3.0 * dense), ModelSizeMegabytes(layers, sparsities),
                 ModelSizeMegabytes(layers, std::vector<double>(layers.size(), 0.0)));
   out << line;

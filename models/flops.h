@@ -21,25 +21,33 @@ double LayerInferenceFlops(const LayerSpec& layer, double sparsity);
 double InferenceFlops(const std::vector<LayerSpec>& layers, const std::vector<double>& sparsities);
 double DenseInferenceFlops(const std::vector<LayerSpec>& layers);
 
-enum class TrainMethod { kDense, kStatic, kSnip, kSet, kSnfs, kRigl, kPruning, kSmallDense };
-// "dense", "static", "snip", "set", "snfs", "rigl", "pruning", "small_dense"; throws naming the value otherwise.
-TrainMethod ParseTrainMethod(const std::string& name);
-const char* TrainMethodName(TrainMethod method);
+// How a training method's step is charged (RIGL.md 4.3; backward = 2x forward). Rules, not method names: the
+// methods themselves live in rigl/ (rigl/method.h maps each to its rule).
+enum class CostRule {
+  kDense,                // 3 f_D
+  kSparse,               // 3 f_S (Static, SNIP: its one dense step is ignored; SET: random growth is ignored;
+                         // Small-Dense: f_S is the width-scaled model's forward cost)
+  kDenseWeightGradient,  // 2 f_S + f_D: the dense weight gradient every step (SNFS)
+  kPeriodicDense,        // (3 f_S dT + 2 f_S + f_D) / (dT + 1): one dense-gradient update per dT steps (RigL)
+  kTrajectory,           // 3 mean_t f_{S,t} over a sparsity trajectory (gradual pruning)
+};
+// "dense", "sparse", "dense_weight_gradient", "periodic_dense", "trajectory".
+const char* CostRuleName(CostRule rule);
 
 struct TrainCostOptions {
-  TrainMethod method = TrainMethod::kRigl;
-  int64_t delta_t = 100;  // RigL's update interval ΔT
-  // kPruning only: the per-layer sparsities at each sampled step (e.g. t = 0, 1k, ..., 32k), one vector per step.
+  CostRule rule = CostRule::kPeriodicDense;
+  std::string label = "rigl";  // how FormatFlopsTable names the method
+  int64_t delta_t = 100;       // kPeriodicDense: the update interval dT
+  // kTrajectory only: the per-layer sparsities at each sampled step (e.g. t = 0, 1k, ..., 32k), one vector per step.
   std::vector<std::vector<double>> pruning_sparsities;
 };
 
 // Training FLOPs per step per sample from the forward costs (RIGL.md §4.3; backward = 2× forward):
-//   Dense 3·f_D; Static, SNIP, SET 3·f_S; SNFS 2·f_S + f_D; RigL (3·f_S·ΔT + 2·f_S + f_D)/(ΔT + 1);
-//   Small-Dense 3·f_S where f_S is the forward cost of the width-scaled model (pass it as f_sparse).
-// kPruning needs a trajectory: use TrainFlopsPerStep with options.pruning_sparsities.
-double TrainFlopsPerStepFromForward(TrainMethod method, double f_dense, double f_sparse, int64_t delta_t);
+// the CostRule comments give each formula. kTrajectory needs a trajectory: use TrainFlopsPerStep with
+// options.pruning_sparsities.
+double TrainFlopsPerStepFromForward(CostRule rule, double f_dense, double f_sparse, int64_t delta_t);
 
-// Per layer (the formulas are linear, so the per-layer values sum to the total). Pruning: 3·mean_t f_{S,t}.
+// Per layer (the formulas are linear, so the per-layer values sum to the total).
 std::vector<double> LayerTrainFlopsPerStep(const std::vector<LayerSpec>& layers, const std::vector<double>& sparsities,
                                            const TrainCostOptions& options);
 double TrainFlopsPerStep(const std::vector<LayerSpec>& layers, const std::vector<double>& sparsities,
@@ -56,8 +64,8 @@ double LayerSizeBits(const LayerSpec& layer, double sparsity);
 double ModelSizeBits(const std::vector<LayerSpec>& layers, const std::vector<double>& sparsities);
 double ModelSizeMegabytes(const std::vector<LayerSpec>& layers, const std::vector<double>& sparsities);
 
-// A text table, one row per layer: name, shape, N, sparsity, nnz (= N − floor(s·N)), inference FLOPs and training
-// FLOPs per step for options.method; then totals and the ratios to dense. For the trainer's --flops_only.
+// A text table, one row per layer: name, shape, N, sparsity, nnz (MaskNnz), inference FLOPs and training FLOPs per
+// step under options.rule; then totals and the ratios to dense. For the trainer's --flops_only.
 std::string FormatFlopsTable(const std::vector<LayerSpec>& layers, const std::vector<double>& sparsities,
                              const TrainCostOptions& options);
 

@@ -1,6 +1,8 @@
 // LayerSpec helpers: parameter counts, TF-layout kernel dims and the FLOPs counter's output size.
 #include "models/layer_spec.h"
 
+#include <cmath>
+
 #include "engine/base/check.h"
 
 namespace models {
@@ -13,6 +15,12 @@ int64_t CountedOutputSide(int64_t in, int64_t k, int64_t stride) {
 }
 
 }  // namespace
+
+int64_t MaskNnz(int64_t n, double sparsity) {
+  ENGINE_CHECK(n >= 0, "MaskNnz: n = ", n, "; expected n >= 0");
+  ENGINE_CHECK(sparsity >= 0.0 && sparsity <= 1.0, "MaskNnz: sparsity = ", sparsity, "; expected 0 <= s <= 1");
+  return n - static_cast<int64_t>(std::floor(sparsity * static_cast<double>(n)));
+}
 
 int64_t LayerSpec::N() const {
   switch (kind) {

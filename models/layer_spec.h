@@ -44,6 +44,11 @@ struct LayerSpec {
 // Throws engine::Error naming the layer if a size is non-positive or the kind's rules are broken.
 void ValidateLayerSpec(const LayerSpec& layer);
 
+// The one rounding rule for mask counts (the RigL reference's current one): a mask of n entries at sparsity s keeps
+// exactly n - floor(s * n) ones, the floor taken in double precision. E.g. (30,4) at 0.5 -> 60; n = 8 at 0.8 -> 2;
+// n = 30 at 0.1 -> 27 (0.1 * 30 is 3.0000000000000004). Throws unless n >= 0 and 0 <= s <= 1.
+int64_t MaskNnz(int64_t n, double sparsity);
+
 }  // namespace models
 
 #endif  // MODELS_LAYER_SPEC_H_

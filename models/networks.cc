@@ -22,20 +22,13 @@ int64_t Scaled(int64_t width, double multiplier) {
   return std::max<int64_t>(1, static_cast<int64_t>(std::llround(static_cast<double>(width) * multiplier)));
 }
 
-// Resolves (density, nnz) arguments for an nn layer from the plan.
-struct Storage {
-  double density = 1.0;
-  int64_t nnz = -1;
-};
-Storage StorageFor(const NetworkOptions& o, const std::string& weight, int64_t total) {
+// The storage the plan gives a weight of `total` entries (dense when absent).
+engine::nn::WeightStorage StorageFor(const NetworkOptions& o, const std::string& weight, int64_t total) {
   const auto it = o.plan.find(weight);
-  if (it == o.plan.end() || !it->second.sparse) return {};
+  if (it == o.plan.end() || !it->second.sparse) return engine::nn::WeightStorage::Dense();
   ENGINE_CHECK(it->second.nnz >= 0 && it->second.nnz <= total, "network plan: ", weight, " nnz = ", it->second.nnz,
                "; expected 0 <= nnz <= ", total);
-  // Any density below 1 selects sparse storage; the exact count is nnz.
-  const double density = std::min(std::nextafter(1.0, 0.0),
-                                  std::max(1e-12, static_cast<double>(it->second.nnz) / static_cast<double>(total)));
-  return {density, it->second.nnz};
+  return it->second;
 }
 
 std::vector<int64_t> MlpWidths(const NetworkOptions& o) {
@@ -51,8 +44,8 @@ Network BuildMlp(const NetworkOptions& o) {
   const std::vector<int64_t> widths = MlpWidths(o);
   for (size_t l = 0; l + 1 < widths.size(); ++l) {
     const std::string name = "fc" + std::to_string(l + 1);
-    const Storage s = StorageFor(o, name + ".weight", widths[l] * widths[l + 1]);
-    seq->Emplace<engine::nn::Linear>(name, widths[l], widths[l + 1], s.density, s.nnz, o.seed, true, o.fan);
+    const engine::nn::WeightStorage s = StorageFor(o, name + ".weight", widths[l] * widths[l + 1]);
+    seq->Emplace<engine::nn::Linear>(name, widths[l], widths[l + 1], s, o.seed, true, o.fan);
     if (l + 2 < widths.size()) seq->Emplace<engine::nn::ReluModule>(name + ".relu");
   }
   net.module = std::move(seq);
@@ -75,14 +68,14 @@ Network BuildLeNet5(const NetworkOptions& o) {
   Network net;
   auto seq = std::make_unique<engine::nn::Sequential>();
   auto conv = [&](const std::string& name, int64_t cin, int64_t cout, int64_t pad) {
-    const Storage s = StorageFor(o, name + ".weight", cin * cout * 25);
-    seq->Emplace<engine::nn::Conv2d>(name, cin, cout, 5, 1, pad, s.density, s.nnz, o.seed, true, o.fan);
+    const engine::nn::WeightStorage s = StorageFor(o, name + ".weight", cin * cout * 25);
+    seq->Emplace<engine::nn::Conv2d>(name, cin, cout, 5, 1, pad, s, o.seed, true, o.fan);
     seq->Emplace<engine::nn::ReluModule>(name + ".relu");
     seq->Emplace<engine::nn::MaxPool2dModule>(2, 2, 0, name + ".pool");
   };
   auto fc = [&](const std::string& name, int64_t in, int64_t out, bool relu) {
-    const Storage s = StorageFor(o, name + ".weight", in * out);
-    seq->Emplace<engine::nn::Linear>(name, in, out, s.density, s.nnz, o.seed, true, o.fan);
+    const engine::nn::WeightStorage s = StorageFor(o, name + ".weight", in * out);
+    seq->Emplace<engine::nn::Linear>(name, in, out, s, o.seed, true, o.fan);
     if (relu) seq->Emplace<engine::nn::ReluModule>(name + ".relu");
   };
   conv("conv1", o.in_channels, w.c1, 2);
@@ -105,8 +98,8 @@ class WideBasicBlock : public engine::nn::Module {
         bn1_(name + ".bn1", in),
         bn2_(name + ".bn2", out) {
     auto make = [&](const std::string& conv, int64_t cin, int64_t cout, int64_t k, int64_t st, int64_t pad) {
-      const Storage s = StorageFor(o, name + "." + conv + ".weight", cin * cout * k * k);
-      return std::make_unique<engine::nn::Conv2d>(name + "." + conv, cin, cout, k, st, pad, s.density, s.nnz, o.seed,
+      const engine::nn::WeightStorage s = StorageFor(o, name + "." + conv + ".weight", cin * cout * k * k);
+      return std::make_unique<engine::nn::Conv2d>(name + "." + conv, cin, cout, k, st, pad, s, o.seed,
                                                   /*bias=*/false, o.fan);
     };
     conv1_ = make("conv1", in, out, 3, stride, 1);
@@ -149,8 +142,8 @@ Network BuildWrn22x2(const NetworkOptions& o) {
   Network net;
   auto seq = std::make_unique<engine::nn::Sequential>();
   {
-    const Storage s = StorageFor(o, "conv1.weight", o.in_channels * 16 * 9);
-    seq->Emplace<engine::nn::Conv2d>("conv1", o.in_channels, 16, 3, 1, 1, s.density, s.nnz, o.seed, false, o.fan);
+    const engine::nn::WeightStorage s = StorageFor(o, "conv1.weight", o.in_channels * 16 * 9);
+    seq->Emplace<engine::nn::Conv2d>("conv1", o.in_channels, 16, 3, 1, 1, s, o.seed, false, o.fan);
   }
   int64_t channels = 16;
   const int64_t widths[3] = {32, 64, 128}, strides[3] = {1, 2, 2};
@@ -164,48 +157,73 @@ Network BuildWrn22x2(const NetworkOptions& o) {
   seq->Emplace<engine::nn::BatchNorm2d>("bn", channels);
   seq->Emplace<engine::nn::ReluModule>("relu");
   seq->Emplace<engine::nn::GlobalAvgPoolModule>("pool");
-  const Storage s = StorageFor(o, "fc.weight", channels * o.num_classes);
-  seq->Emplace<engine::nn::Linear>("fc", channels, o.num_classes, s.density, s.nnz, o.seed, true, o.fan);
+  const engine::nn::WeightStorage s = StorageFor(o, "fc.weight", channels * o.num_classes);
+  seq->Emplace<engine::nn::Linear>("fc", channels, o.num_classes, s, o.seed, true, o.fan);
   net.module = std::move(seq);
   net.channel_major_input = true;
   return net;
 }
 
+std::vector<LayerSpec> LeNet5Layers(const NetworkOptions& o) {
+  if (o.width_multiplier == 1.0) return LeNet5();
+  // The same table at Small-Dense widths.
+  const LeNetWidths w = LeNetFor(o);
+  std::vector<LayerSpec> layers = LeNet5();
+  layers[0].out_channels = w.c1;
+  layers[1].in_channels = w.c1;
+  layers[1].out_channels = w.c2;
+  layers[2].in_channels = w.c2 * 25;
+  layers[2].out_channels = w.f1;
+  layers[3].in_channels = w.f1;
+  layers[3].out_channels = w.f2;
+  layers[4].in_channels = w.f2;
+  return layers;
+}
+
 }  // namespace
 
-std::vector<LayerSpec> NetworkLayers(const NetworkOptions& o) {
-  if (o.model == "mlp") return Mlp(MlpWidths(o));
-  if (o.model == "lenet5") {
-    if (o.width_multiplier == 1.0) return LeNet5();
-    // The same table at Small-Dense widths.
-    const LeNetWidths w = LeNetFor(o);
-    std::vector<LayerSpec> layers = LeNet5();
-    layers[0].out_channels = w.c1;
-    layers[1].in_channels = w.c1;
-    layers[1].out_channels = w.c2;
-    layers[2].in_channels = w.c2 * 25;
-    layers[2].out_channels = w.f1;
-    layers[3].in_channels = w.f1;
-    layers[3].out_channels = w.f2;
-    layers[4].in_channels = w.f2;
-    return layers;
+const std::vector<ModelInfo>& AllModels() {
+  static const std::vector<ModelInfo> kModels = {
+      {"mlp", "784-<widths>-10 on Fashion-MNIST", [](const NetworkOptions& o) { return Mlp(MlpWidths(o)); },
+       BuildMlp},
+      {"lenet5", "LeNet-5 on 28x28x1", LeNet5Layers, BuildLeNet5},
+      {"wrn22_2", "WRN-22-2 on 28x28x1", [](const NetworkOptions&) { return Wrn22x2Mnist(); }, BuildWrn22x2},
+      {"resnet50", "ResNet-50 at ImageNet shape (FLOPs tables and benchmarks only)",
+       [](const NetworkOptions&) { return ResNet50(); }, nullptr},
+      {"mobilenet_v1", "MobileNet v1 at ImageNet shape (FLOPs tables only)",
+       [](const NetworkOptions&) { return MobileNetV1(); }, nullptr},
+      {"mobilenet_v2", "MobileNet v2 at ImageNet shape (FLOPs tables only)",
+       [](const NetworkOptions&) { return MobileNetV2(); }, nullptr},
+  };
+  return kModels;
+}
+
+const ModelInfo* FindModel(const std::string& name) {
+  for (const ModelInfo& m : AllModels()) {
+    if (name == m.name) return &m;
   }
-  if (o.model == "wrn22_2") return Wrn22x2Mnist();
-  ENGINE_CHECK(false, "model '", o.model, "': unknown; expected mlp | lenet5 | wrn22_2");
-  return {};
+  return nullptr;
+}
+
+std::string ModelNameList(bool trainable_only) {
+  std::string list;
+  for (const ModelInfo& m : AllModels()) {
+    if (!trainable_only || m.build != nullptr) list += (list.empty() ? "" : " | ") + std::string(m.name);
+  }
+  return list;
+}
+
+std::vector<LayerSpec> NetworkLayers(const NetworkOptions& o) {
+  const ModelInfo* m = FindModel(o.model);
+  ENGINE_CHECK(m != nullptr, "model '", o.model, "': unknown; expected ", ModelNameList(false));
+  return m->layers(o);
 }
 
 Network BuildNetwork(const NetworkOptions& o) {
-  Network net;
-  if (o.model == "mlp") {
-    net = BuildMlp(o);
-  } else if (o.model == "lenet5") {
-    net = BuildLeNet5(o);
-  } else if (o.model == "wrn22_2") {
-    net = BuildWrn22x2(o);
-  } else {
-    ENGINE_CHECK(false, "model '", o.model, "': unknown; expected mlp | lenet5 | wrn22_2");
-  }
+  const ModelInfo* m = FindModel(o.model);
+  ENGINE_CHECK(m != nullptr && m->build != nullptr, "model '", o.model, "': not buildable; expected ",
+               ModelNameList(true));
+  Network net = m->build(o);
   net.layers = NetworkLayers(o);
   net.module->CollectParameters(&net.params);
   // Every plan key must name a weight of this model.

@@ -17,12 +17,8 @@
 
 namespace models {
 
-// How one weight is stored: dense, or CSR with exactly `nnz` entries (nnz may equal the full size, e.g. for
-// gradual pruning, which starts full and shrinks).
-struct WeightPlan {
-  bool sparse = false;
-  int64_t nnz = 0;
-};
+// How one weight is stored (engine/nn/init.h): dense, or CSR with exactly nnz entries.
+using WeightPlan = engine::nn::WeightStorage;
 
 struct NetworkOptions {
   std::string model = "mlp";                 // mlp | lenet5 | wrn22_2
@@ -42,6 +38,18 @@ struct Network {
   bool channel_major_input = false;  // true: input [C, N, H, W]; false: [features, N]
   std::vector<LayerSpec> layers;     // the weight-carrying layers, as the FLOPs accounting sees them
 };
+
+// The models, in --help order: each has a layer table (for FLOPs); the trainable ones also build real modules.
+struct ModelInfo {
+  const char* name;     // the --model value
+  const char* summary;  // one line for --help
+  std::vector<LayerSpec> (*layers)(const NetworkOptions&);
+  Network (*build)(const NetworkOptions&);  // null: FLOPs tables and benchmarks only
+};
+const std::vector<ModelInfo>& AllModels();
+const ModelInfo* FindModel(const std::string& name);  // null if unknown
+// "mlp | lenet5 | ..." (only the buildable ones if trainable_only).
+std::string ModelNameList(bool trainable_only);
 
 // The layer table of a model under these options (hidden widths scaled by width_multiplier).
 std::vector<LayerSpec> NetworkLayers(const NetworkOptions& options);

@@ -1,4 +1,4 @@
-// Trainer flags (gflags), their validation, and the JSON form written to config.json and checkpoints.
+// Trainer flags: the one table of TrainConfig fields (see config.h) and everything derived from it.
 #include "rigl/config.h"
 
 #include <cctype>
@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -15,72 +16,296 @@
 #include <gflags/gflags.h>
 
 #include "engine/base/check.h"
-
-DEFINE_string(model, "mlp", "Network: mlp (widths from --width; LeNet-300-100 by default), lenet5, wrn22_2");
-DEFINE_string(width, "300,100", "MLP hidden widths, comma separated (784-<widths>-10)");
-DEFINE_string(data_dir, "/usr/share/datasets/fashion-mnist",
-              "Directory with the IDX files (train-images-idx3-ubyte.gz etc.); MNIST/KMNIST in the same format work");
-DEFINE_int64(train_limit, 0, "Use only the first N training samples (0 = all 60000)");
-DEFINE_int64(test_limit, 0, "Evaluate on only the first N test samples (0 = all 10000)");
-DEFINE_bool(augment, false, "Random crop (pad 2) and horizontal flip of training images");
-DEFINE_int64(epochs, 20, "Training epochs (before --multiplier)");
-DEFINE_int64(batch_size, 128, "Mini-batch size");
-DEFINE_double(lr, 0.05, "Peak learning rate");
-DEFINE_double(momentum, 0.9, "SGD momentum (0 = plain SGD)");
-DEFINE_bool(nesterov, true, "Nesterov momentum (the RigL reference's optimizer)");
-DEFINE_double(weight_decay, 1e-4, "L2 weight decay (gradient wd * w)");
-DEFINE_double(label_smoothing, 0.0, "Label smoothing of the cross-entropy, in [0, 1)");
-DEFINE_string(lr_schedule, "cosine", "Learning-rate schedule: constant | step | cosine");
-DEFINE_string(lr_milestones, "", "For --lr_schedule=step: epochs at which lr is multiplied by --lr_gamma, e.g. 10,15");
-DEFINE_double(lr_gamma, 0.1, "Factor of the step schedule");
-DEFINE_double(warmup_epochs, 0, "Linear learning-rate warm-up length in epochs (0 = none)");
-DEFINE_string(method, "rigl",
-              "Training method: dense | static | set | snfs | snip | pruning | small_dense | rigl");
-DEFINE_double(sparsity, 0.9, "Overall target sparsity S of the masked layers, in [0, 1)");
-DEFINE_string(distribution, "erk", "Per-layer sparsity: uniform | er | erk | mnist (RIGL.md 1.1 custom MLP map)");
-DEFINE_bool(first_layer_dense, false, "Keep the first layer dense (outside the sparsity budget)");
-DEFINE_double(erk_power_scale, 1.0, "Exponent of the ERK scores (0 = uniform, < 1 softens ERK)");
-DEFINE_int64(delta_t, 100, "Steps between topology updates (RigL, SET, SNFS)");
-DEFINE_double(drop_fraction, 0.3, "Initial drop fraction alpha of each update");
-DEFINE_double(t_end, 0.75, "Fraction of training after which topology updates stop");
-DEFINE_string(drop_schedule, "cosine", "Decay of the drop fraction: cosine | constant | inverse_power");
-DEFINE_double(drop_power, 3.0, "Exponent k of --drop_schedule=inverse_power");
-DEFINE_double(multiplier, 1.0, "Training-length multiplier M (RigL_Mx): epochs, lr milestones, t_end scale with M");
-DEFINE_double(snfs_momentum, 0.9, "SNFS: EMA factor of the dense gradient");
-DEFINE_double(prune_start, 0.1, "Gradual pruning: start, as a fraction of training");
-DEFINE_double(prune_end, 0.75, "Gradual pruning: end, as a fraction of training");
-DEFINE_int64(prune_frequency, 100, "Gradual pruning: steps between mask recomputations");
-DEFINE_int64(grow_tile_rows, 0, "Rows per dense-gradient tile in RigL's grow step (0 = about 4 Mi floats, >= 256 rows, <= 64 Mi floats)");
-DEFINE_string(init_fan, "dense",
-              "Fans of a sparse weight's initialiser: dense (the paper: the dense layer's fan-in/out) | stored "
-              "(nnz per row / per column)");
-DEFINE_uint64(seed, 0, "Random seed (data order, masks, initial weights, SET growth)");
-DEFINE_int32(threads, 2, "OpenMP threads for every kernel");
-DEFINE_string(out_dir, "",
-              "Write config.json, metrics.jsonl, metrics.csv, checkpoint.bin and summary.json here (relative paths "
-              "are resolved against the directory bazel run was started from)");
-DEFINE_string(resume, "", "Resume from this checkpoint file (e.g. <out_dir>/checkpoint.bin)");
-DEFINE_int64(eval_every, 1, "Epochs between test-set evaluations (the last epoch is always evaluated)");
-DEFINE_int64(checkpoint_every, 0, "Also checkpoint every N steps (0 = only at the end of each epoch)");
-DEFINE_int64(stop_after_steps, 0, "Stop after N steps, checkpointing first (simulates an interruption)");
-DEFINE_double(time_budget, 0,
-              "Stop once training (steps and topology updates, not evaluation) has taken this many seconds, then "
-              "evaluate, checkpoint and write the summary (0 = no budget). Where it stops depends on the speed");
-DEFINE_bool(overwrite, false,
-            "Allow a fresh run (no --resume) into an --out_dir that already holds a run's files, replacing them");
-DEFINE_bool(flops_only, false, "Print the per-layer theoretical FLOPs table for --model/--sparsity/--method and exit");
-DEFINE_string(progress, "auto", "Progress display: auto (bar on a terminal, lines otherwise) | bar | lines | none");
+#include "models/networks.h"
 
 namespace rigl {
 namespace {
 
+using nlohmann::json;
+
+enum class OnResume {
+  kMustMatch,  // shapes the run: a checkpoint trained with another value is refused
+  kMayChange,  // saved, but a resumed run may use another value (threads, paths, cadence)
+  kNotSaved,   // run control only (--resume, --progress, ...): not in config.json nor checkpoints
+};
+
+// How a TrainConfig member of type T appears as a gflag (of type Flag) and in JSON.
 template <typename T>
-void CheckOneOf(const char* flag, const std::string& value, const std::set<std::string>& allowed) {
-  if (allowed.count(value)) return;
-  std::string list;
-  for (const auto& a : allowed) list += (list.empty() ? "" : " | ") + a;
-  ENGINE_CHECK(false, "--", flag, "=", value, ": unknown value; expected one of ", list);
+struct Codec {
+  using Flag = T;
+  static T FromFlag(const char*, const Flag& f) { return f; }
+  static Flag ToFlag(const T& v) { return v; }
+  static json ToJson(const T& v) { return v; }
+  static T FromJson(const json& j) { return j.get<T>(); }
+};
+template <>
+struct Codec<std::vector<int64_t>> {
+  using Flag = std::string;
+  static std::vector<int64_t> FromFlag(const char* name, const Flag& f) { return ParseIntList(name, f); }
+  static Flag ToFlag(const std::vector<int64_t>& v) {
+    std::string s;
+    for (int64_t x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
+    return s;
+  }
+  static json ToJson(const std::vector<int64_t>& v) { return v; }
+  static std::vector<int64_t> FromJson(const json& j) { return j.get<std::vector<int64_t>>(); }
+};
+template <>
+struct Codec<std::vector<double>> {
+  using Flag = std::string;
+  static std::vector<double> FromFlag(const char* name, const Flag& f) { return ParseDoubleList(name, f); }
+  static Flag ToFlag(const std::vector<double>& v) {
+    std::ostringstream s;
+    for (size_t i = 0; i < v.size(); ++i) s << (i ? "," : "") << v[i];
+    return s.str();
+  }
+  static json ToJson(const std::vector<double>& v) { return v; }
+  static std::vector<double> FromJson(const json& j) { return j.get<std::vector<double>>(); }
+};
+template <>
+struct Codec<Method> {
+  using Flag = std::string;
+  static Method FromFlag(const char*, const Flag& f) { return ParseMethod(f); }
+  static Flag ToFlag(Method m) { return MethodName(m); }
+  static json ToJson(Method m) { return MethodName(m); }
+  static Method FromJson(const json& j) { return ParseMethod(j.get<std::string>()); }
+};
+
+// A validation rule: throws engine::Error naming --name, the value and what was expected.
+template <typename T>
+using Check = std::function<void(const char* name, const T& value)>;
+
+template <typename T>
+Check<T> Rule(std::function<bool(const T&)> ok, std::string expected) {
+  return [ok, expected](const char* name, const T& v) {
+    ENGINE_CHECK(ok(v), "--", name, "=", v, ": expected ", expected);
+  };
 }
+Check<std::string> OneOf(std::vector<std::string> allowed) {
+  return [allowed](const char* name, const std::string& v) {
+    std::string list;
+    for (const std::string& a : allowed) {
+      if (a == v) return;
+      list += (list.empty() ? "" : " | ") + a;
+    }
+    ENGINE_CHECK(false, "--", name, "=", v, ": unknown value; expected one of ", list);
+  };
+}
+template <typename E>
+Check<std::vector<E>> Each(std::function<bool(E)> ok, std::string expected, const char* if_empty) {
+  return [ok, expected, if_empty](const char* name, const std::vector<E>& v) {
+    ENGINE_CHECK(if_empty == nullptr || !v.empty(), "--", name, ": empty; expected ", if_empty ? if_empty : "");
+    for (E x : v) ENGINE_CHECK(ok(x), "--", name, ": ", x, " given; expected ", expected);
+  };
+}
+template <typename T>
+Check<T> Any() {
+  return [](const char*, const T&) {};
+}
+
+struct Field {
+  const char* name;
+  const char* group;
+  OnResume resume;
+  std::function<void(TrainConfig*)> read_flag;
+  std::function<void(const TrainConfig&)> validate;
+  std::function<json(const TrainConfig&)> to_json;
+  std::function<void(const json&, TrainConfig*)> from_json;
+  json absent;  // assumed when a saved config lacks the key (null: the key is required)
+};
+
+// Declares one field: registers its gflag (storage lives for the whole process, as gflags' own macros do) and
+// returns the operations the rest of this file applies to every field.
+template <typename T>
+Field Declare(const char* name, T TrainConfig::*member, const char* group, const char* help, OnResume resume,
+              Check<T> check, json absent = nullptr) {
+  using C = Codec<T>;
+  using Flag = typename C::Flag;
+  static const TrainConfig kDefaults;
+  Flag* current = new Flag(C::ToFlag(kDefaults.*member));
+  Flag* default_value = new Flag(C::ToFlag(kDefaults.*member));
+  gflags::FlagRegisterer(name, help, __FILE__, current, default_value);
+  Field f;
+  f.name = name;
+  f.group = group;
+  f.resume = resume;
+  f.read_flag = [name, member, current](TrainConfig* c) { c->*member = C::FromFlag(name, *current); };
+  f.validate = [name, member, check](const TrainConfig& c) { check(name, c.*member); };
+  f.to_json = [member](const TrainConfig& c) { return C::ToJson(c.*member); };
+  f.from_json = [member](const json& j, TrainConfig* c) { c->*member = C::FromJson(j); };
+  f.absent = std::move(absent);
+  return f;
+}
+
+constexpr char kModel[] = "Model";
+constexpr char kMethod[] = "Method and sparsity";
+constexpr char kTopology[] = "Topology updates (RigL, SET, SNFS)";
+constexpr char kOptim[] = "Optimisation";
+constexpr char kData[] = "Data";
+constexpr char kOutputs[] = "Outputs and resume";
+constexpr char kPerf[] = "Performance";
+
+bool Finite(double v) { return std::isfinite(v); }
+
+const std::vector<Field>& Fields() {
+  using C = TrainConfig;
+  using R = OnResume;
+  static const std::vector<Field> kFields = [] {
+    std::vector<std::string> models;
+    for (const models::ModelInfo& m : models::AllModels()) models.push_back(m.name);
+    const std::string model_help = "Network: " + models::ModelNameList(false) +
+                                   " (mlp: 784-<--width>-10, LeNet-300-100 by default; the ImageNet-shaped ones for "
+                                   "--flops_only)";
+    const std::string method_help = "Training method: " + MethodNameList();
+    static const std::string kModelHelp = model_help, kMethodHelp = method_help;
+    return std::vector<Field>{
+        Declare<std::string>("model", &C::model, kModel, kModelHelp.c_str(), R::kMustMatch, OneOf(models)),
+        Declare<std::vector<int64_t>>("width", &C::width, kModel, "MLP hidden widths, comma separated (784-<widths>-10)",
+                                      R::kMustMatch,
+                                      Each<int64_t>([](int64_t w) { return w >= 1 && w <= kMaxWidth; },
+                                                    "1 <= width <= " + std::to_string(kMaxWidth) +
+                                                        " (column indices are 32-bit)",
+                                                    "at least one hidden width")),
+        Declare<std::string>("init_fan", &C::init_fan, kModel,
+                             "Fans of a sparse weight's initialiser: dense (the paper: the dense layer's fan-in/out) | "
+                             "stored (nnz per row / per column)",
+                             R::kMayChange, OneOf({"dense", "stored"}), "dense"),
+        Declare<Method>("method", &C::method, kMethod, kMethodHelp.c_str(), R::kMustMatch, Any<Method>()),
+        Declare<double>("sparsity", &C::sparsity, kMethod, "Overall target sparsity S of the masked layers, in [0, 1)",
+                        R::kMustMatch, Rule<double>([](double v) { return v >= 0 && v < 1; }, "0 <= sparsity < 1")),
+        Declare<std::string>("distribution", &C::distribution, kMethod,
+                             "Per-layer sparsity: uniform | er | erk | mnist (RIGL.md 1.1 custom MLP map)",
+                             R::kMustMatch, OneOf({"uniform", "er", "erk", "mnist"})),
+        Declare<bool>("first_layer_dense", &C::first_layer_dense, kMethod,
+                      "Keep the first layer dense (outside the sparsity budget)", R::kMustMatch, Any<bool>()),
+        Declare<double>("erk_power_scale", &C::erk_power_scale, kMethod,
+                        "Exponent of the ERK scores (0 = uniform, < 1 softens ERK)", R::kMustMatch,
+                        Rule<double>([](double v) { return v >= 0; }, ">= 0")),
+        Declare<double>("snfs_momentum", &C::snfs_momentum, kMethod, "SNFS: EMA factor of the dense gradient",
+                        R::kMustMatch,
+                        Rule<double>([](double v) { return v >= 0 && v < 1; }, "0 <= snfs_momentum < 1")),
+        Declare<double>("prune_start", &C::prune_start, kMethod, "Gradual pruning: start, as a fraction of training",
+                        R::kMustMatch, Rule<double>([](double v) { return v >= 0 && v < 1; }, "0 <= prune_start < 1")),
+        Declare<double>("prune_end", &C::prune_end, kMethod, "Gradual pruning: end, as a fraction of training",
+                        R::kMustMatch, Rule<double>([](double v) { return v > 0 && v <= 1; }, "0 < prune_end <= 1")),
+        Declare<int64_t>("prune_frequency", &C::prune_frequency, kMethod,
+                         "Gradual pruning: steps between mask recomputations", R::kMustMatch,
+                         Rule<int64_t>([](int64_t v) { return v >= 1; }, ">= 1")),
+        Declare<int64_t>("delta_t", &C::delta_t, kTopology, "Steps between topology updates (RigL, SET, SNFS)",
+                         R::kMustMatch, Rule<int64_t>([](int64_t v) { return v >= 1; }, ">= 1")),
+        Declare<double>("drop_fraction", &C::drop_fraction, kTopology, "Initial drop fraction alpha of each update",
+                        R::kMustMatch,
+                        Rule<double>([](double v) { return v >= 0 && v <= 1; }, "0 <= drop_fraction <= 1")),
+        Declare<double>("t_end", &C::t_end, kTopology, "Fraction of training after which topology updates stop",
+                        R::kMustMatch, Rule<double>([](double v) { return v > 0 && v <= 1; }, "0 < t_end <= 1")),
+        Declare<std::string>("drop_schedule", &C::drop_schedule, kTopology,
+                             "Decay of the drop fraction: cosine | constant | inverse_power", R::kMustMatch,
+                             OneOf({"cosine", "constant", "inverse_power"})),
+        Declare<double>("drop_power", &C::drop_power, kTopology, "Exponent k of --drop_schedule=inverse_power",
+                        R::kMustMatch, Rule<double>([](double v) { return v > 0; }, "> 0")),
+        Declare<double>("multiplier", &C::multiplier, kTopology,
+                        "Training-length multiplier M (RigL_Mx): epochs, lr milestones, t_end scale with M",
+                        R::kMustMatch,
+                        Rule<double>([](double v) { return v > 0 && v <= kMaxMultiplier; },
+                                     "0 < multiplier <= " + std::to_string(static_cast<int>(kMaxMultiplier)))),
+        Declare<int64_t>("grow_tile_rows", &C::grow_tile_rows, kTopology,
+                         "Rows per dense-gradient tile in RigL's grow step (0 = about 4 Mi floats, >= 256 rows, <= 64 "
+                         "Mi floats)",
+                         R::kMayChange, Rule<int64_t>([](int64_t v) { return v >= 0; }, ">= 0")),
+        Declare<int64_t>("epochs", &C::epochs, kOptim, "Training epochs (before --multiplier)", R::kMustMatch,
+                         Rule<int64_t>([](int64_t v) { return v >= 1 && v <= kMaxEpochs; },
+                                       "1 <= epochs <= " + std::to_string(kMaxEpochs))),
+        Declare<int64_t>("batch_size", &C::batch_size, kOptim, "Mini-batch size", R::kMustMatch,
+                         Rule<int64_t>([](int64_t v) { return v >= 1 && v <= kMaxBatchSize; },
+                                       "1 <= batch_size <= " + std::to_string(kMaxBatchSize))),
+        Declare<double>("lr", &C::lr, kOptim, "Peak learning rate", R::kMustMatch,
+                        Rule<double>([](double v) { return Finite(v) && v > 0; }, "a finite number > 0")),
+        Declare<std::string>("lr_schedule", &C::lr_schedule, kOptim, "Learning-rate schedule: constant | step | cosine",
+                             R::kMustMatch, OneOf({"constant", "step", "cosine"})),
+        Declare<std::vector<double>>("lr_milestones", &C::lr_milestones, kOptim,
+                                     "For --lr_schedule=step: epochs at which lr is multiplied by --lr_gamma, e.g. "
+                                     "10,15",
+                                     R::kMustMatch,
+                                     Each<double>([](double m) { return m > 0; }, "epochs > 0", nullptr)),
+        Declare<double>("lr_gamma", &C::lr_gamma, kOptim, "Factor of the step schedule", R::kMustMatch,
+                        Rule<double>([](double v) { return v > 0 && v <= 1; }, "0 < gamma <= 1")),
+        Declare<double>("warmup_epochs", &C::warmup_epochs, kOptim,
+                        "Linear learning-rate warm-up length in epochs (0 = none)", R::kMustMatch,
+                        Rule<double>([](double v) { return v >= 0; }, ">= 0")),
+        Declare<std::string>("lr_clock", &C::lr_clock, kOptim,
+                             "What the learning-rate schedule counts: step (optimizer steps, as the reference: a "
+                             "RigL update iteration does not advance it) | batch (batches consumed, the engine before "
+                             "0.2.0)",
+                             R::kMustMatch, OneOf({"step", "batch"}), "batch"),
+        Declare<double>("momentum", &C::momentum, kOptim, "SGD momentum (0 = plain SGD)", R::kMustMatch,
+                        Rule<double>([](double v) { return v >= 0 && v < 1; }, "0 <= momentum < 1")),
+        Declare<bool>("nesterov", &C::nesterov, kOptim, "Nesterov momentum (the RigL reference's optimizer)",
+                      R::kMustMatch, Any<bool>()),
+        Declare<double>("weight_decay", &C::weight_decay, kOptim, "L2 weight decay (gradient wd * w) of the kernels",
+                        R::kMustMatch,
+                        Rule<double>([](double v) { return Finite(v) && v >= 0; }, "a finite number >= 0")),
+        Declare<bool>("weight_decay_1d", &C::weight_decay_1d, kOptim,
+                      "Also decay 1-D parameters (biases, BatchNorm scale and shift); the reference decays kernels "
+                      "only, the engine before 0.2.0 decayed everything",
+                      R::kMustMatch, Any<bool>(), true),
+        Declare<double>("label_smoothing", &C::label_smoothing, kOptim,
+                        "Label smoothing of the cross-entropy, in [0, 1)", R::kMustMatch,
+                        Rule<double>([](double v) { return v >= 0 && v < 1; }, "0 <= label_smoothing < 1")),
+        Declare<uint64_t>("seed", &C::seed, kOptim, "Random seed (data order, masks, initial weights, SET growth)",
+                          R::kMustMatch, Any<uint64_t>()),
+        Declare<std::string>("data_dir", &C::data_dir, kData,
+                             "Directory with the IDX files (train-images-idx3-ubyte.gz etc.); MNIST/KMNIST in the same "
+                             "format work",
+                             R::kMayChange, Any<std::string>()),
+        Declare<int64_t>("train_limit", &C::train_limit, kData, "Use only the first N training samples (0 = all 60000)",
+                         R::kMustMatch, Rule<int64_t>([](int64_t v) { return v >= 0; }, ">= 0")),
+        Declare<int64_t>("test_limit", &C::test_limit, kData, "Evaluate on only the first N test samples (0 = all 10000)",
+                         R::kMayChange, Rule<int64_t>([](int64_t v) { return v >= 0; }, ">= 0")),
+        Declare<bool>("augment", &C::augment, kData, "Random crop (pad 2) and horizontal flip of training images",
+                      R::kMustMatch, Any<bool>()),
+        Declare<std::string>("out_dir", &C::out_dir, kOutputs,
+                             "Write config.json, metrics.jsonl, metrics.csv, checkpoint.bin and summary.json here "
+                             "(relative paths are resolved against the directory bazel run was started from)",
+                             R::kMayChange, Any<std::string>()),
+        Declare<bool>("overwrite", &C::overwrite, kOutputs,
+                      "Allow a fresh run (no --resume) into an --out_dir that already holds a run's files, replacing "
+                      "them",
+                      R::kNotSaved, Any<bool>()),
+        Declare<std::string>("resume", &C::resume, kOutputs,
+                             "Resume from this checkpoint file (e.g. <out_dir>/checkpoint.bin)", R::kNotSaved,
+                             Any<std::string>()),
+        Declare<int64_t>("eval_every", &C::eval_every, kOutputs,
+                         "Epochs between test-set evaluations (the last epoch is always evaluated)", R::kMayChange,
+                         Rule<int64_t>([](int64_t v) { return v >= 1; }, ">= 1")),
+        Declare<int64_t>("checkpoint_every", &C::checkpoint_every, kOutputs,
+                         "Also checkpoint every N steps (0 = only at the end of each epoch)", R::kMayChange,
+                         Rule<int64_t>([](int64_t v) { return v >= 0; }, ">= 0")),
+        Declare<int64_t>("stop_after_steps", &C::stop_after_steps, kOutputs,
+                         "Stop after N steps, checkpointing first (simulates an interruption)", R::kNotSaved,
+                         Rule<int64_t>([](int64_t v) { return v >= 0; }, ">= 0")),
+        Declare<double>("time_budget", &C::time_budget, kOutputs,
+                        "Stop once training (steps and topology updates, not evaluation) has taken this many seconds, "
+                        "then evaluate, checkpoint and write the summary (0 = no budget). Where it stops depends on "
+                        "the speed",
+                        R::kMayChange,
+                        Rule<double>([](double v) { return Finite(v) && v >= 0; },
+                                     "a finite number of seconds >= 0 (0 = no budget)"),
+                        0.0),
+        Declare<std::string>("progress", &C::progress, kOutputs,
+                             "Progress display: auto (bar on a terminal, lines otherwise) | bar | lines | none",
+                             R::kNotSaved, OneOf({"auto", "bar", "lines", "none"})),
+        Declare<bool>("flops_only", &C::flops_only, kOutputs,
+                      "Print the per-layer theoretical FLOPs table for --model/--sparsity/--method and exit",
+                      R::kNotSaved, Any<bool>()),
+        Declare<int>("threads", &C::threads, kPerf, "OpenMP threads for every kernel", R::kMayChange,
+                     Rule<int>([](int v) { return v >= 1 && v <= 1024; }, "1 <= threads <= 1024")),
+    };
+  }();
+  return kFields;
+}
+
+// Registers every flag before main() parses the command line.
+const bool kFlagsRegistered = (Fields(), true);
 
 }  // namespace
 
@@ -138,59 +363,31 @@ void CheckFlagSyntax(int argc, char** argv) {
 }
 
 std::string TrainerHelp() {
-  static const std::vector<std::pair<const char*, std::vector<const char*>>> kGroups = {
-      {"Model", {"model", "width", "init_fan"}},
-      {"Method and sparsity",
-       {"method", "sparsity", "distribution", "first_layer_dense", "erk_power_scale", "snfs_momentum", "prune_start",
-        "prune_end", "prune_frequency"}},
-      {"Topology updates (RigL, SET, SNFS)",
-       {"delta_t", "drop_fraction", "t_end", "drop_schedule", "drop_power", "multiplier", "grow_tile_rows"}},
-      {"Optimisation",
-       {"epochs", "batch_size", "lr", "lr_schedule", "lr_milestones", "lr_gamma", "warmup_epochs", "momentum",
-        "nesterov", "weight_decay", "label_smoothing", "seed"}},
-      {"Data", {"data_dir", "train_limit", "test_limit", "augment"}},
-      {"Outputs and resume",
-       {"out_dir", "overwrite", "resume", "eval_every", "checkpoint_every", "stop_after_steps", "time_budget",
-        "progress", "flops_only"}},
-      {"Performance", {"threads"}},
-  };
-  std::vector<gflags::CommandLineFlagInfo> all;
-  gflags::GetAllFlags(&all);
-  std::map<std::string, gflags::CommandLineFlagInfo> ours;
-  for (const gflags::CommandLineFlagInfo& f : all) {
-    if (f.filename.size() >= 14 && f.filename.compare(f.filename.size() - 14, 14, "rigl/config.cc") == 0) {
-      ours[f.name] = f;
-    }
-  }
   std::ostringstream out;
   out << "trainer: trains sparse (or dense) networks on Fashion-MNIST with RigL and its baselines.\n"
       << "usage: bazel run //:trainer -- [--flag=value ...]   (or bazel-bin/rigl/trainer [--flag=value ...])\n";
-  auto print = [&](const gflags::CommandLineFlagInfo& f) {
-    std::string def = f.default_value.empty() ? "\"\"" : f.default_value;
-    if (f.type == "double") {
-      char shortest[32];
-      std::snprintf(shortest, sizeof(shortest), "%g", std::strtod(f.default_value.c_str(), nullptr));
-      def = shortest;
-    }
-    out << "  --" << f.name << "=<" << f.type << ">  (default: " << def << ")\n      " << f.description << "\n";
-  };
-  std::set<std::string> printed;
-  for (const auto& [group, names] : kGroups) {
+  std::vector<const char*> groups;
+  for (const Field& f : Fields()) {
+    bool seen = false;
+    for (const char* g : groups) seen = seen || g == f.group;
+    if (!seen) groups.push_back(f.group);
+  }
+  for (const char* group : groups) {
     out << "\n" << group << ":\n";
-    for (const char* name : names) {
-      const auto it = ours.find(name);
-      if (it == ours.end()) continue;
-      print(it->second);
-      printed.insert(name);
+    for (const Field& field : Fields()) {
+      if (field.group != group) continue;
+      const gflags::CommandLineFlagInfo f = gflags::GetCommandLineFlagInfoOrDie(field.name);
+      std::string def = f.default_value.empty() ? "\"\"" : f.default_value;
+      if (f.type == "double") {
+        char shortest[32];
+        std::snprintf(shortest, sizeof(shortest), "%g", std::strtod(f.default_value.c_str(), nullptr));
+        def = shortest;
+      }
+      out << "  --" << f.name << "=<" << f.type << ">  (default: " << def << ")\n      " << f.description << "\n";
     }
   }
-  bool other = false;
-  for (const auto& [name, f] : ours) {
-    if (printed.count(name)) continue;
-    if (!other) out << "\nOther:\n";
-    other = true;
-    print(f);
-  }
+  out << "\nMethods:\n";
+  for (const MethodInfo& m : AllMethods()) out << "  " << m.name << ": " << m.summary << "\n";
   out << "\nExamples:\n"
       << "  bazel run //:trainer                                     # LeNet-300-100, RigL at 90% (ERK), 20 epochs\n"
       << "  bazel run //:trainer -- --method=dense --epochs=20\n"
@@ -237,208 +434,62 @@ std::vector<double> ParseDoubleList(const std::string& flag, const std::string& 
   return out;
 }
 
-TrainConfig ConfigFromFlags() {
+TrainConfig ReadFlags() {
+  (void)kFlagsRegistered;
   TrainConfig c;
-  c.model = FLAGS_model;
-  c.width = ParseIntList("width", FLAGS_width);
-  c.data_dir = FLAGS_data_dir;
-  c.train_limit = FLAGS_train_limit;
-  c.test_limit = FLAGS_test_limit;
-  c.augment = FLAGS_augment;
-  c.epochs = FLAGS_epochs;
-  c.batch_size = FLAGS_batch_size;
-  c.lr = FLAGS_lr;
-  c.momentum = FLAGS_momentum;
-  c.nesterov = FLAGS_nesterov;
-  c.weight_decay = FLAGS_weight_decay;
-  c.label_smoothing = FLAGS_label_smoothing;
-  c.lr_schedule = FLAGS_lr_schedule;
-  c.lr_milestones = ParseDoubleList("lr_milestones", FLAGS_lr_milestones);
-  c.lr_gamma = FLAGS_lr_gamma;
-  c.warmup_epochs = FLAGS_warmup_epochs;
-  c.method = FLAGS_method;
-  c.sparsity = FLAGS_sparsity;
-  c.distribution = FLAGS_distribution;
-  c.first_layer_dense = FLAGS_first_layer_dense;
-  c.erk_power_scale = FLAGS_erk_power_scale;
-  c.delta_t = FLAGS_delta_t;
-  c.drop_fraction = FLAGS_drop_fraction;
-  c.t_end = FLAGS_t_end;
-  c.drop_schedule = FLAGS_drop_schedule;
-  c.drop_power = FLAGS_drop_power;
-  c.multiplier = FLAGS_multiplier;
-  c.snfs_momentum = FLAGS_snfs_momentum;
-  c.prune_start = FLAGS_prune_start;
-  c.prune_end = FLAGS_prune_end;
-  c.prune_frequency = FLAGS_prune_frequency;
-  c.grow_tile_rows = FLAGS_grow_tile_rows;
-  c.init_fan = FLAGS_init_fan;
-  c.seed = FLAGS_seed;
-  c.threads = FLAGS_threads;
-  c.out_dir = FLAGS_out_dir;
-  c.resume = FLAGS_resume;
-  c.eval_every = FLAGS_eval_every;
-  c.checkpoint_every = FLAGS_checkpoint_every;
-  c.stop_after_steps = FLAGS_stop_after_steps;
-  c.time_budget = FLAGS_time_budget;
-  c.flops_only = FLAGS_flops_only;
-  c.overwrite = FLAGS_overwrite;
-  c.progress = FLAGS_progress;
+  for (const Field& f : Fields()) f.read_flag(&c);
+  return c;
+}
+
+TrainConfig ConfigFromFlags() {
+  TrainConfig c = ReadFlags();
   ValidateConfig(c);
   return c;
 }
 
 void ValidateConfig(const TrainConfig& c) {
-  CheckOneOf<void>("model", c.model, {"mlp", "lenet5", "wrn22_2", "resnet50", "mobilenet_v1", "mobilenet_v2"});
-  if (!c.flops_only) {
-    ENGINE_CHECK(c.model == "mlp" || c.model == "lenet5" || c.model == "wrn22_2", "--model=", c.model,
-                 ": trainable on Fashion-MNIST are mlp | lenet5 | wrn22_2; expected one of those (",
-                 c.model, " is available with --flops_only and in //bench)");
-  }
-  ENGINE_CHECK(!c.width.empty(), "--width: empty; expected at least one hidden width");
-  for (int64_t w : c.width) {
-    ENGINE_CHECK(w >= 1 && w <= kMaxWidth, "--width: ", w, " given; expected 1 <= width <= ", kMaxWidth,
-                 " (column indices are 32-bit)");
-  }
-  ENGINE_CHECK(c.train_limit >= 0, "--train_limit=", c.train_limit, ": expected >= 0");
-  ENGINE_CHECK(c.test_limit >= 0, "--test_limit=", c.test_limit, ": expected >= 0");
-  ENGINE_CHECK(c.epochs >= 1 && c.epochs <= kMaxEpochs, "--epochs=", c.epochs, ": expected 1 <= epochs <= ",
-               kMaxEpochs);
-  ENGINE_CHECK(c.batch_size >= 1 && c.batch_size <= kMaxBatchSize, "--batch_size=", c.batch_size,
-               ": expected 1 <= batch_size <= ", kMaxBatchSize);
-  ENGINE_CHECK(std::isfinite(c.lr) && c.lr > 0, "--lr=", c.lr, ": expected a finite number > 0");
-  ENGINE_CHECK(c.momentum >= 0 && c.momentum < 1, "--momentum=", c.momentum, ": expected 0 <= momentum < 1");
-  ENGINE_CHECK(c.weight_decay >= 0 && std::isfinite(c.weight_decay), "--weight_decay=", c.weight_decay,
-               ": expected a finite number >= 0");
-  ENGINE_CHECK(c.label_smoothing >= 0 && c.label_smoothing < 1, "--label_smoothing=", c.label_smoothing,
-               ": expected 0 <= label_smoothing < 1");
-  CheckOneOf<void>("lr_schedule", c.lr_schedule, {"constant", "step", "cosine"});
-  for (double m : c.lr_milestones) ENGINE_CHECK(m > 0, "--lr_milestones: ", m, " given; expected epochs > 0");
-  ENGINE_CHECK(c.lr_gamma > 0 && c.lr_gamma <= 1, "--lr_gamma=", c.lr_gamma, ": expected 0 < gamma <= 1");
-  ENGINE_CHECK(c.warmup_epochs >= 0, "--warmup_epochs=", c.warmup_epochs, ": expected >= 0");
-  CheckOneOf<void>("method", c.method, {"dense", "static", "set", "snfs", "snip", "pruning", "small_dense", "rigl"});
-  ENGINE_CHECK(c.sparsity >= 0 && c.sparsity < 1, "--sparsity=", c.sparsity, ": expected 0 <= sparsity < 1");
-  CheckOneOf<void>("distribution", c.distribution, {"uniform", "er", "erk", "mnist"});
-  ENGINE_CHECK(c.erk_power_scale >= 0, "--erk_power_scale=", c.erk_power_scale, ": expected >= 0");
-  ENGINE_CHECK(c.delta_t >= 1, "--delta_t=", c.delta_t, ": expected >= 1");
-  ENGINE_CHECK(c.drop_fraction >= 0 && c.drop_fraction <= 1, "--drop_fraction=", c.drop_fraction,
-               ": expected 0 <= drop_fraction <= 1");
-  ENGINE_CHECK(c.t_end > 0 && c.t_end <= 1, "--t_end=", c.t_end, ": expected 0 < t_end <= 1");
-  CheckOneOf<void>("drop_schedule", c.drop_schedule, {"cosine", "constant", "inverse_power"});
-  ENGINE_CHECK(c.drop_power > 0, "--drop_power=", c.drop_power, ": expected > 0");
-  ENGINE_CHECK(c.multiplier > 0 && c.multiplier <= kMaxMultiplier, "--multiplier=", c.multiplier,
-               ": expected 0 < multiplier <= ", kMaxMultiplier);
+  for (const Field& f : Fields()) f.validate(c);
+  // Rules over several fields.
+  const models::ModelInfo* model = models::FindModel(c.model);
+  ENGINE_CHECK(c.flops_only || (model != nullptr && model->build != nullptr), "--model=", c.model,
+               ": trainable on Fashion-MNIST are ", models::ModelNameList(true), "; expected one of those (", c.model,
+               " is available with --flops_only and in //bench)");
   ENGINE_CHECK(static_cast<double>(c.epochs) * c.multiplier <= static_cast<double>(kMaxEpochs), "--epochs=", c.epochs,
                " --multiplier=", c.multiplier, ": ", static_cast<double>(c.epochs) * c.multiplier,
                " epochs in all; expected at most ", kMaxEpochs);
-  ENGINE_CHECK(c.snfs_momentum >= 0 && c.snfs_momentum < 1, "--snfs_momentum=", c.snfs_momentum,
-               ": expected 0 <= snfs_momentum < 1");
-  ENGINE_CHECK(c.prune_start >= 0 && c.prune_start < c.prune_end && c.prune_end <= 1, "--prune_start=",
-               c.prune_start, " --prune_end=", c.prune_end, ": expected 0 <= prune_start < prune_end <= 1");
-  ENGINE_CHECK(c.prune_frequency >= 1, "--prune_frequency=", c.prune_frequency, ": expected >= 1");
-  CheckOneOf<void>("init_fan", c.init_fan, {"dense", "stored"});
-  ENGINE_CHECK(c.grow_tile_rows >= 0, "--grow_tile_rows=", c.grow_tile_rows, ": expected >= 0");
-  ENGINE_CHECK(c.threads >= 1 && c.threads <= 1024, "--threads=", c.threads, ": expected 1 <= threads <= 1024");
-  ENGINE_CHECK(c.eval_every >= 1, "--eval_every=", c.eval_every, ": expected >= 1");
-  ENGINE_CHECK(c.checkpoint_every >= 0, "--checkpoint_every=", c.checkpoint_every, ": expected >= 0");
-  ENGINE_CHECK(c.stop_after_steps >= 0, "--stop_after_steps=", c.stop_after_steps, ": expected >= 0");
-  ENGINE_CHECK(std::isfinite(c.time_budget) && c.time_budget >= 0, "--time_budget=", c.time_budget,
-               ": expected a finite number of seconds >= 0 (0 = no budget)");
-  CheckOneOf<void>("progress", c.progress, {"auto", "bar", "lines", "none"});
+  ENGINE_CHECK(c.prune_start < c.prune_end, "--prune_start=", c.prune_start, " --prune_end=", c.prune_end,
+               ": expected 0 <= prune_start < prune_end <= 1");
   ENGINE_CHECK(c.stop_after_steps == 0 || !c.out_dir.empty(), "--stop_after_steps=", c.stop_after_steps,
                " without --out_dir: the checkpoint would have nowhere to go; expected --out_dir as well");
 }
 
-nlohmann::json ConfigToJson(const TrainConfig& c) {
-  nlohmann::json j;
+json ConfigToJson(const TrainConfig& c) {
+  json j;
   j["version"] = kVersion;
-  j["model"] = c.model;
-  j["width"] = c.width;
-  j["data_dir"] = c.data_dir;
-  j["train_limit"] = c.train_limit;
-  j["test_limit"] = c.test_limit;
-  j["augment"] = c.augment;
-  j["epochs"] = c.epochs;
-  j["batch_size"] = c.batch_size;
-  j["lr"] = c.lr;
-  j["momentum"] = c.momentum;
-  j["nesterov"] = c.nesterov;
-  j["weight_decay"] = c.weight_decay;
-  j["label_smoothing"] = c.label_smoothing;
-  j["lr_schedule"] = c.lr_schedule;
-  j["lr_milestones"] = c.lr_milestones;
-  j["lr_gamma"] = c.lr_gamma;
-  j["warmup_epochs"] = c.warmup_epochs;
-  j["method"] = c.method;
-  j["sparsity"] = c.sparsity;
-  j["distribution"] = c.distribution;
-  j["first_layer_dense"] = c.first_layer_dense;
-  j["erk_power_scale"] = c.erk_power_scale;
-  j["delta_t"] = c.delta_t;
-  j["drop_fraction"] = c.drop_fraction;
-  j["t_end"] = c.t_end;
-  j["drop_schedule"] = c.drop_schedule;
-  j["drop_power"] = c.drop_power;
-  j["multiplier"] = c.multiplier;
-  j["snfs_momentum"] = c.snfs_momentum;
-  j["prune_start"] = c.prune_start;
-  j["prune_end"] = c.prune_end;
-  j["prune_frequency"] = c.prune_frequency;
-  j["grow_tile_rows"] = c.grow_tile_rows;
-  j["init_fan"] = c.init_fan;
-  j["time_budget"] = c.time_budget;
-  j["seed"] = c.seed;
-  j["threads"] = c.threads;
-  j["out_dir"] = c.out_dir;
-  j["eval_every"] = c.eval_every;
-  j["checkpoint_every"] = c.checkpoint_every;
+  for (const Field& f : Fields()) {
+    if (f.resume != OnResume::kNotSaved) j[f.name] = f.to_json(c);
+  }
   return j;
 }
 
-TrainConfig ConfigFromJson(const nlohmann::json& j) {
+TrainConfig ConfigFromJson(const json& j) {
   TrainConfig c;
-  c.model = j.at("model").get<std::string>();
-  c.width = j.at("width").get<std::vector<int64_t>>();
-  c.data_dir = j.at("data_dir").get<std::string>();
-  c.train_limit = j.at("train_limit").get<int64_t>();
-  c.test_limit = j.at("test_limit").get<int64_t>();
-  c.augment = j.at("augment").get<bool>();
-  c.epochs = j.at("epochs").get<int64_t>();
-  c.batch_size = j.at("batch_size").get<int64_t>();
-  c.lr = j.at("lr").get<double>();
-  c.momentum = j.at("momentum").get<double>();
-  c.nesterov = j.at("nesterov").get<bool>();
-  c.weight_decay = j.at("weight_decay").get<double>();
-  c.label_smoothing = j.at("label_smoothing").get<double>();
-  c.lr_schedule = j.at("lr_schedule").get<std::string>();
-  c.lr_milestones = j.at("lr_milestones").get<std::vector<double>>();
-  c.lr_gamma = j.at("lr_gamma").get<double>();
-  c.warmup_epochs = j.at("warmup_epochs").get<double>();
-  c.method = j.at("method").get<std::string>();
-  c.sparsity = j.at("sparsity").get<double>();
-  c.distribution = j.at("distribution").get<std::string>();
-  c.first_layer_dense = j.at("first_layer_dense").get<bool>();
-  c.erk_power_scale = j.at("erk_power_scale").get<double>();
-  c.delta_t = j.at("delta_t").get<int64_t>();
-  c.drop_fraction = j.at("drop_fraction").get<double>();
-  c.t_end = j.at("t_end").get<double>();
-  c.drop_schedule = j.at("drop_schedule").get<std::string>();
-  c.drop_power = j.at("drop_power").get<double>();
-  c.multiplier = j.at("multiplier").get<double>();
-  c.snfs_momentum = j.at("snfs_momentum").get<double>();
-  c.prune_start = j.at("prune_start").get<double>();
-  c.prune_end = j.at("prune_end").get<double>();
-  c.prune_frequency = j.at("prune_frequency").get<int64_t>();
-  c.grow_tile_rows = j.at("grow_tile_rows").get<int64_t>();
-  // Keys added after version 0.1.0's first checkpoints: absent means the old behaviour.
-  c.init_fan = j.value("init_fan", std::string("dense"));
-  c.time_budget = j.value("time_budget", 0.0);
-  c.seed = j.at("seed").get<uint64_t>();
-  c.threads = j.at("threads").get<int>();
-  c.out_dir = j.at("out_dir").get<std::string>();
-  c.eval_every = j.at("eval_every").get<int64_t>();
-  c.checkpoint_every = j.at("checkpoint_every").get<int64_t>();
+  for (const Field& f : Fields()) {
+    if (f.resume == OnResume::kNotSaved) continue;
+    // A key an older version did not write takes the value that reproduces that version's behaviour.
+    f.from_json(!j.contains(f.name) && !f.absent.is_null() ? f.absent : j.at(f.name), &c);
+  }
   return c;
+}
+
+void CheckResumeCompatible(const std::string& path, const json& saved, const TrainConfig& now) {
+  const TrainConfig then = ConfigFromJson(saved);
+  for (const Field& f : Fields()) {
+    if (f.resume != OnResume::kMustMatch) continue;
+    const json a = f.to_json(now), b = f.to_json(then);
+    ENGINE_CHECK(a == b, "--resume=", path, ": --", f.name, "=", a.dump(), " but the checkpoint was trained with ",
+                 b.dump(), "; expected the same value");
+  }
 }
 
 }  // namespace rigl

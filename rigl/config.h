@@ -1,5 +1,8 @@
-// TrainConfig: every setting of a training run, parsed from gflags and validated in one place. A bad flag raises
-// engine::Error naming the flag, the value given and the rule; trainer_main turns that into exit code 2.
+// TrainConfig: every setting of a training run. Each field is declared once, in the table of config.cc, and that
+// declaration drives its flag (name, type, default, help group and text), its validation rule, its JSON form in
+// config.json and checkpoints (and the value assumed when an older checkpoint lacks it), and whether it may change on
+// --resume. A bad flag raises engine::Error naming the flag, the value given and the rule; trainer_main turns that
+// into exit code 2. Adding a setting: a member here and one entry in the table.
 #ifndef RIGL_CONFIG_H_
 #define RIGL_CONFIG_H_
 
@@ -8,6 +11,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "rigl/method.h"
 
 namespace rigl {
 
@@ -19,7 +24,7 @@ inline constexpr int64_t kMaxWidth = (int64_t{1} << 31) - 1;
 
 struct TrainConfig {
   // Model and data.
-  std::string model = "mlp";             // mlp | lenet5 | wrn22_2
+  std::string model = "mlp";             // models::AllModels()
   std::vector<int64_t> width = {300, 100};  // MLP hidden widths
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
   int64_t train_limit = 0;  // use only the first N training samples (0 = all); for smoke runs and tests
@@ -32,13 +37,15 @@ struct TrainConfig {
   double momentum = 0.9;
   bool nesterov = true;
   double weight_decay = 1e-4;
+  bool weight_decay_1d = false;        // also decay biases and BatchNorm parameters (the reference decays kernels only)
   double label_smoothing = 0.0;
   std::string lr_schedule = "cosine";  // constant | step | cosine
   std::vector<double> lr_milestones;   // epochs, for step
   double lr_gamma = 0.1;
   double warmup_epochs = 0;
+  std::string lr_clock = "step";       // step: the schedule follows the optimizer's step count (the reference) | batch
   // Sparsity.
-  std::string method = "rigl";  // dense | static | set | snfs | snip | pruning | small_dense | rigl
+  Method method = Method::kRigl;
   double sparsity = 0.9;
   std::string distribution = "erk";  // uniform | er | erk | mnist
   bool first_layer_dense = false;
@@ -68,11 +75,14 @@ struct TrainConfig {
   bool overwrite = false;         // allow a fresh run into an --out_dir that already holds a run's files
   std::string progress = "auto";  // auto | bar | lines | none
 
-  bool IsSparseMethod() const { return method != "dense" && method != "small_dense"; }
+  bool IsSparseMethod() const { return Info(method).sparse_storage; }
 };
 
-// Reads the gflags (after gflags::ParseCommandLineFlags) into a validated config.
+// Reads the flags (after gflags::ParseCommandLineFlags) into a validated config.
 TrainConfig ConfigFromFlags();
+// The same without ValidateConfig, for programs (//bench:flops) that read a few of the trainer's flags and apply
+// their own rules. Throws only for values that have no TrainConfig form (e.g. an unknown --method).
+TrainConfig ReadFlags();
 // Before gflags parses argv: checks that every --name=value names a flag of this program and that its value has the
 // flag's type and range (gflags would print its own message and exit 1). Throws engine::Error naming the flag and
 // the value; trainer_main turns that into exit code 2 like every other bad flag.
@@ -84,14 +94,20 @@ std::string TrainerHelp();
 // Checks every rule; throws engine::Error naming the flag (as --name), the value and the rule.
 void ValidateConfig(const TrainConfig& config);
 
+// Every saved field (not the run-control ones such as --resume or --progress), plus "version".
 nlohmann::json ConfigToJson(const TrainConfig& config);
+// Keys an older checkpoint lacks take the value that reproduces that version's behaviour.
 TrainConfig ConfigFromJson(const nlohmann::json& j);
+// Throws engine::Error naming --resume=path, the first setting that shapes the run and differs between `saved` (the
+// checkpoint's config) and `now`, and both values. Settings that may change on resume (threads, output and
+// evaluation cadence, data directory, ...) are not compared.
+void CheckResumeCompatible(const std::string& path, const nlohmann::json& saved, const TrainConfig& now);
 
 // Parses "300,100" into {300, 100}; names `flag` in errors.
 std::vector<int64_t> ParseIntList(const std::string& flag, const std::string& text);
 std::vector<double> ParseDoubleList(const std::string& flag, const std::string& text);
 
-inline constexpr char kVersion[] = "0.1.0";
+inline constexpr char kVersion[] = "0.2.0";
 
 }  // namespace rigl
 

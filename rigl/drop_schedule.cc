@@ -79,18 +79,35 @@ float DropSchedule::DropFraction(int64_t t) const {
   return 0.0f;
 }
 
-int64_t DropSchedule::DropCount(int64_t n_active, int64_t t) const {
+int64_t DropCount(int64_t n_active, float fraction) {
   ENGINE_CHECK(n_active >= 0, "DropCount: n_active = ", n_active, "; expected >= 0");
-  const float product = static_cast<float>(n_active) * DropFraction(t);  // float32, as in the reference
-  return static_cast<int64_t>(product);                                   // truncation
+  ENGINE_CHECK(fraction >= 0.0f && fraction <= 1.0f, "DropCount: drop fraction = ", fraction,
+               "; expected 0 <= fraction <= 1");
+  const float product = static_cast<float>(n_active) * fraction;  // float32, as in the reference
+  return static_cast<int64_t>(product);                            // truncation
 }
+
+int64_t DropSchedule::DropCount(int64_t n_active, int64_t t) const { return rigl::DropCount(n_active, DropFraction(t)); }
 
 StepDriver::StepDriver(const DropScheduleConfig& config, UpdatePlacement placement)
     : schedule_(config), placement_(placement), last_update_(schedule_.InitialLastUpdate()) {}
 
+void StepDriver::Restore(int64_t global_step, int64_t last_update) {
+  ENGINE_CHECK(global_step >= 0 && last_update >= schedule_.InitialLastUpdate() && last_update <= global_step,
+               "StepDriver::Restore: t = ", global_step, ", last update = ", last_update, "; expected ",
+               schedule_.InitialLastUpdate(), " <= last update <= t");
+  global_step_ = global_step;
+  last_update_ = last_update;
+}
+
 IterationPlan StepDriver::Next() {
   IterationPlan plan;
   plan.step_before = global_step_;
+  if (placement_ == UpdatePlacement::kNoUpdates) {
+    plan.optimizer_step = true;
+    ++global_step_;
+    return plan;
+  }
   if (placement_ == UpdatePlacement::kReplacesOptimizerStep) {
     if (schedule_.IsUpdateStep(global_step_, last_update_)) {
       plan.mask_update = true;  // this batch feeds the update instead of an SGD step; t stays

@@ -30,6 +30,10 @@ void ValidateDropSchedule(const DropScheduleConfig& config);
 // Parses "cosine", "constant", "exponential_<k>" (e.g. "exponential_3") into decay (and exponent_k).
 void ParseDropDecay(const std::string& name, DropScheduleConfig* config);
 
+// k = int(n_active · fraction) with the product in float32 (RIGL.md §3.3): the one rule for how many weights an update
+// drops (and regrows). Throws unless n_active >= 0 and 0 <= fraction <= 1.
+int64_t DropCount(int64_t n_active, float fraction);
+
 class DropSchedule {
  public:
   explicit DropSchedule(const DropScheduleConfig& config);  // validates
@@ -41,7 +45,7 @@ class DropSchedule {
   // f(t) in float32, as the reference's TF graph evaluates it (computed in double, rounded once to float).
   float DropFraction(int64_t t) const;
 
-  // k = int(n_active · f(t)) with the product in float32 (RIGL.md §3.3): the number dropped and regrown.
+  // DropCount(n_active, DropFraction(t)): the number dropped and regrown at step t.
   int64_t DropCount(int64_t n_active, int64_t t) const;
 
   const DropScheduleConfig& config() const { return config_; }
@@ -54,6 +58,7 @@ class DropSchedule {
 enum class UpdatePlacement {
   kReplacesOptimizerStep,  // TF1 RigL: the update uses the batch instead of an SGD step; t is not incremented
   kAfterOptimizerStep,     // TF1 SET/SNFS: SGD step, t += 1, then the update check on the post-increment t
+  kNoUpdates,              // methods without drop-and-grow: every iteration is an optimizer step
 };
 
 // What one training iteration (one mini-batch) does.
@@ -64,7 +69,7 @@ struct IterationPlan {
   int64_t update_step = -1;     // t at which the update is evaluated (drop fraction f(update_step)); -1 if none
 };
 
-// Replays the reference's global-step pattern. E.g. RigL (begin, end, ΔT) = (3, 7, 2) increments t on iterations
+// Replays the reference's global-step pattern; the trainer's one source of t. E.g. RigL (begin, end, ΔT) = (3, 7, 2) increments t on iterations
 // 1,1,1,0,1,1,0,1,1,0,1 (0 = mask update, no optimizer step).
 class StepDriver {
  public:
@@ -72,6 +77,9 @@ class StepDriver {
 
   // Plans the next iteration and advances the internal global step and last-update step.
   IterationPlan Next();
+
+  // Puts the driver where a checkpoint left it (global step t and the step of the last update).
+  void Restore(int64_t global_step, int64_t last_update);
 
   int64_t global_step() const { return global_step_; }
   int64_t last_update_step() const { return last_update_; }

@@ -16,9 +16,6 @@ namespace rigl {
 namespace {
 
 std::vector<models::LayerSpec> LayersFor(const TrainConfig& c, double width_multiplier) {
-  if (c.model == "resnet50") return models::ResNet50();
-  if (c.model == "mobilenet_v1") return models::MobileNetV1();
-  if (c.model == "mobilenet_v2") return models::MobileNetV2();
   models::NetworkOptions o;
   o.model = c.model;
   o.hidden = c.width;
@@ -65,23 +62,20 @@ SparsityPlan MakeSparsityPlan(const TrainConfig& c) {
   plan.network.fan = c.init_fan == "stored" ? engine::nn::FanMode::kStored : engine::nn::FanMode::kDense;
   plan.sparsities.assign(plan.layers.size(), 0.0);
   plan.trained_layers = plan.layers;
-  if (c.method == "dense") return plan;
+  if (c.method == Method::kDense) return plan;
 
   plan.distribution = Distribute(c, plan.layers);
   plan.sparsities = plan.distribution.Sparsities();
-  if (c.method == "small_dense") {
+  if (c.method == Method::kSmallDense) {
     plan.network.width_multiplier = SmallDenseWidth(c, plan.layers, plan.sparsities);
     plan.trained_layers = LayersFor(c, plan.network.width_multiplier);
     return plan;
   }
-  const bool starts_full = c.method == "snip" || c.method == "pruning";
+  const bool starts_full = Info(c.method).starts_full;
   for (size_t l = 0; l < plan.layers.size(); ++l) {
     const LayerSparsity& ls = plan.distribution.layers[l];
     if (ls.sparsity <= 0.0) continue;  // dense layers stay dense (and are never updated)
-    models::WeightPlan wp;
-    wp.sparse = true;
-    wp.nnz = starts_full ? ls.n : ls.nnz;
-    plan.network.plan[plan.layers[l].name] = wp;
+    plan.network.plan[plan.layers[l].name] = engine::nn::WeightStorage::Sparse(starts_full ? ls.n : ls.nnz);
     plan.target_nnz[plan.layers[l].name] = ls.nnz;
   }
   return plan;
@@ -95,7 +89,7 @@ double EstimateTrainingBytes(const TrainConfig& c) {
     const auto it = plan.network.plan.find(l.name);
     const bool sparse = it != plan.network.plan.end() && it->second.sparse;
     bytes += sparse ? 32.0 * static_cast<double>(it->second.nnz) + 8.0 * static_cast<double>(l.out_channels) : 12 * n;
-    if (c.method == "snfs" && sparse) bytes += 4 * n;
+    if (c.method == Method::kSnfs && sparse) bytes += 4 * n;
     // Output activations, their gradient and one saved copy (ReLU mask or pre-activation).
     bytes += 3.0 * 4.0 * static_cast<double>(c.batch_size) * static_cast<double>(l.out_channels) *
              static_cast<double>(l.OutputH()) * static_cast<double>(l.OutputW());
@@ -110,7 +104,7 @@ void CheckMemoryFits(const TrainConfig& c) {
   std::string widths;
   for (int64_t w : c.width) widths += (widths.empty() ? "" : ",") + std::to_string(w);
   ENGINE_CHECK(have <= 0 || need <= have, "--model=", c.model, c.model == "mlp" ? " --width=" + widths : "",
-               " --method=", c.method, " --sparsity=", c.sparsity, " --batch_size=", c.batch_size, ": training needs about ",
+               " --method=", MethodName(c.method), " --sparsity=", c.sparsity, " --batch_size=", c.batch_size, ": training needs about ",
                need / kGiB, " GiB (weights, gradients, optimizer state, one batch of activations); this machine has ",
                have / kGiB, " GiB; expected a model that fits (raise --sparsity, narrow --width or lower --batch_size)");
 }
@@ -124,20 +118,19 @@ TrainFlops TrainingFlopsPerSample(const TrainConfig& c, const SparsityPlan& plan
   const std::vector<models::LayerSpec>& trained = plan.trained_layers;
   f.first_layer_data_grad =
       trained.empty() ? 0.0
-                      : models::LayerInferenceFlops(trained[0], c.method == "small_dense" ? 0.0 : s[0]);
-  const models::TrainMethod method = models::ParseTrainMethod(c.method);
-  if (method == models::TrainMethod::kPruning) {
+                      : models::LayerInferenceFlops(trained[0], c.method == Method::kSmallDense ? 0.0 : s[0]);
+  const models::CostRule rule = Info(c.method).cost;
+  if (rule == models::CostRule::kTrajectory) {
     // E_t[3 f_{S,t}]: summed per iteration with the sparsities of that iteration.
     f.method = 3.0 * models::InferenceFlops(plan.layers, s);
-  } else if (method == models::TrainMethod::kSmallDense) {
-    const double f_small = models::DenseInferenceFlops(plan.trained_layers);
-    f.method = models::TrainFlopsPerStepFromForward(method, f_dense, f_small, c.delta_t);
-  } else if (method == models::TrainMethod::kRigl) {
+  } else if (rule == models::CostRule::kPeriodicDense) {
     const double f_sparse = models::InferenceFlops(plan.layers, s);
     f.method = update_iteration ? 2.0 * f_sparse + f_dense : 3.0 * f_sparse;
   } else {
-    f.method = models::TrainFlopsPerStepFromForward(method, f_dense, models::InferenceFlops(plan.layers, s),
-                                                    c.delta_t);
+    // Small-Dense's "sparse" forward is the narrowed dense model's.
+    const double f_sparse = c.method == Method::kSmallDense ? models::DenseInferenceFlops(plan.trained_layers)
+                                                             : models::InferenceFlops(plan.layers, s);
+    f.method = models::TrainFlopsPerStepFromForward(rule, f_dense, f_sparse, c.delta_t);
   }
   return f;
 }
@@ -145,12 +138,13 @@ TrainFlops TrainingFlopsPerSample(const TrainConfig& c, const SparsityPlan& plan
 std::string FlopsReport(const TrainConfig& c) {
   const SparsityPlan plan = MakeSparsityPlan(c);
   models::TrainCostOptions o;
-  o.method = models::ParseTrainMethod(c.method);
+  o.rule = Info(c.method).cost;
+  o.label = MethodName(c.method);
   o.delta_t = c.delta_t;
   std::ostringstream out;
-  out << "model " << c.model << ", method " << c.method << ", sparsity " << c.sparsity << ", distribution "
+  out << "model " << c.model << ", method " << MethodName(c.method) << ", sparsity " << c.sparsity << ", distribution "
       << c.distribution << (c.first_layer_dense ? " (first layer dense)" : "") << "\n";
-  if (o.method == models::TrainMethod::kPruning) {
+  if (o.rule == models::CostRule::kTrajectory) {
     // The pruning trajectory: the cubic schedule sampled at 0, 1/32, ..., 1 of training (RIGL.md 4.3).
     for (int i = 0; i <= 32; ++i) {
       const double p = std::clamp((i / 32.0 - c.prune_start) / (c.prune_end - c.prune_start), 0.0, 1.0);
@@ -159,7 +153,7 @@ std::string FlopsReport(const TrainConfig& c) {
       o.pruning_sparsities.push_back(st);
     }
   }
-  if (o.method == models::TrainMethod::kSmallDense) {
+  if (c.method == Method::kSmallDense) {
     out << "small-dense width multiplier " << plan.network.width_multiplier << " (bit size matched to the sparse "
         << "model)\n";
     out << models::FormatFlopsTable(plan.trained_layers, std::vector<double>(plan.trained_layers.size(), 0.0), o);

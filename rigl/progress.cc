@@ -54,8 +54,6 @@ void Progress::OnStep(int64_t done, int64_t epoch, int64_t epochs, float loss, f
   }
 }
 
-void Progress::OnUpdate(int64_t, float, size_t) {}
-
 void Progress::Clear() {
   if (bar_ && drawn_) {
     std::fprintf(stderr, "\r%*s\r", 110, "");

@@ -17,7 +17,6 @@ class Progress {
   Progress(const std::string& mode, int64_t total, int64_t done);
   // After each iteration.
   void OnStep(int64_t done, int64_t epoch, int64_t epochs, float loss, float lr);
-  void OnUpdate(int64_t step, float drop_fraction, size_t layers);
   // A permanent line on stdout (clears the bar first).
   void Line(const std::string& text);
 

@@ -16,11 +16,6 @@ int64_t Product(const std::vector<int64_t>& dims) {
   return p;
 }
 
-// floor(s * n) in double precision: the number of zeros of a mask at sparsity s.
-int64_t Zeros(int64_t n, double sparsity) {
-  return static_cast<int64_t>(std::floor(sparsity * static_cast<double>(n)));
-}
-
 void ValidateInputs(const std::vector<MaskedTensorShape>& tensors, const DistributionOptions& options) {
   ENGINE_CHECK(options.sparsity >= 0.0 && options.sparsity < 1.0, "sparsity distribution: sparsity S = ",
                options.sparsity, "; expected 0 <= S < 1");
@@ -58,12 +53,6 @@ double RawProbability(const MaskedTensorShape& t, DistributionKind kind, double 
 }
 
 }  // namespace
-
-int64_t MaskOnes(int64_t n, double sparsity) {
-  ENGINE_CHECK(n >= 0, "MaskOnes: n = ", n, "; expected n >= 0");
-  ENGINE_CHECK(sparsity >= 0.0 && sparsity <= 1.0, "MaskOnes: sparsity = ", sparsity, "; expected 0 <= s <= 1");
-  return n - Zeros(n, sparsity);
-}
 
 double SparsityDistribution::OverallSparsity() const {
   int64_t n = 0, nnz = 0;
@@ -126,7 +115,7 @@ SparsityDistribution ComputeSparsities(const std::vector<MaskedTensorShape>& ten
       double divisor = 0.0, max_p = -1.0;
       for (size_t i = 0; i < tensors.size(); ++i) {
         const LayerSparsity& l = out.layers[i];
-        const int64_t zeros = Zeros(l.n, S);
+        const int64_t zeros = l.n - models::MaskNnz(l.n, S);
         if (dense[i]) {
           rhs -= zeros;  // a dense layer keeps its would-be zeros, which the others must absorb
         } else if (l.source == LayerSparsity::kCustom) {
@@ -158,7 +147,7 @@ SparsityDistribution ComputeSparsities(const std::vector<MaskedTensorShape>& ten
       }
     }
   }
-  for (LayerSparsity& l : out.layers) l.nnz = l.n - Zeros(l.n, l.sparsity);
+  for (LayerSparsity& l : out.layers) l.nnz = models::MaskNnz(l.n, l.sparsity);
   return out;
 }
 

@@ -57,8 +57,7 @@ struct SparsityDistribution {
   std::vector<double> Sparsities() const;  // s_l in layer order
 };
 
-// Exact ones in a mask of n entries at sparsity s: n - floor(s * n). E.g. (30,4) at 0.5 -> 60; n=8 at 0.8 -> 2.
-int64_t MaskOnes(int64_t n, double sparsity);
+// Exact ones in a mask: models::MaskNnz (models/layer_spec.h), the one rounding rule.
 
 // The core algorithm on named shapes (RIGL.md §1.2/§1.3). Every tensor is masked; first_layer_dense is ignored here.
 SparsityDistribution ComputeSparsities(const std::vector<MaskedTensorShape>& tensors,

@@ -41,8 +41,6 @@ TrainSummary Train(const TrainConfig& config);
 // --flops_only: prints the per-layer theoretical FLOPs table and returns.
 void PrintFlopsTable(const TrainConfig& config);
 
-// Peak resident set size of this process so far (VmHWM), in bytes.
-int64_t PeakRssBytes();
 
 }  // namespace rigl
 

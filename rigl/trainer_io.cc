@@ -1,5 +1,5 @@
-// Trainer checkpoints (resume bit-exactly) and the per-epoch metrics files. Part of the Trainer in
-// trainer_internal.h; every file is written to a temporary name and renamed.
+// Trainer checkpoints: everything a run needs to resume bit-exactly, written to a temporary name and renamed, and
+// validated piece by piece before a resumed run trusts it. Part of the Trainer in trainer_internal.h.
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -11,49 +11,27 @@
 
 namespace rigl::internal {
 
-void Trainer::WriteEpochMetrics(const nlohmann::json& line) {
-  metrics_.push_back(line);
-  if (c_.out_dir.empty()) return;
-  // Rewrite both files whole, atomically, so an interruption never leaves a torn line.
-  std::string jsonl, csv = "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,lr,epoch_seconds,"
-                           "train_seconds,update_seconds,counted_train_flops,theoretical_train_flops,density\n";
-  for (const nlohmann::json& m : metrics_) {
-    jsonl += m.dump() + "\n";
-    char row[512];
-    std::snprintf(row, sizeof(row), "%lld,%lld,%.6f,%.6f,%.6f,%.6f,%.6g,%.3f,%.3f,%.3f,%.6e,%.6e,%.6f\n",
-                  static_cast<long long>(m["epoch"].get<int64_t>()), static_cast<long long>(m["step"].get<int64_t>()),
-                  m["train_loss"].get<double>(), m["train_accuracy"].get<double>(),
-                  m.value("test_loss", std::nan("")), m.value("test_accuracy", std::nan("")), m["lr"].get<double>(),
-                  m["epoch_seconds"].get<double>(), m["train_seconds"].get<double>(),
-                  m["update_seconds"].get<double>(), m["counted_train_flops"].get<double>(),
-                  m["theoretical_train_flops"].get<double>(), m["overall_density"].get<double>());
-    csv += row;
-  }
-  WriteFileAtomically(c_.out_dir + "/metrics.jsonl", jsonl);
-  WriteFileAtomically(c_.out_dir + "/metrics.csv", csv);
-}
-
 void Trainer::SaveCheckpoint(const std::string& path) {
   CheckpointWriter w;
   nlohmann::json& meta = w.meta();
   meta["config"] = ConfigToJson(c_);
-  meta["t"] = t_;
-  meta["last_update"] = last_update_;
-  meta["iteration"] = iteration_;
-  meta["epoch"] = epoch_;
-  meta["batch_index"] = batch_index_;
-  meta["updates"] = updates_;
-  meta["snip_done"] = snip_done_;
-  meta["counted_flops"] = counted_flops_;
-  meta["theoretical_flops"] = theoretical_flops_;
-  meta["theoretical_engine_flops"] = theoretical_engine_flops_;
-  meta["dense_flops"] = dense_flops_;
-  meta["train_seconds"] = train_seconds_;
-  meta["update_seconds"] = update_seconds_;
-  meta["epoch_loss_sum"] = epoch_loss_sum_;
-  meta["epoch_correct"] = epoch_correct_;
-  meta["epoch_samples"] = epoch_samples_;
-  meta["metrics"] = metrics_;
+  const RunTotals& t = totals_;
+  meta["t"] = method_->step();
+  meta["last_update"] = method_->last_update();
+  meta["iteration"] = t.iteration;
+  meta["epoch"] = t.epoch;
+  meta["batch_index"] = t.batch_index;
+  meta["updates"] = t.updates;
+  meta["counted_flops"] = t.counted_flops;
+  meta["theoretical_flops"] = t.theoretical_flops;
+  meta["theoretical_engine_flops"] = t.theoretical_engine_flops;
+  meta["dense_flops"] = t.dense_flops;
+  meta["train_seconds"] = t.train_seconds;
+  meta["update_seconds"] = t.update_seconds;
+  meta["epoch_loss_sum"] = t.epoch_loss_sum;
+  meta["epoch_correct"] = t.epoch_correct;
+  meta["epoch_samples"] = t.epoch_samples;
+  meta["metrics"] = report_->metrics();
   nlohmann::json shapes = nlohmann::json::object();
   for (engine::DenseParameter* p : net_.params.dense) {
     w.AddFloats(p->name, p->var.value().data(), p->var.value().size());
@@ -76,8 +54,8 @@ void Trainer::SaveCheckpoint(const std::string& path) {
                 static_cast<int64_t>(s.history.ever_active.size()));
     w.AddInt64s("history:" + s.param->name + ".last_grown", s.history.last_grown.data(),
                 static_cast<int64_t>(s.history.last_grown.size()));
-    if (!s.ema.empty()) w.AddFloats("snfs:" + s.param->name, s.ema.data(), static_cast<int64_t>(s.ema.size()));
   }
+  method_->Save(&w);
   w.Write(path);
 }
 
@@ -135,30 +113,22 @@ void Trainer::RestoreFrom(const std::string& path) {
   const nlohmann::json& meta = r.meta();
   // Every setting that shapes the run must match the checkpoint's.
   const nlohmann::json saved = meta.at("config");
-  const nlohmann::json now = ConfigToJson(c_);
-  for (const char* key : {"model", "width", "epochs", "batch_size", "lr", "momentum", "nesterov", "weight_decay",
-                          "label_smoothing", "lr_schedule", "lr_milestones", "lr_gamma", "warmup_epochs", "method",
-                          "sparsity", "distribution", "first_layer_dense", "erk_power_scale", "delta_t",
-                          "drop_fraction", "t_end", "drop_schedule", "drop_power", "multiplier", "snfs_momentum",
-                          "prune_start", "prune_end", "prune_frequency", "seed", "train_limit", "augment"}) {
-    ENGINE_CHECK(saved.at(key) == now.at(key), "--resume=", path, ": --", key, "=", now.at(key).dump(),
-                 " but the checkpoint was trained with ", saved.at(key).dump(), "; expected the same value");
-  }
+  CheckResumeCompatible(path, saved, c_);
   // The counters first: a checkpoint whose position in the run is impossible is refused before anything changes.
-  const int64_t epoch = Counter<int64_t>(path, meta, "epoch", 0, total_epochs_);
-  const int64_t batch_index = Counter<int64_t>(path, meta, "batch_index", 0, batches_per_epoch_ - 1);
-  const int64_t iteration = Counter<int64_t>(path, meta, "iteration", 0, total_iterations_);
-  ENGINE_CHECK(iteration == epoch * batches_per_epoch_ + batch_index, "--resume=", path, ": header says iteration ",
+  const int64_t epoch = Counter<int64_t>(path, meta, "epoch", 0, shape_.total_epochs);
+  const int64_t batch_index = Counter<int64_t>(path, meta, "batch_index", 0, shape_.batches_per_epoch - 1);
+  const int64_t iteration = Counter<int64_t>(path, meta, "iteration", 0, shape_.total_iterations);
+  ENGINE_CHECK(iteration == epoch * shape_.batches_per_epoch + batch_index, "--resume=", path, ": header says iteration ",
                iteration, " at epoch ", epoch, " batch ", batch_index, "; expected iteration = epoch x ",
-               batches_per_epoch_, " + batch");
+               shape_.batches_per_epoch, " + batch");
   const int64_t t = Counter<int64_t>(path, meta, "t", 0, iteration);
-  const int64_t last_update = Counter<int64_t>(path, meta, "last_update", drop_schedule_->InitialLastUpdate(), t);
+  const int64_t last_update = Counter<int64_t>(path, meta, "last_update", method_->drop_schedule().InitialLastUpdate(), t);
   const int64_t updates = Counter<int64_t>(path, meta, "updates", 0, iteration + 1);
   const double epoch_samples =
-      Counter<double>(path, meta, "epoch_samples", 0.0, static_cast<double>(batches_per_epoch_ * c_.batch_size));
+      Counter<double>(path, meta, "epoch_samples", 0.0, static_cast<double>(shape_.batches_per_epoch * c_.batch_size));
   const double epoch_correct = Counter<double>(path, meta, "epoch_correct", 0.0, epoch_samples);
   ENGINE_CHECK(meta.at("metrics").is_array(), "--resume=", path, ": header entry 'metrics' is not an array");
-  if (saved.at("threads") != now.at("threads")) {
+  if (saved.at("threads") != c_.threads) {
     std::fprintf(stderr, "warning: resuming with --threads=%d; the checkpoint used %s (results stay correct but may "
                          "differ in the last bits from an uninterrupted run)\n", c_.threads,
                  saved.at("threads").dump().c_str());
@@ -199,28 +169,24 @@ void Trainer::RestoreFrom(const std::string& path) {
     CheckPositions(path, ever, s.history.ever_active, rows, cols, rows * cols, /*sorted=*/true);
     s.history.last_grown = r.Int64s(grown);
     CheckPositions(path, grown, s.history.last_grown, rows, cols, s.param->weight.nnz(), /*sorted=*/false);
-    if (!s.ema.empty()) {
-      const std::vector<float> v = r.Floats("snfs:" + s.param->name, static_cast<int64_t>(s.ema.size()));
-      s.ema = v;
-    }
   }
-  t_ = t;
-  last_update_ = last_update;
-  iteration_ = iteration;
-  epoch_ = epoch;
-  batch_index_ = batch_index;
-  updates_ = updates;
-  snip_done_ = meta.at("snip_done").get<bool>();
-  counted_flops_ = NonNegative(path, meta, "counted_flops");
-  theoretical_flops_ = NonNegative(path, meta, "theoretical_flops");
-  theoretical_engine_flops_ = NonNegative(path, meta, "theoretical_engine_flops");
-  dense_flops_ = NonNegative(path, meta, "dense_flops");
-  train_seconds_ = NonNegative(path, meta, "train_seconds");
-  update_seconds_ = NonNegative(path, meta, "update_seconds");
-  epoch_loss_sum_ = NonNegative(path, meta, "epoch_loss_sum");
-  epoch_correct_ = epoch_correct;
-  epoch_samples_ = epoch_samples;
-  metrics_ = meta.at("metrics").get<std::vector<nlohmann::json>>();
+  method_->Restore(r, path);
+  method_->RestoreSteps(t, last_update);
+  RunTotals& totals = totals_;
+  totals.iteration = iteration;
+  totals.epoch = epoch;
+  totals.batch_index = batch_index;
+  totals.updates = updates;
+  totals.counted_flops = NonNegative(path, meta, "counted_flops");
+  totals.theoretical_flops = NonNegative(path, meta, "theoretical_flops");
+  totals.theoretical_engine_flops = NonNegative(path, meta, "theoretical_engine_flops");
+  totals.dense_flops = NonNegative(path, meta, "dense_flops");
+  totals.train_seconds = NonNegative(path, meta, "train_seconds");
+  totals.update_seconds = NonNegative(path, meta, "update_seconds");
+  totals.epoch_loss_sum = NonNegative(path, meta, "epoch_loss_sum");
+  totals.epoch_correct = epoch_correct;
+  totals.epoch_samples = epoch_samples;
+  report_->metrics() = meta.at("metrics").get<std::vector<nlohmann::json>>();
 }
 
 }  // namespace rigl::internal

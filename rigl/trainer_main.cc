@@ -37,11 +37,8 @@ std::string ExistingRunFile(const std::string& out_dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  gflags::SetUsageMessage(
-      "trains sparse (or dense) networks on Fashion-MNIST with RigL and its baselines.\n"
-      "  bazel run //:trainer -- [--model=mlp|lenet5|wrn22_2] [--method=rigl|set|snfs|snip|static|pruning|"
-      "small_dense|dense] [--sparsity=0.9] [--out_dir=runs/x] ...\n"
-      "Flags are listed under rigl/config.cc below.");
+  gflags::SetUsageMessage("trains sparse (or dense) networks on Fashion-MNIST with RigL and its baselines; "
+                          "--help lists the flags by group.");
   gflags::SetVersionString(rigl::kVersion);
   for (int i = 1; i < argc; ++i) {  // the trainer's own grouped help; --helpfull stays the flag library's
     const std::string arg = argv[i];

@@ -1,6 +1,8 @@
 // Drop-and-grow updates (see updater.h).
 #include "rigl/updater.h"
 
+#include "rigl/drop_schedule.h"
+
 #include <omp.h>
 
 #include <algorithm>
@@ -176,8 +178,7 @@ LayerUpdateStats UpdateLayer(engine::SparseParameter& w, float drop_fraction, co
   ENGINE_CHECK(drop_fraction >= 0.0f && drop_fraction <= 1.0f, w.name, ": drop fraction ", drop_fraction,
                " given; expected 0 <= f <= 1");
   const int64_t total = m.rows() * m.cols();
-  // k = int(n_active * f), computed in float32 as the reference does.
-  const int64_t k = static_cast<int64_t>(static_cast<float>(m.nnz()) * drop_fraction);
+  const int64_t k = DropCount(m.nnz(), drop_fraction);
   stats.requested = k;
   if (history != nullptr && history->ever_active.empty() && m.nnz() > 0) InitHistory(m, history);
 

@@ -37,16 +37,6 @@
 
 // Shared with the trainer (defined in //rigl:config): --model, --width, --batch_size, --threads, --distribution,
 // --delta_t, --drop_fraction, --seed, --grow_tile_rows, --first_layer_dense.
-DECLARE_string(model);
-DECLARE_string(width);
-DECLARE_int64(batch_size);
-DECLARE_int32(threads);
-DECLARE_string(distribution);
-DECLARE_int64(delta_t);
-DECLARE_double(drop_fraction);
-DECLARE_uint64(seed);
-DECLARE_int64(grow_tile_rows);
-DECLARE_bool(first_layer_dense);
 
 DEFINE_string(densities, "1,0.5,0.2,0.1,0.05,0.02,0.01", "Densities (fraction of weights kept) to measure");
 DEFINE_string(methods, "dense,static,set,rigl", "Methods: dense (at density 1) and static, set, rigl (below 1)");
@@ -62,6 +52,10 @@ DEFINE_bool(kernel_level, true, "Also time every layer's kernels phase by phase"
 namespace {
 
 using nlohmann::json;
+
+// The trainer's flags this benchmark shares (declared once, in rigl/config.cc), read at the start of Run().
+rigl::TrainConfig g_trainer;
+std::string g_width;  // --width as typed (the MLP's hidden widths)
 
 bool Buildable(const std::string& model) {
   return model == "mlp" || model == "lenet5" || model == "wrn22_2" || model == "resnet50";
@@ -163,7 +157,7 @@ void WriteReport(const flopsbench::MachineInfo& machine, const std::string& comm
   using flopsbench::Column;
   const bool have_step = Buildable(model);
   std::ostringstream md;
-  md << "### " << stem << ", batch " << batch << ", " << FLAGS_distribution << " sparsity, dT = " << FLAGS_delta_t
+  md << "### " << stem << ", batch " << batch << ", " << g_trainer.distribution << " sparsity, dT = " << g_trainer.delta_t
      << "\n\n`" << command << "`\n\n```\n" << flopsbench::FormatMachine(machine) << "```\n\n";
   md << "Training step: theoretical FLOPs (paper count, rigl/plan + models/flops), counted FLOPs (kernels), measured "
         "time (medians of " << FLAGS_steps << " steps; whole step through the model and autograd). update = topology "
@@ -241,7 +235,7 @@ void WriteReport(const flopsbench::MachineInfo& machine, const std::string& comm
     std::ifstream in(FLAGS_peer_json);
     ENGINE_CHECK(in.good(), "--peer_json=", FLAGS_peer_json, ": cannot open; HINT: run bench/peers/torch_step.py");
     const json peer = json::parse(in);
-    const std::string table = flopsbench::PeerTable(peer, rows, model, FLAGS_width);
+    const std::string table = flopsbench::PeerTable(peer, rows, model, g_width);
     md << "PyTorch (" << FLAGS_peer_json << ") beside ours, same model and batch; masked = dense weights times a "
           "dense mask:\n\n" << (table.empty() ? "(no matching PyTorch rows)\n" : table) << "\n";
   }
@@ -261,9 +255,9 @@ void WriteReport(const flopsbench::MachineInfo& machine, const std::string& comm
                                          layer_rows);
   if (FLAGS_out.empty()) return;
   const json doc = {{"command", command}, {"machine", flopsbench::ToJson(machine)},
-                    {"model", model},     {"width", model == "mlp" ? FLAGS_width : ""},
-                    {"batch_size", batch}, {"distribution", FLAGS_distribution},
-                    {"delta_t", FLAGS_delta_t}, {"steps", FLAGS_steps},
+                    {"model", model},     {"width", model == "mlp" ? g_width : ""},
+                    {"batch_size", batch}, {"distribution", g_trainer.distribution},
+                    {"delta_t", g_trainer.delta_t}, {"steps", FLAGS_steps},
                     {"rows", rows},       {"layers", layer_rows},
                     {"summary", summary}};
   const std::string base = FLAGS_out + "/" + stem;
@@ -281,12 +275,14 @@ void WriteReport(const flopsbench::MachineInfo& machine, const std::string& comm
 }
 
 int Run(const std::string& command) {
-  const std::string model = FLAGS_model;
+  g_trainer = rigl::ReadFlags();
+  gflags::GetCommandLineOption("width", &g_width);
+  const std::string model = g_trainer.model;
   ENGINE_CHECK(model == "mlp" || model == "lenet5" || model == "wrn22_2" || model == "resnet50" ||
                    model == "mobilenet_v1",
                "--model=", model, ": unknown; expected mlp | lenet5 | wrn22_2 | resnet50 | mobilenet_v1");
   ENGINE_CHECK(FLAGS_steps >= 1, "--steps=", FLAGS_steps, ": expected >= 1");
-  ENGINE_CHECK(FLAGS_batch_size >= 1, "--batch_size=", FLAGS_batch_size, ": expected >= 1");
+  ENGINE_CHECK(g_trainer.batch_size >= 1, "--batch_size=", g_trainer.batch_size, ": expected >= 1");
   std::vector<double> densities = rigl::ParseDoubleList("--densities", FLAGS_densities);
   for (double d : densities) ENGINE_CHECK(d > 0 && d <= 1, "--densities: ", d, " given; expected 0 < d <= 1");
   std::sort(densities.begin(), densities.end(), std::greater<double>());
@@ -302,9 +298,9 @@ int Run(const std::string& command) {
     }
   }
   if (FLAGS_smoke) {
-    if (model == "mlp") FLAGS_width = "64,32";
+    if (model == "mlp") g_width = "64,32";
     // The ImageNet models stay 224x224, so their smoke run takes minutes (CI smoke-runs the default, the MLP).
-    FLAGS_batch_size = model == "wrn22_2" ? 2 : (model == "resnet50" || model == "mobilenet_v1") ? 1 : 16;
+    g_trainer.batch_size = model == "wrn22_2" ? 2 : (model == "resnet50" || model == "mobilenet_v1") ? 1 : 16;
     densities = {1.0, 0.1};
     FLAGS_steps = 2, FLAGS_warmup = 1, FLAGS_update_repeats = 1;
   }
@@ -325,17 +321,17 @@ int Run(const std::string& command) {
     std::ifstream peer(FLAGS_peer_json);
     ENGINE_CHECK(peer.good(), "--peer_json=", FLAGS_peer_json, ": cannot open; HINT: run bench/peers/torch_step.py");
   }
-  const int64_t batch = FLAGS_batch_size;
-  const std::string stem = Stem(model, FLAGS_width) + (FLAGS_smoke ? "_smoke" : "");
+  const int64_t batch = g_trainer.batch_size;
+  const std::string stem = Stem(model, g_width) + (FLAGS_smoke ? "_smoke" : "");
   engine::ReuseFreedMemory();  // as the trainer does
-  engine::SetNumThreads(FLAGS_threads);
+  engine::SetNumThreads(g_trainer.threads);
   engine::EnableFlushToZeroOnAllThreads();
   const flopsbench::MachineInfo machine = flopsbench::DescribeMachine();
   std::printf("%s", flopsbench::FormatMachine(machine).c_str());
   std::printf("command:       %s\n", command.c_str());
   std::printf("model %s%s, batch %lld, distribution %s, dT %lld, drop fraction %g, %d timed steps\n", model.c_str(),
-              model == "mlp" ? (" 784-" + FLAGS_width + "-10").c_str() : "", static_cast<long long>(batch),
-              FLAGS_distribution.c_str(), static_cast<long long>(FLAGS_delta_t), FLAGS_drop_fraction, FLAGS_steps);
+              model == "mlp" ? (" 784-" + g_width + "-10").c_str() : "", static_cast<long long>(batch),
+              g_trainer.distribution.c_str(), static_cast<long long>(g_trainer.delta_t), g_trainer.drop_fraction, FLAGS_steps);
   if (!Buildable(model)) {
     std::printf("note: %s is timed at kernel level only (per layer: forward, input gradient, weight gradient, "
                 "optimizer); the models package does not build it end to end%s.\n",
@@ -348,13 +344,13 @@ int Run(const std::string& command) {
   for (const double d : densities) {
     rigl::TrainConfig c;
     c.model = model;
-    if (model == "mlp") c.width = rigl::ParseIntList("--width", FLAGS_width);
+    if (model == "mlp") c.width = rigl::ParseIntList("--width", g_width);
     c.sparsity = 1.0 - d;
-    c.distribution = FLAGS_distribution;
-    c.first_layer_dense = FLAGS_first_layer_dense;
-    c.delta_t = FLAGS_delta_t;
-    c.seed = FLAGS_seed;
-    c.method = d >= 1.0 ? "dense" : "static";
+    c.distribution = g_trainer.distribution;
+    c.first_layer_dense = g_trainer.first_layer_dense;
+    c.delta_t = g_trainer.delta_t;
+    c.seed = g_trainer.seed;
+    c.method = d >= 1.0 ? rigl::Method::kDense : rigl::Method::kStatic;
     rigl::SparsityPlan plan = rigl::MakeSparsityPlan(c);
     if (model == "wrn22_2") {  // CIFAR-sized input: 32x32x3 (the trainer's variant is 28x28x1)
       plan.layers = models::Wrn22x2Cifar();
@@ -376,8 +372,8 @@ int Run(const std::string& command) {
       flopsbench::StepOptions so;
       so.batch = batch, so.warmup = FLAGS_warmup, so.steps = FLAGS_steps;
       so.update_repeats = d < 1.0 ? FLAGS_update_repeats : 0;
-      so.drop_fraction = static_cast<float>(FLAGS_drop_fraction), so.grow_tile_rows = FLAGS_grow_tile_rows;
-      so.seed = FLAGS_seed;
+      so.drop_fraction = static_cast<float>(g_trainer.drop_fraction), so.grow_tile_rows = g_trainer.grow_tile_rows;
+      so.seed = g_trainer.seed;
       sr = flopsbench::TimeTrainingStep(plan.network,
                                         model == "resnet50" ? flopsbench::BuildResNet50 : models::BuildNetwork, so);
     }
@@ -396,13 +392,13 @@ int Run(const std::string& command) {
           const auto it = sr.patterns.find(shape.name);
           if (it != sr.patterns.end()) pattern = &it->second;
         } else if (plan.sparsities[l] > 0) {
-          engine::Rng rng = engine::Rng::Stream(FLAGS_seed, l + 1);
+          engine::Rng rng = engine::Rng::Stream(g_trainer.seed, l + 1);
           own = engine::CsrMatrix::RandomPattern(shape.out, shape.in * shape.kernel * shape.kernel,
                                                  plan.target_nnz.at(shape.name), rng);
           for (float& v : own.mutable_values()) v = rng.UniformFloat(-0.1f, 0.1f);
           pattern = &own;
         }
-        const flopsbench::LayerTiming t = flopsbench::TimeLayer(shape, pattern, batch, FLAGS_steps, FLAGS_seed);
+        const flopsbench::LayerTiming t = flopsbench::TimeLayer(shape, pattern, batch, FLAGS_steps, g_trainer.seed);
         k_fwd += t.forward, k_dx += t.input_grad, k_dw += t.weight_grad, k_opt += t.optimizer;
         if (shape.conv) k_conv += t.total();
         auto& tp = by_type[t.type];
@@ -434,7 +430,7 @@ int Run(const std::string& command) {
 
     for (const std::string& m : methods) {
       if ((d >= 1.0) != (m == "dense")) continue;
-      c.method = m;
+      c.method = rigl::ParseMethod(m);
       const rigl::TrainFlops tf = rigl::TrainingFlopsPerSample(c, plan, {});
       json r;
       r["density"] = d;
@@ -458,9 +454,9 @@ int Run(const std::string& command) {
           r["rigl_update_iteration_s"] = sr.rigl_iteration;
         }
         r["update_s"] = update;
-        r["update_amortised_s"] = update / static_cast<double>(FLAGS_delta_t);
-        r["update_overhead"] = update / static_cast<double>(FLAGS_delta_t) / sr.step;
-        r["total_s"] = sr.step + update / static_cast<double>(FLAGS_delta_t);
+        r["update_amortised_s"] = update / static_cast<double>(g_trainer.delta_t);
+        r["update_overhead"] = update / static_cast<double>(g_trainer.delta_t) / sr.step;
+        r["total_s"] = sr.step + update / static_cast<double>(g_trainer.delta_t);
         r["total_rel"] = r["total_s"].get<double>() / dense_step;
         r["time_over_flops"] = r["total_rel"].get<double>() / r["train_flops_rel"].get<double>();
         r["state_mb"] = sr.state_bytes / 1e6;

@@ -23,15 +23,9 @@ namespace {
 // A conv with the storage the plan gives its weight (dense when absent), no bias (BatchNorm follows).
 std::unique_ptr<engine::nn::Conv2d> MakeConv(const models::NetworkOptions& o, const std::string& name, int64_t cin,
                                              int64_t cout, int64_t kernel, int64_t stride, int64_t pad) {
-  double density = 1.0;
-  int64_t nnz = -1;
   const auto it = o.plan.find(name + ".weight");
-  if (it != o.plan.end() && it->second.sparse) {
-    const int64_t total = cin * cout * kernel * kernel;
-    nnz = it->second.nnz;
-    density = std::min(std::nextafter(1.0, 0.0), std::max(1e-12, static_cast<double>(nnz) / total));
-  }
-  return std::make_unique<engine::nn::Conv2d>(name, cin, cout, kernel, stride, pad, density, nnz, o.seed,
+  const engine::nn::WeightStorage storage = it != o.plan.end() ? it->second : engine::nn::WeightStorage::Dense();
+  return std::make_unique<engine::nn::Conv2d>(name, cin, cout, kernel, stride, pad, storage, o.seed,
                                               /*bias=*/false);
 }
 
@@ -108,14 +102,9 @@ models::Network BuildResNet50(const models::NetworkOptions& o) {
     }
   }
   seq->Emplace<engine::nn::GlobalAvgPoolModule>("pool");
-  double density = 1.0;
-  int64_t nnz = -1;
   const auto it = o.plan.find("fc.weight");
-  if (it != o.plan.end() && it->second.sparse) {
-    nnz = it->second.nnz;
-    density = std::min(std::nextafter(1.0, 0.0), std::max(1e-12, static_cast<double>(nnz) / (channels * o.num_classes)));
-  }
-  seq->Emplace<engine::nn::Linear>("fc", channels, o.num_classes, density, nnz, o.seed);
+  const engine::nn::WeightStorage storage = it != o.plan.end() ? it->second : engine::nn::WeightStorage::Dense();
+  seq->Emplace<engine::nn::Linear>("fc", channels, o.num_classes, storage, o.seed);
   net.module = std::move(seq);
   net.channel_major_input = true;
   net.layers = models::ResNet50(o.num_classes);

@@ -12,7 +12,7 @@
 namespace engine::nn {
 
 Conv2d::Conv2d(std::string name, int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride,
-               int64_t pad, double density, int64_t nnz, uint64_t seed, bool bias, FanMode fan)
+               int64_t pad, WeightStorage storage, uint64_t seed, bool bias, FanMode fan)
     : Module(std::move(name)),
       in_channels_(in_channels),
       out_channels_(out_channels),
@@ -23,19 +23,17 @@ Conv2d::Conv2d(std::string name, int64_t in_channels, int64_t out_channels, int6
                in_channels, ", out_channels = ", out_channels, ", kernel = ", kernel, "; expected all > 0");
   ENGINE_CHECK(stride > 0 && pad >= 0, "nn::Conv2d(", this->name(), "): stride = ", stride, ", pad = ", pad,
                "; expected stride > 0 and pad >= 0");
-  ENGINE_CHECK(density > 0 && density <= 1, "nn::Conv2d(", this->name(), "): density = ", density,
-               "; expected 0 < density <= 1");
   const std::string weight_name = Child("weight");
   Rng rng = Rng::Stream(seed, NameHash(weight_name));
   const int64_t fan_in = in_channels * kernel * kernel;
-  if (density >= 1.0) {
+  if (!storage.sparse) {
     const double std_dev = std::sqrt(2.0 / static_cast<double>(fan_in));  // He normal over the dense fan-in
     Tensor w({out_channels, in_channels, kernel, kernel});
     for (int64_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(std_dev * rng.Normal());
     dense_weight_ = std::make_unique<DenseParameter>(weight_name, std::move(w));
   } else {
     const int64_t total = out_channels * fan_in;
-    if (nnz < 0) nnz = static_cast<int64_t>(std::llround(density * static_cast<double>(total)));
+    const int64_t nnz = storage.nnz;
     ENGINE_CHECK(nnz >= 0 && nnz <= total, "nn::Conv2d(", weight_name, "): nnz = ", nnz,
                  "; expected 0 <= nnz <= out_channels * in_channels * kernel^2 = ", total);
     CsrMatrix w = CsrMatrix::RandomPattern(out_channels, fan_in, nnz, rng);

@@ -17,12 +17,12 @@ namespace engine::nn {
 
 class Conv2d : public Module {
  public:
-  // Square kernel x kernel filter, the same stride and zero padding on both axes. density == 1: dense weight.
-  // density < 1: sparse weight with exactly `nnz` stored entries, or round(density * K*C*R*S) when nnz == -1
-  // (pattern from CsrMatrix::RandomPattern, O(nnz) memory). Pattern and values use Rng::Stream(seed, hash of
-  // "<name>.weight"). He-normal over the dense fan-in C*R*S, or over nnz / K with FanMode::kStored (init.h).
+  // Square kernel x kernel filter, the same stride and zero padding on both axes. storage: a dense weight, or a
+  // sparse one with exactly storage.nnz stored entries of K x C*R*S (pattern from CsrMatrix::RandomPattern, O(nnz)
+  // memory). Pattern and values use Rng::Stream(seed, hash of "<name>.weight"). He-normal over the dense fan-in
+  // C*R*S, or over nnz / K with FanMode::kStored (init.h).
   Conv2d(std::string name, int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride = 1,
-         int64_t pad = 0, double density = 1.0, int64_t nnz = -1, uint64_t seed = 0, bool bias = true,
+         int64_t pad = 0, WeightStorage storage = WeightStorage::Dense(), uint64_t seed = 0, bool bias = true,
          FanMode fan = FanMode::kDense);
 
   // x [C, N, H, W] -> [K, N, P, Q].

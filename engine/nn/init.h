@@ -10,6 +10,16 @@
 
 namespace engine::nn {
 
+// How a layer stores its weight: dense, or CSR with exactly `nnz` entries (nnz may equal the full size, e.g. for
+// gradual pruning, which starts full and shrinks). Callers decide the count (rigl's plan, by models::MaskNnz); the
+// layers never round a density themselves.
+struct WeightStorage {
+  bool sparse = false;
+  int64_t nnz = 0;
+  static WeightStorage Dense() { return {}; }
+  static WeightStorage Sparse(int64_t nnz) { return {true, nnz}; }
+};
+
 // FNV-1a 64 of the name: stable across runs, platforms and compilers (std::hash is not).
 inline uint64_t NameHash(const std::string& name) {
   uint64_t h = 0xCBF29CE484222325ull;

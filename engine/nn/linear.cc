@@ -11,24 +11,23 @@
 
 namespace engine::nn {
 
-Linear::Linear(std::string name, int64_t in, int64_t out, double density, int64_t nnz, uint64_t seed, bool bias,
+Linear::Linear(std::string name, int64_t in, int64_t out, WeightStorage storage, uint64_t seed, bool bias,
                FanMode fan)
     : Module(std::move(name)), in_(in), out_(out) {
   ENGINE_CHECK(in > 0 && out > 0, "nn::Linear(", this->name(), "): in = ", in, ", out = ", out,
                "; expected both > 0");
-  ENGINE_CHECK(density > 0 && density <= 1, "nn::Linear(", this->name(), "): density = ", density,
-               "; expected 0 < density <= 1");
   const std::string weight_name = Child("weight");
   Rng rng = Rng::Stream(seed, NameHash(weight_name));
-  if (density >= 1.0) {
+  if (!storage.sparse) {
     const float limit = GlorotLimit(in, out);
     Tensor w({out, in});
     for (int64_t i = 0; i < w.size(); ++i) w[i] = rng.UniformFloat(-limit, limit);
     dense_weight_ = std::make_unique<DenseParameter>(weight_name, std::move(w));
   } else {
     const int64_t total = in * out;
-    if (nnz < 0) nnz = static_cast<int64_t>(std::llround(density * static_cast<double>(total)));
-    ENGINE_CHECK(nnz <= total, "nn::Linear(", weight_name, "): nnz = ", nnz, "; expected <= in * out = ", total);
+    const int64_t nnz = storage.nnz;
+    ENGINE_CHECK(nnz >= 0 && nnz <= total, "nn::Linear(", weight_name, "): nnz = ", nnz,
+                 "; expected 0 <= nnz <= in * out = ", total);
     CsrMatrix w = CsrMatrix::RandomPattern(out, in, nnz, rng);
     const float limit = GlorotLimit(InitFan(fan, in, nnz, out), InitFan(fan, out, nnz, in));
     for (float& v : w.mutable_values()) v = rng.UniformFloat(-limit, limit);

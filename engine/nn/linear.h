@@ -17,10 +17,10 @@ namespace engine::nn {
 
 class Linear : public Module {
  public:
-  // density == 1: dense weight. density < 1: sparse weight with exactly `nnz` stored entries, or round(density *
-  // in * out) when nnz == -1. The pattern comes from CsrMatrix::RandomPattern (O(nnz) memory); pattern and values
-  // use Rng::Stream(seed, hash of "<name>.weight"). `fan` picks the Glorot fans of a sparse weight (init.h).
-  Linear(std::string name, int64_t in, int64_t out, double density = 1.0, int64_t nnz = -1, uint64_t seed = 0,
+  // storage: a dense weight, or a sparse one with exactly storage.nnz stored entries, its pattern from
+  // CsrMatrix::RandomPattern (O(nnz) memory). Pattern and values use Rng::Stream(seed, hash of "<name>.weight").
+  // `fan` picks the Glorot fans of a sparse weight (init.h).
+  Linear(std::string name, int64_t in, int64_t out, WeightStorage storage = WeightStorage::Dense(), uint64_t seed = 0,
          bool bias = true, FanMode fan = FanMode::kDense);
 
   Variable Forward(const Variable& x) override;

@@ -242,7 +242,7 @@ static_assert(kTrainerHeadroom < kBitMaskOfBigLayer, "the cap must refuse a dens
 
 rigl::TrainConfig BigTrainerConfig(const std::string& dir, int64_t width) {
   rigl::TrainConfig c;
-  c.method = "rigl";
+  c.method = rigl::Method::kRigl;
   c.width = {width, width};
   c.sparsity = 0.9999;
   c.distribution = "uniform";
@@ -336,7 +336,7 @@ TEST(MemoryScalingTest, TrainerRefusesSnfsWhenTheDenseEmaExceedsItsBudget) {
     rigl::TrainConfig c;
     c.model = "mlp";
     c.width = {40000, 40000};  // fc2's EMA: 40000^2 floats = 6 GiB
-    c.method = "snfs";
+    c.method = rigl::Method::kSnfs;
     c.sparsity = 0.9999;
     c.distribution = "uniform";
     c.data_dir = "/nonexistent";  // the refusal must come before the data is read

@@ -171,16 +171,16 @@ TEST(ResNet50Flops, TrainingCostsPerMethod) {
   const std::vector<double> s = Sparsities(r50, erk);
   const double f_d = DenseInferenceFlops(r50), f_s = InferenceFlops(r50, s);
   TrainCostOptions options;
-  options.method = TrainMethod::kRigl;
+  options.rule = CostRule::kPeriodicDense;
   options.delta_t = 100;
   // RigL: (3·f_S·100 + 2·f_S + f_D) / 101, relative to 3·f_D; with f_S/f_D = 0.243148677 this is 0.245647
   // (tools/flops_golden.py prints it too).
   EXPECT_NEAR(TrainFlopsPerStep(r50, s, options), (300.0 * f_s + 2.0 * f_s + f_d) / 101.0, 1e-6 * f_d);
   EXPECT_NEAR(RelativeTrainFlops(r50, s, options), 0.24564653642299578, 1e-9);
   EXPECT_NEAR(RelativeTrainFlops(r50, s, options, /*multiplier=*/5.0), 5 * 0.24564653642299578, 1e-8);
-  options.method = TrainMethod::kSnfs;
+  options.rule = CostRule::kDenseWeightGradient;
   EXPECT_NEAR(RelativeTrainFlops(r50, s, options), (2.0 * f_s + f_d) / (3.0 * f_d), 1e-12);
-  options.method = TrainMethod::kDense;
+  options.rule = CostRule::kDense;
   EXPECT_NEAR(RelativeTrainFlops(r50, s, options), 1.0, 1e-12);
 }
 
@@ -196,7 +196,7 @@ TEST(ResNet50Flops, PruningAveragesTheSchedule) {
     schedule.end_step = 25000;
     schedule.frequency = 1000;
     TrainCostOptions options;
-    options.method = TrainMethod::kPruning;
+    options.rule = CostRule::kTrajectory;
     for (int64_t t = 0; t <= 32000; t += 1000) {
       rigl::DistributionOptions uniform;
       uniform.sparsity = rigl::PruningSparsity(schedule, t);
@@ -209,26 +209,22 @@ TEST(ResNet50Flops, PruningAveragesTheSchedule) {
 
 // ---- training formulas on plain numbers ----
 TEST(TrainFormulas, RiglMdTable) {
+  // RIGL.md 4.3 by hand at f_D = 100, f_S = 10 (which method takes which rule: tests/rigl/method_test.cc).
   const double f_d = 100.0, f_s = 10.0;
-  EXPECT_EQ(TrainFlopsPerStepFromForward(TrainMethod::kDense, f_d, f_s, 100), 300.0);
-  EXPECT_EQ(TrainFlopsPerStepFromForward(TrainMethod::kStatic, f_d, f_s, 100), 30.0);
-  EXPECT_EQ(TrainFlopsPerStepFromForward(TrainMethod::kSnip, f_d, f_s, 100), 30.0);
-  EXPECT_EQ(TrainFlopsPerStepFromForward(TrainMethod::kSet, f_d, f_s, 100), 30.0);
-  EXPECT_EQ(TrainFlopsPerStepFromForward(TrainMethod::kSmallDense, f_d, f_s, 100), 30.0);
-  EXPECT_EQ(TrainFlopsPerStepFromForward(TrainMethod::kSnfs, f_d, f_s, 100), 120.0);
-  EXPECT_DOUBLE_EQ(TrainFlopsPerStepFromForward(TrainMethod::kRigl, f_d, f_s, 100), 3120.0 / 101.0);
-  EXPECT_DOUBLE_EQ(TrainFlopsPerStepFromForward(TrainMethod::kRigl, f_d, f_s, 1), (30.0 + 20.0 + 100.0) / 2.0);
-  EXPECT_THROW(TrainFlopsPerStepFromForward(TrainMethod::kPruning, f_d, f_s, 100), engine::Error);
-  EXPECT_THROW(TrainFlopsPerStepFromForward(TrainMethod::kRigl, f_d, f_s, 0), engine::Error);
-  EXPECT_EQ(ParseTrainMethod("small_dense"), TrainMethod::kSmallDense);
-  EXPECT_THROW(ParseTrainMethod("dsr"), engine::Error);
+  EXPECT_EQ(TrainFlopsPerStepFromForward(CostRule::kDense, f_d, f_s, 100), 300.0);
+  EXPECT_EQ(TrainFlopsPerStepFromForward(CostRule::kSparse, f_d, f_s, 100), 30.0);
+  EXPECT_EQ(TrainFlopsPerStepFromForward(CostRule::kDenseWeightGradient, f_d, f_s, 100), 120.0);
+  EXPECT_DOUBLE_EQ(TrainFlopsPerStepFromForward(CostRule::kPeriodicDense, f_d, f_s, 100), 3120.0 / 101.0);
+  EXPECT_DOUBLE_EQ(TrainFlopsPerStepFromForward(CostRule::kPeriodicDense, f_d, f_s, 1), (30.0 + 20.0 + 100.0) / 2.0);
+  EXPECT_THROW(TrainFlopsPerStepFromForward(CostRule::kTrajectory, f_d, f_s, 100), engine::Error);
+  EXPECT_THROW(TrainFlopsPerStepFromForward(CostRule::kPeriodicDense, f_d, f_s, 0), engine::Error);
 }
 
 TEST(TrainFormulas, PerLayerValuesSumToTotal) {
   const std::vector<LayerSpec> mlp = Mlp();
   const std::vector<double> s = {0.9, 0.8, 0.0};
   TrainCostOptions options;
-  options.method = TrainMethod::kRigl;
+  options.rule = CostRule::kPeriodicDense;
   options.delta_t = 10;
   const std::vector<double> per_layer = LayerTrainFlopsPerStep(mlp, s, options);
   double sum = 0.0;
@@ -265,7 +261,7 @@ TEST(FlopsInputs, MismatchedOrBadSparsitiesAreErrors) {
   LayerSpec bad = ConvSpec(3, 4, 4, 8, 0);
   EXPECT_THROW(LayerInferenceFlops(bad, 0.0), engine::Error);
   TrainCostOptions pruning;
-  pruning.method = TrainMethod::kPruning;
+  pruning.rule = CostRule::kTrajectory;
   EXPECT_THROW(TrainFlopsPerStep(mlp, {0.0, 0.0, 0.0}, pruning), engine::Error);
 }
 

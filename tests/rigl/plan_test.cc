@@ -25,11 +25,11 @@ double Bits(const std::vector<models::LayerSpec>& layers, const std::vector<doub
 TEST(SmallDense, WidthMatchesTheSparseModelsBits) {
   for (const double s : {0.8, 0.9, 0.95, 0.98}) {
     rigl::TrainConfig sparse;
-    sparse.method = "static";
+    sparse.method = rigl::Method::kStatic;
     sparse.sparsity = s;
     sparse.distribution = "uniform";
     rigl::TrainConfig small = sparse;
-    small.method = "small_dense";
+    small.method = rigl::Method::kSmallDense;
     const rigl::SparsityPlan sp = rigl::MakeSparsityPlan(sparse);
     const rigl::SparsityPlan dp = rigl::MakeSparsityPlan(small);
     const double target = Bits(sp.layers, sp.sparsities);

@@ -16,13 +16,13 @@ namespace {
 using models::LayerSpec;
 
 // ---- exact mask counts (RIGL.md §5) ----
-TEST(MaskOnesTest, ReferenceCounts) {
-  EXPECT_EQ(MaskOnes(30 * 4, 0.5), 60);       // shape (30,4) at 0.5
-  EXPECT_EQ(MaskOnes(1 * 2 * 1 * 4, 0.8), 2);  // (1,2,1,4) at 0.8: floor(6.4) = 6 zeros
-  EXPECT_EQ(MaskOnes(30, 0.1), 27);            // (30,) at 0.1: 0.1*30 = 3.0000000000000004 in double, floor 3
-  EXPECT_EQ(MaskOnes(10, 0.0), 10);
-  EXPECT_EQ(MaskOnes(10, 1.0), 0);
-  EXPECT_THROW(MaskOnes(10, 1.5), engine::Error);
+TEST(MaskNnzTest, ReferenceCounts) {
+  EXPECT_EQ(models::MaskNnz(30 * 4, 0.5), 60);       // shape (30,4) at 0.5
+  EXPECT_EQ(models::MaskNnz(1 * 2 * 1 * 4, 0.8), 2);  // (1,2,1,4) at 0.8: floor(6.4) = 6 zeros
+  EXPECT_EQ(models::MaskNnz(30, 0.1), 27);            // (30,) at 0.1: 0.1*30 = 3.0000000000000004 in double, floor 3
+  EXPECT_EQ(models::MaskNnz(10, 0.0), 10);
+  EXPECT_EQ(models::MaskNnz(10, 1.0), 0);
+  EXPECT_THROW(models::MaskNnz(10, 1.5), engine::Error);
 }
 
 // ---- RIGL.md §1.4: MLP 784-300-100-10, ERK (= ER for dense layers), current rounding ----
@@ -200,7 +200,7 @@ TEST(Properties, CustomValuesPassThroughAndStayOutsideBudget) {
   EXPECT_EQ(d.layers.front().sparsity, 0.0);
   EXPECT_EQ(d.layers.front().source, LayerSparsity::kCustom);
   EXPECT_EQ(d.layers.back().sparsity, 0.37);
-  EXPECT_EQ(d.layers.back().nnz, MaskOnes(2048 * 1000, 0.37));
+  EXPECT_EQ(d.layers.back().nnz, models::MaskNnz(2048 * 1000, 0.37));
   EXPECT_NEAR(d.BudgetSparsity(), 0.8, 1e-5);
 }
 

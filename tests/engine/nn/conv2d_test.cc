@@ -15,7 +15,7 @@
 namespace engine::nn {
 namespace {
 
-TEST(Conv2dModule, DenseWhenDensityIsOne) {
+TEST(Conv2dModule, DenseByDefault) {
   Conv2d conv("layer1.0.conv1", 3, 8, 3, 1, 1);
   EXPECT_FALSE(conv.is_sparse());
   ASSERT_NE(conv.dense_weight(), nullptr);
@@ -30,12 +30,12 @@ TEST(Conv2dModule, DenseWhenDensityIsOne) {
 }
 
 TEST(Conv2dModule, SparseWithExactNnz) {
-  Conv2d by_density("c", 16, 32, 3, 1, 1, /*density=*/0.1);
-  ASSERT_TRUE(by_density.is_sparse());
-  EXPECT_EQ(by_density.sparse_weight()->weight.nnz(), std::llround(0.1 * 32 * 16 * 9));
-  EXPECT_EQ(by_density.sparse_weight()->weight.rows(), 32);
-  EXPECT_EQ(by_density.sparse_weight()->weight.cols(), 16 * 9);
-  Conv2d by_count("c", 16, 32, 3, 1, 1, 0.5, /*nnz=*/123, 0, /*bias=*/false);
+  Conv2d sparse("c", 16, 32, 3, 1, 1, WeightStorage::Sparse(461));
+  ASSERT_TRUE(sparse.is_sparse());
+  EXPECT_EQ(sparse.sparse_weight()->weight.nnz(), 461);
+  EXPECT_EQ(sparse.sparse_weight()->weight.rows(), 32);
+  EXPECT_EQ(sparse.sparse_weight()->weight.cols(), 16 * 9);
+  Conv2d by_count("c", 16, 32, 3, 1, 1, WeightStorage::Sparse(123), 0, /*bias=*/false);
   EXPECT_EQ(by_count.sparse_weight()->weight.nnz(), 123);
   EXPECT_EQ(by_count.bias(), nullptr);
   ParameterList params;
@@ -47,7 +47,9 @@ TEST(Conv2dModule, SparseWithExactNnz) {
 TEST(Conv2dModule, HeNormalOverDenseFanIn) {
   // 64 x 32 x 3 x 3 = 18432 values: the sample std is within a few percent of sqrt(2 / 288).
   for (double density : {1.0, 0.2}) {
-    Conv2d conv("c", 32, 64, 3, 1, 1, density, -1, /*seed=*/5);
+    const WeightStorage storage =
+        density >= 1.0 ? WeightStorage::Dense() : WeightStorage::Sparse(std::llround(density * 64 * 32 * 9));
+    Conv2d conv("c", 32, 64, 3, 1, 1, storage, /*seed=*/5);
     const float* v = conv.is_sparse() ? conv.sparse_weight()->weight.values().data()
                                       : conv.dense_weight()->var.value().data();
     const int64_t n = conv.is_sparse() ? conv.sparse_weight()->weight.nnz() : conv.dense_weight()->var.value().size();
@@ -63,11 +65,11 @@ TEST(Conv2dModule, HeNormalOverDenseFanIn) {
 // FanMode::kStored: He normal over the stored fan-in nnz / K. At density 0.2 of 64 x 288 that is 3686 / 64 = 57.6,
 // so every value is the kDense value (same normal draw) times sqrt(288 / 57.6).
 TEST(Conv2dModule, StoredFanInitScalesByNnzPerFilter) {
-  Conv2d dense_fan("c", 32, 64, 3, 1, 1, 0.2, -1, /*seed=*/5);
-  Conv2d stored_fan("c", 32, 64, 3, 1, 1, 0.2, -1, 5, /*bias=*/true, FanMode::kStored);
+  Conv2d dense_fan("c", 32, 64, 3, 1, 1, WeightStorage::Sparse(3686), /*seed=*/5);
+  Conv2d stored_fan("c", 32, 64, 3, 1, 1, WeightStorage::Sparse(3686), 5, /*bias=*/true, FanMode::kStored);
   const CsrMatrix& a = dense_fan.sparse_weight()->weight;
   const CsrMatrix& b = stored_fan.sparse_weight()->weight;
-  ASSERT_EQ(b.nnz(), 3686);  // round(0.2 * 18432)
+  ASSERT_EQ(b.nnz(), 3686);  // 0.2 of 18432, rounded
   EXPECT_EQ(a.col_indices(), b.col_indices());
   const double scale = std::sqrt(288.0 / (3686.0 / 64.0));
   for (int64_t q = 0; q < b.nnz(); ++q) {
@@ -76,7 +78,8 @@ TEST(Conv2dModule, StoredFanInitScalesByNnzPerFilter) {
 }
 
 TEST(Conv2dModule, SameSeedSameWeightsDifferentSeedDifferent) {
-  Conv2d a("c", 4, 4, 3, 1, 1, 0.5, -1, 9), b("c", 4, 4, 3, 1, 1, 0.5, -1, 9), c("c", 4, 4, 3, 1, 1, 0.5, -1, 10);
+  const WeightStorage half = WeightStorage::Sparse(72);  // of 144
+  Conv2d a("c", 4, 4, 3, 1, 1, half, 9), b("c", 4, 4, 3, 1, 1, half, 9), c("c", 4, 4, 3, 1, 1, half, 10);
   EXPECT_EQ(a.sparse_weight()->weight.col_indices(), b.sparse_weight()->weight.col_indices());
   EXPECT_TRUE(testutil::BitIdentical(a.sparse_weight()->weight.values().data(),
                                      b.sparse_weight()->weight.values().data(), a.sparse_weight()->weight.nnz()));
@@ -84,7 +87,7 @@ TEST(Conv2dModule, SameSeedSameWeightsDifferentSeedDifferent) {
 }
 
 TEST(Conv2dModule, SparseForwardEqualsDenseModuleWithDensifiedWeight) {
-  Conv2d sparse("s", 3, 5, 3, 2, 1, 0.4, -1, 3);
+  Conv2d sparse("s", 3, 5, 3, 2, 1, WeightStorage::Sparse(54), 3);  // 0.4 of 135
   Conv2d dense("d", 3, 5, 3, 2, 1);
   const Tensor w = sparse.sparse_weight()->weight.ToDense();  // [5, 27] == [5, 3, 3, 3] flattened
   std::copy(w.data(), w.data() + w.size(), dense.dense_weight()->var.value().data());
@@ -103,8 +106,8 @@ TEST(Conv2dModule, BadArgumentsNameTheModule) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("layer9.conv"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(Conv2d("c", 3, 8, 3, 1, 1, 0.0), Error);
-  EXPECT_THROW(Conv2d("c", 3, 8, 3, 1, 1, 0.5, /*nnz=*/1000), Error);  // > 8 * 27
+  EXPECT_THROW(Conv2d("c", 3, 8, 3, 1, 1, WeightStorage::Sparse(-1)), Error);
+  EXPECT_THROW(Conv2d("c", 3, 8, 3, 1, 1, WeightStorage::Sparse(1000)), Error);  // > 8 * 27
 }
 
 }  // namespace

@@ -13,7 +13,7 @@ namespace engine::nn {
 namespace {
 
 TEST(NnLinearTest, DenseParametersNamedAndInitialised) {
-  Linear fc("fc1", /*in=*/20, /*out=*/10, 1.0, -1, /*seed=*/5);
+  Linear fc("fc1", /*in=*/20, /*out=*/10, WeightStorage::Dense(), /*seed=*/5);
   ParameterList params;
   fc.CollectParameters(&params);
   ASSERT_EQ(params.dense.size(), 2u);
@@ -30,22 +30,22 @@ TEST(NnLinearTest, DenseParametersNamedAndInitialised) {
 }
 
 TEST(NnLinearTest, SparseHasExactNnzAndDenseFanInit) {
-  Linear fc("block.fc", /*in=*/300, /*out=*/100, /*density=*/0.1, /*nnz=*/-1, /*seed=*/9);
+  Linear fc("block.fc", /*in=*/300, /*out=*/100, WeightStorage::Sparse(3000), /*seed=*/9);
   ASSERT_TRUE(fc.is_sparse());
   EXPECT_EQ(fc.sparse_weight()->name, "block.fc.weight");
   EXPECT_EQ(fc.sparse_weight()->weight.nnz(), 3000);
   EXPECT_EQ(fc.sparse_weight()->grad.size(), 3000u);
   const float limit = std::sqrt(6.0f / 400.0f);  // the dense fan-in + fan-out, no sparsity rescaling
   for (float v : fc.sparse_weight()->weight.values()) EXPECT_LE(std::abs(v), limit);
-  Linear exact("fc2", 50, 40, 0.5, /*nnz=*/123, 9);
+  Linear exact("fc2", 50, 40, WeightStorage::Sparse(123), 9);
   EXPECT_EQ(exact.sparse_weight()->weight.nnz(), 123);
 }
 
 // FanMode::kStored: Glorot over the average stored fans, nnz / out and nnz / in, computed here by hand. Same pattern
 // as kDense (the pattern is drawn before the values from the same stream), only the scale differs.
 TEST(NnLinearTest, StoredFanInitUsesNnzPerRowAndColumn) {
-  Linear dense_fan("fc", /*in=*/2000, /*out=*/1000, /*density=*/0.01, /*nnz=*/-1, /*seed=*/3);
-  Linear stored_fan("fc", 2000, 1000, 0.01, -1, 3, /*bias=*/true, FanMode::kStored);
+  Linear dense_fan("fc", /*in=*/2000, /*out=*/1000, WeightStorage::Sparse(20000), /*seed=*/3);
+  Linear stored_fan("fc", 2000, 1000, WeightStorage::Sparse(20000), 3, /*bias=*/true, FanMode::kStored);
   const CsrMatrix& a = dense_fan.sparse_weight()->weight;
   const CsrMatrix& b = stored_fan.sparse_weight()->weight;
   ASSERT_EQ(b.nnz(), 20000);
@@ -63,14 +63,15 @@ TEST(NnLinearTest, StoredFanInitUsesNnzPerRowAndColumn) {
   EXPECT_GT(max_b, 0.99f * stored_limit);  // 20000 uniform draws reach the top 1% of the range
   EXPECT_LE(max_a, dense_limit);
   // A dense layer ignores the mode: its fans are its shape.
-  Linear dense_layer("d", 20, 10, 1.0, -1, 5, true, FanMode::kStored);
-  Linear dense_ref("d", 20, 10, 1.0, -1, 5);
+  Linear dense_layer("d", 20, 10, WeightStorage::Dense(), 5, true, FanMode::kStored);
+  Linear dense_ref("d", 20, 10, WeightStorage::Dense(), 5);
   EXPECT_TRUE(testutil::BitIdentical(dense_layer.dense_weight()->var.value().data(),
                                      dense_ref.dense_weight()->var.value().data(), 200));
 }
 
 TEST(NnLinearTest, SameSeedSameWeightsDifferentNameDifferentWeights) {
-  Linear a("fc1", 30, 20, 0.2, -1, 1), b("fc1", 30, 20, 0.2, -1, 1), c("fc2", 30, 20, 0.2, -1, 1);
+  const WeightStorage s = WeightStorage::Sparse(120);  // 0.2 of 600
+  Linear a("fc1", 30, 20, s, 1), b("fc1", 30, 20, s, 1), c("fc2", 30, 20, s, 1);
   EXPECT_EQ(a.sparse_weight()->weight.col_indices(), b.sparse_weight()->weight.col_indices());
   EXPECT_TRUE(testutil::BitIdentical(a.sparse_weight()->weight.values().data(),
                                      b.sparse_weight()->weight.values().data(), a.sparse_weight()->weight.nnz()));
@@ -78,7 +79,7 @@ TEST(NnLinearTest, SameSeedSameWeightsDifferentNameDifferentWeights) {
 }
 
 TEST(NnLinearTest, SparseForwardIsWxPlusB) {
-  Linear fc("fc", 8, 6, 0.4, -1, 3);
+  Linear fc("fc", 8, 6, WeightStorage::Sparse(19), 3);  // 0.4 of 48, rounded
   Rng rng(2);
   fc.bias()->var.value() = testutil::RandomDense({6}, rng);
   Variable x = Constant(testutil::RandomDense({8, 5}, rng));
@@ -91,7 +92,7 @@ TEST(NnLinearTest, SparseForwardIsWxPlusB) {
 }
 
 TEST(NnLinearTest, NoBias) {
-  Linear fc("fc", 4, 3, 1.0, -1, 1, /*bias=*/false);
+  Linear fc("fc", 4, 3, WeightStorage::Dense(), 1, /*bias=*/false);
   ParameterList params;
   fc.CollectParameters(&params);
   EXPECT_EQ(params.dense.size(), 1u);
@@ -100,9 +101,8 @@ TEST(NnLinearTest, NoBias) {
 
 TEST(NnLinearTest, BadArgumentsThrow) {
   EXPECT_THROW(Linear("fc", 0, 3), Error);
-  EXPECT_THROW(Linear("fc", 3, 3, 0.0), Error);
-  EXPECT_THROW(Linear("fc", 3, 3, 1.5), Error);
-  EXPECT_THROW(Linear("fc", 3, 3, 0.5, /*nnz=*/10), Error);  // more than 9 positions
+  EXPECT_THROW(Linear("fc", 3, 3, WeightStorage::Sparse(-1)), Error);
+  EXPECT_THROW(Linear("fc", 3, 3, WeightStorage::Sparse(10)), Error);  // more than 9 positions
 }
 
 }  // namespace

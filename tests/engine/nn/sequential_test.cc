@@ -18,9 +18,9 @@ namespace {
 
 std::unique_ptr<Sequential> Mlp(uint64_t seed) {
   auto net = std::make_unique<Sequential>();
-  net->Emplace<Linear>("fc1", /*in=*/16, /*out=*/32, /*density=*/0.3, -1, seed);
+  net->Emplace<Linear>("fc1", /*in=*/16, /*out=*/32, WeightStorage::Sparse(154), seed);  // ~0.3 of 512
   net->Emplace<ReluModule>();
-  net->Emplace<Linear>("fc2", 32, 3, 1.0, -1, seed);
+  net->Emplace<Linear>("fc2", 32, 3, WeightStorage::Dense(), seed);
   return net;
 }
 
@@ -96,11 +96,11 @@ TEST(SequentialTest, SparseMlpLearnsSeparableProblem) {
 // nonzeros x 64 columns), a dense 2048 -> 256 layer (67 MFLOP, 16 Gemm blocks), a dense 256 -> 3 output.
 std::unique_ptr<Sequential> WideMlp(uint64_t seed) {
   auto net = std::make_unique<Sequential>();
-  net->Emplace<Linear>("fc1", 16, 2048, /*density=*/0.3, -1, seed);
+  net->Emplace<Linear>("fc1", 16, 2048, WeightStorage::Sparse(9830), seed);  // ~0.3 of 32768
   net->Emplace<ReluModule>();
-  net->Emplace<Linear>("fc2", 2048, 256, 1.0, -1, seed);
+  net->Emplace<Linear>("fc2", 2048, 256, WeightStorage::Dense(), seed);
   net->Emplace<ReluModule>();
-  net->Emplace<Linear>("fc3", 256, 3, 1.0, -1, seed);
+  net->Emplace<Linear>("fc3", 256, 3, WeightStorage::Dense(), seed);
   return net;
 }
 

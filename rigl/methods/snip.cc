@@ -1,0 +1,48 @@
+// SNIP (Lee et al. 2019; RIGL.md 3.7): the network starts with every position stored; on the first batch the
+// saliency |g * w| ranks each layer's positions and all but the distribution's nnz are pruned. That batch takes no
+// optimizer step and does not advance t; training then continues on the fixed pattern.
+#include <memory>
+#include <vector>
+
+#include "rigl/methods/registry.h"
+
+namespace rigl {
+namespace {
+
+class Snip : public TrainingMethod {
+ public:
+  using TrainingMethod::TrainingMethod;
+
+  IterationPlan Plan() override {
+    if (done_) return driver_.Next();
+    IterationPlan it;
+    it.step_before = step();
+    it.mask_update = true;  // the pruning batch: no optimizer step
+    it.update_step = step();
+    return it;
+  }
+  TopologyChange UpdateTopology(const IterationPlan&) override {
+    std::vector<std::vector<int64_t>> drops(layers().size());
+    for (size_t l = 0; l < layers().size(); ++l) {
+      engine::SparseParameter& p = *layers()[l].param;
+      drops[l] = SnipDrops(p.grad.data(), p.weight.values().data(), p.weight.nnz(), layers()[l].target_nnz);
+    }
+    const TopologyChange change = Prune(drops);
+    for (LayerState& s : layers()) InitHistory(s.param->weight, &s.history);
+    done_ = true;
+    return change;
+  }
+  void Save(CheckpointWriter* w) const override { w->meta()["snip_done"] = done_; }
+  void Restore(const CheckpointReader& r, const std::string&) override {
+    done_ = r.meta().at("snip_done").get<bool>();
+  }
+
+ private:
+  bool done_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<TrainingMethod> MakeSnip(const MethodContext& context) { return std::make_unique<Snip>(context); }
+
+}  // namespace rigl

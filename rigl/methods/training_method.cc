@@ -1,0 +1,90 @@
+// The shared part of every training method (see training_method.h): the step driver, drop-and-grow over all layers,
+// and pruning with the optimizer's slots carried across.
+#include "rigl/methods/training_method.h"
+
+#include <algorithm>
+#include <map>
+
+#include "engine/base/check.h"
+#include "engine/sparse/topology_edit.h"
+
+namespace rigl {
+
+DropScheduleConfig DropScheduleFor(const TrainConfig& c, int64_t total_iterations) {
+  DropScheduleConfig ds;
+  ds.update_interval = c.delta_t;
+  ds.initial_drop_fraction = c.drop_fraction;
+  ds.begin_step = 0;
+  ds.end_step = std::max<int64_t>(1, static_cast<int64_t>(c.t_end * static_cast<double>(total_iterations)));
+  if (c.drop_schedule == "inverse_power") {
+    ds.decay = DropDecay::kExponentialK;
+    ds.exponent_k = c.drop_power;
+  } else {
+    ParseDropDecay(c.drop_schedule, &ds);
+  }
+  return ds;
+}
+
+TrainingMethod::TrainingMethod(const MethodContext& context)
+    : context_(context),
+      driver_(DropScheduleFor(*context.config, context.total_iterations), Info(context.config->method).placement) {}
+
+void TrainingMethod::BeforeForward(const IterationPlan& it) {
+  (void)it;
+  for (LayerState& s : layers()) {
+    s.param->want_dense_grad = false;
+    s.param->skip_pattern_grad = false;
+  }
+}
+
+TopologyChange TrainingMethod::DropAndGrow(GrowMode mode, int64_t t, const std::function<RowTileFn(size_t)>& scores) {
+  TopologyChange change;
+  change.changed = true;
+  change.drop_fraction = drop_schedule().DropFraction(t);
+  engine::Sgd& opt = **context_.optimizer;
+  for (size_t l = 0; l < layers().size(); ++l) {
+    LayerState& s = layers()[l];
+    UpdateOptions o;
+    o.mode = mode;
+    o.tile_rows = config().grow_tile_rows;
+    o.seed = config().seed;
+    o.salt = (static_cast<uint64_t>(t) << 16) ^ l;
+    if (mode == GrowMode::kScores) o.scores = scores(l);
+    s.last = UpdateLayer(*s.param, change.drop_fraction, o,
+                         [&](engine::PositionMap& map) { opt.RemapSparse(*s.param, map); }, &s.history);
+    s.param->want_dense_grad = false;
+  }
+  return change;
+}
+
+TopologyChange TrainingMethod::Prune(const std::vector<std::vector<int64_t>>& drops) {
+  // Save every optimizer slot by name, prune, rebuild the optimizer, restore (compacting the pruned layers').
+  std::vector<engine::NamedBuffer> old_state;
+  (*context_.optimizer)->CollectState(&old_state);
+  std::map<std::string, engine::AlignedVector<float>> saved;
+  for (const engine::NamedBuffer& b : old_state) saved[b.name].assign(b.data, b.data + b.size);
+  for (size_t l = 0; l < layers().size(); ++l) {
+    if (drops[l].empty()) continue;
+    engine::SparseParameter& p = *layers()[l].param;
+    engine::PositionMap map;
+    engine::TopologyEdit::Prune(p.weight, drops[l], &map, p.name.c_str());
+    map.Compact(p.grad);
+    for (auto& [name, buffer] : saved) {
+      if (name.rfind(p.name + ".", 0) == 0 && buffer.size() == map.old_to_new.size()) map.Compact(buffer);
+    }
+  }
+  context_.make_optimizer();
+  std::vector<engine::NamedBuffer> new_state;
+  (*context_.optimizer)->CollectState(&new_state);
+  for (engine::NamedBuffer& b : new_state) {
+    const engine::AlignedVector<float>& src = saved.at(b.name);
+    ENGINE_CHECK(static_cast<int64_t>(src.size()) == b.size, "pruning: optimizer slot ", b.name, " has ", src.size(),
+                 " entries after compaction; expected ", b.size);
+    std::copy(src.begin(), src.end(), b.data);
+  }
+  TopologyChange change;
+  change.changed = true;
+  return change;
+}
+
+}  // namespace rigl
