@@ -70,10 +70,11 @@ void Trainer::BuildModel() {
     ENGINE_CHECK(it != plan_.target_nnz.end(), "sparsity plan has no target for ", p->name);
     s.target_nnz = it->second;
     s.target_sparsity = 1.0 - static_cast<double>(s.target_nnz) /
-                                  static_cast<double>(p->weight.rows() * p->weight.cols());
-    InitHistory(p->weight, &s.history);
+                                  static_cast<double>(p->weight().rows() * p->weight().cols());
+    InitHistory(p->weight(), &s.history);
     layers_.push_back(std::move(s));
   }
+  method_ = MakeTrainingMethod({&c_, &layers_, &opt_, [this] { MakeOptimizer(); }});
 }
 
 void Trainer::MakeOptimizer() {
@@ -135,7 +136,7 @@ std::vector<double> Trainer::CurrentSparsities() const {
   std::vector<double> s = plan_.sparsities;
   for (size_t l = 0; l < plan_.layers.size(); ++l) {
     for (const LayerState& ls : layers_) {
-      if (ls.param->name == plan_.layers[l].name) s[l] = 1.0 - ls.param->weight.density();
+      if (ls.param->name == plan_.layers[l].name) s[l] = 1.0 - ls.param->weight().density();
     }
   }
   return s;
@@ -160,7 +161,7 @@ void Trainer::CheckFinite(float loss) {
     }
   };
   for (engine::DenseParameter* p : net_.params.dense) scan(p->name, p->var.value().data(), p->var.value().size());
-  for (engine::SparseParameter* p : net_.params.sparse) scan(p->name, p->weight.values().data(), p->weight.nnz());
+  for (engine::SparseParameter* p : net_.params.sparse) scan(p->name, p->weight().values().data(), p->weight().nnz());
   const std::string culprit =
       !first.empty() ? "first non-finite parameter: " + first
                      : "every parameter is finite; the largest |value| is " + std::to_string(largest_abs) + " in " +
@@ -202,8 +203,8 @@ uint64_t Trainer::Fingerprint() const {
   uint64_t h = 0xCBF29CE484222325ull;
   for (const engine::DenseParameter* p : net_.params.dense) h = Fnv1a(h, p->var.value().data(), p->var.value().size() * 4);
   for (const engine::SparseParameter* p : net_.params.sparse) {
-    h = Fnv1a(h, p->weight.values().data(), p->weight.nnz() * 4);
-    h = Fnv1a(h, p->weight.col_indices().data(), p->weight.nnz() * 4);
+    h = Fnv1a(h, p->weight().values().data(), p->weight().nnz() * 4);
+    h = Fnv1a(h, p->weight().col_indices().data(), p->weight().nnz() * 4);
   }
   return h;
 }
@@ -234,7 +235,7 @@ TrainSummary Trainer::Run() {
   engine::SetNumThreads(c_.threads);
   BuildModel();
   LoadData();
-  method_ = MakeTrainingMethod({&c_, &layers_, &opt_, [this] { MakeOptimizer(); }, shape_.total_iterations});
+  method_->Start(shape_.total_iterations);
   report_ = std::make_unique<Reporter>(c_, shape_, nullptr);
   // Nothing is written before every check has passed: a refused resume leaves config.json describing the
   // checkpoint it came with.

@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "engine/base/check.h"
+#include "engine/sparse/topology_edit.h"
 #include "rigl/checkpoint.h"
 #include "rigl/trainer_internal.h"
 
@@ -37,10 +38,10 @@ void Trainer::SaveCheckpoint(const std::string& path) {
     w.AddFloats(p->name, p->var.value().data(), p->var.value().size());
   }
   for (engine::SparseParameter* p : net_.params.sparse) {
-    shapes[p->name] = {p->weight.rows(), p->weight.cols()};
-    w.AddInt64s(p->name + ".row_offsets", p->weight.row_offsets().data(), p->weight.rows() + 1);
-    w.AddInt32s(p->name + ".col_indices", p->weight.col_indices().data(), p->weight.nnz());
-    w.AddFloats(p->name + ".values", p->weight.values().data(), p->weight.nnz());
+    shapes[p->name] = {p->weight().rows(), p->weight().cols()};
+    w.AddInt64s(p->name + ".row_offsets", p->weight().row_offsets().data(), p->weight().rows() + 1);
+    w.AddInt32s(p->name + ".col_indices", p->weight().col_indices().data(), p->weight().nnz());
+    w.AddFloats(p->name + ".values", p->weight().values().data(), p->weight().nnz());
   }
   meta["sparse_shapes"] = shapes;
   std::vector<std::pair<std::string, engine::Tensor*>> buffers;
@@ -140,12 +141,14 @@ void Trainer::RestoreFrom(const std::string& path) {
   for (engine::SparseParameter* p : net_.params.sparse) {
     const auto shape = meta.at("sparse_shapes").at(p->name);
     const int64_t rows = shape.at(0).get<int64_t>(), cols = shape.at(1).get<int64_t>();
-    ENGINE_CHECK(rows == p->weight.rows() && cols == p->weight.cols(), "--resume=", path, ": ", p->name, " is ", rows,
-                 " x ", cols, " in the checkpoint; expected ", p->weight.rows(), " x ", p->weight.cols());
+    ENGINE_CHECK(rows == p->weight().rows() && cols == p->weight().cols(), "--resume=", path, ": ", p->name, " is ", rows,
+                 " x ", cols, " in the checkpoint; expected ", p->weight().rows(), " x ", p->weight().cols());
     std::vector<int64_t> offsets = r.Int64s(p->name + ".row_offsets", rows + 1);
     std::vector<int32_t> indices = r.Int32s(p->name + ".col_indices");
     std::vector<float> values = r.Floats(p->name + ".values", static_cast<int64_t>(indices.size()));
-    p->weight = engine::CsrMatrix::FromParts(rows, cols, std::move(offsets), std::move(indices), std::move(values));
+    // FromParts validates every index; Replace checks the shape and moves the topology version forward.
+    engine::TopologyEdit::Replace(
+        *p, engine::CsrMatrix::FromParts(rows, cols, std::move(offsets), std::move(indices), std::move(values)));
     p->ZeroGrad();
   }
   std::vector<std::pair<std::string, engine::Tensor*>> buffers;
@@ -162,13 +165,13 @@ void Trainer::RestoreFrom(const std::string& path) {
     std::copy(v.begin(), v.end(), b.data);
   }
   for (LayerState& s : layers_) {
-    const int64_t rows = s.param->weight.rows(), cols = s.param->weight.cols();
+    const int64_t rows = s.param->weight().rows(), cols = s.param->weight().cols();
     const std::string ever = "history:" + s.param->name + ".ever_active";
     const std::string grown = "history:" + s.param->name + ".last_grown";
     s.history.ever_active = r.Int64s(ever);
     CheckPositions(path, ever, s.history.ever_active, rows, cols, rows * cols, /*sorted=*/true);
     s.history.last_grown = r.Int64s(grown);
-    CheckPositions(path, grown, s.history.last_grown, rows, cols, s.param->weight.nnz(), /*sorted=*/false);
+    CheckPositions(path, grown, s.history.last_grown, rows, cols, s.param->weight().nnz(), /*sorted=*/false);
   }
   method_->Restore(r, path);
   method_->RestoreSteps(t, last_update);

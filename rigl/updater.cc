@@ -171,7 +171,7 @@ void InitHistory(const engine::CsrMatrix& w, LayerHistory* history) {
 
 LayerUpdateStats UpdateLayer(engine::SparseParameter& w, float drop_fraction, const UpdateOptions& options,
                              const std::function<void(engine::PositionMap&)>& slots_remap, LayerHistory* history) {
-  engine::CsrMatrix& m = w.weight;
+  const engine::CsrMatrix& m = w.weight();
   LayerUpdateStats stats;
   stats.name = w.name;
   stats.nnz = m.nnz();
@@ -250,7 +250,7 @@ LayerUpdateStats UpdateLayer(engine::SparseParameter& w, float drop_fraction, co
   stats.mean_abs_dropped = stats.dropped ? dropped_sum / stats.dropped : 0.0;
 
   engine::PositionMap map;
-  engine::TopologyEdit::Apply(m, final_drop, final_grow, &map, /*grown_value=*/0.0f, w.name.c_str());
+  engine::TopologyEdit::Apply(w, final_drop, final_grow, &map, /*grown_value=*/0.0f);
   if (w.grad.size() == static_cast<size_t>(m.nnz())) map.Remap(w.grad, 0.0f);
   if (slots_remap) slots_remap(map);
   w.dense_grad_rows = nullptr;  // the saved activations belong to the old topology

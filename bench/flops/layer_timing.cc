@@ -110,9 +110,9 @@ LayerTiming TimeLayer(const LayerShape& shape, const engine::CsrMatrix* pattern,
   so.momentum = 0.9f, so.nesterov = true, so.weight_decay = 1e-4f;  // the trainer's defaults
   if (t.sparse) {
     engine::SparseParameter w(shape.name, *pattern);  // same pattern and values
-    FillUniform(rng, w.grad.data(), w.weight.nnz());
-    const engine::CsrView wv = w.weight.view(/*with_transpose=*/true);
-    engine::AlignedVector<float> d_w(static_cast<size_t>(w.weight.nnz()), 0.0f);
+    FillUniform(rng, w.grad.data(), w.weight().nnz());
+    const engine::CsrView wv = w.weight().view(/*with_transpose=*/true);
+    engine::AlignedVector<float> d_w(static_cast<size_t>(w.weight().nnz()), 0.0f);
     if (shape.conv) {
       t.forward = TimeMedian(repeats, [&] { k::SparseConv2dForward(cp, wv, x.view(), y.view()); });
       if (shape.needs_input_grad) {

@@ -25,14 +25,16 @@ struct DenseParameter {
   void ZeroGrad() { var.grad().SetZero(); }
 };
 
-struct SparseParameter {
+// The matrix is private: its values can be written (mutable_values), its pattern changes only through
+// engine::TopologyEdit (engine/sparse/topology_edit.h), whose pass key alone unlocks weight_for_edit.
+class SparseParameter {
+ public:
   std::string name;  // dotted, e.g. "fc1.weight"
-  CsrMatrix weight;
-  AlignedVector<float> grad;  // nnz entries, aligned with weight.values(); dL/dW at the stored positions
+  AlignedVector<float> grad;  // nnz entries, aligned with weight().values(); dL/dW at the stored positions
   // Set by the caller before a forward when RigL needs the dense gradient this step.
   bool want_dense_grad = false;
   // Set by the op's backward when want_dense_grad: writes rows [row_begin, row_end) of the dense gradient dL/dW
-  // (rows x cols of weight) into out (out.rows == row_end - row_begin, out.cols == weight.cols()). Valid until the
+  // (rows x cols of weight) into out (out.rows == row_end - row_begin, out.cols == weight().cols()). Valid until the
   // next forward. Compute it tile by tile; never materialise the whole dense matrix.
   std::function<void(int64_t row_begin, int64_t row_end, DenseView out)> dense_grad_rows;
   // Set by the caller when this step's pattern gradient is not needed (RigL's update iteration replaces the
@@ -40,9 +42,24 @@ struct SparseParameter {
   bool skip_pattern_grad = false;
 
   SparseParameter() = default;
-  SparseParameter(std::string n, CsrMatrix w) : name(std::move(n)), weight(std::move(w)) { ZeroGrad(); }
+  SparseParameter(std::string n, CsrMatrix w) : name(std::move(n)), weight_(std::move(w)) { ZeroGrad(); }
+  SparseParameter(const SparseParameter&) = default;
+  SparseParameter(SparseParameter&&) = default;
+  // Not assignable: a parameter's pattern is replaced only through TopologyEdit::Replace.
+  SparseParameter& operator=(const SparseParameter&) = delete;
+  SparseParameter& operator=(SparseParameter&&) = delete;
+
+  const CsrMatrix& weight() const { return weight_; }
+  // The stored values, nnz of them; the pattern stays. What optimizers, initialisers and checkpoint loads write.
+  AlignedVector<float>& mutable_values() { return weight_.mutable_values(); }
+  // For engine::TopologyEdit only (it alone can make the key).
+  CsrMatrix& weight_for_edit(const TopologyEditKey&) { return weight_; }
+
   // Resizes grad to nnz and zero-fills it.
-  void ZeroGrad() { grad.assign(static_cast<size_t>(weight.nnz()), 0.0f); }
+  void ZeroGrad() { grad.assign(static_cast<size_t>(weight_.nnz()), 0.0f); }
+
+ private:
+  CsrMatrix weight_;
 };
 
 // Non-owning pointers to a model's parameters, in a stable (construction) order.

@@ -16,7 +16,7 @@ namespace engine {
 // at stored p = (k; c, r, s);  db += Σ dy;  dense dW rows [r0, r1) = dy[r0:r1]·im2col(x)ᵀ (on demand, per tile).
 Variable SparseConv2d(const Variable& x, SparseParameter& w, DenseParameter* b, int64_t kernel_h, int64_t kernel_w,
                       int64_t stride, int64_t pad) {
-  const CsrMatrix& wm = w.weight;
+  const CsrMatrix& wm = w.weight();
   ENGINE_CHECK(kernel_h >= 1 && kernel_w >= 1, "SparseConv2d(", w.name, "): kernel ", kernel_h, "x", kernel_w,
                " given; expected both >= 1");
   ENGINE_CHECK(wm.cols() % (kernel_h * kernel_w) == 0, "SparseConv2d(", w.name, "): weight has ", wm.cols(),

@@ -15,7 +15,7 @@ namespace engine {
 // y = W·x + b.   dx += Wᵀ·dy (transposed SpMM);  dW[p] += <dy[i, :], x[j, :]> for stored p = (i, j) (SDDMM);
 // db += sum over the batch of dy;  dense dW rows [r0, r1) = dy[r0:r1, :]·xᵀ (GEMM, on demand).
 Variable SparseLinear(const Variable& x, SparseParameter& w, DenseParameter* b) {
-  const CsrMatrix& wm = w.weight;
+  const CsrMatrix& wm = w.weight();
   ENGINE_CHECK(x.value().rank() == 2 && x.shape()[0] == wm.cols(), "SparseLinear(", w.name, "): input has shape ",
                x.value().ShapeString(), "; expected [", wm.cols(), ", batch] (feature-major)");
   SparseWeightOp op("SparseLinear", w);

@@ -20,6 +20,14 @@ namespace engine {
 
 class TopologyEdit;
 
+// A pass key only TopologyEdit can make: what a sparse parameter (engine/autograd/parameter.h) asks for before it
+// hands out its matrix for a pattern change, so that TopologyEdit's functions are the only way to change one.
+class TopologyEditKey {
+ private:
+  friend class TopologyEdit;
+  TopologyEditKey() = default;
+};
+
 class CsrMatrix {
  public:
   // An empty rows x cols matrix (nnz = 0).

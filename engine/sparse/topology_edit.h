@@ -63,6 +63,28 @@ class TopologyEdit {
   // with PositionMap::Compact. Validated first: on error the matrix is untouched.
   static void Prune(CsrMatrix& matrix, const std::vector<int64_t>& drop, PositionMap* map,
                     const char* name = "prune");
+
+  // The same three on a sparse parameter (any Param with weight_for_edit(TopologyEditKey), i.e.
+  // engine::SparseParameter): the only ways to change a parameter's pattern.
+  template <typename Param>
+  static void Apply(Param& param, const std::vector<int64_t>& drop, const std::vector<GrowCoord>& grow,
+                    PositionMap* map, float grown_value = 0.0f) {
+    Apply(param.weight_for_edit(TopologyEditKey()), drop, grow, map, grown_value, param.name.c_str());
+  }
+  template <typename Param>
+  static void Prune(Param& param, const std::vector<int64_t>& drop, PositionMap* map) {
+    Prune(param.weight_for_edit(TopologyEditKey()), drop, map, param.name.c_str());
+  }
+  // Replaces a parameter's whole matrix (checkpoint restore) by `source`, which must have the same shape and pass
+  // Validate. The topology version moves past both the old and the new matrix's, so nothing cached or saved
+  // against the old pattern can match the new one.
+  template <typename Param>
+  static void Replace(Param& param, CsrMatrix source) {
+    Replace(param.weight_for_edit(TopologyEditKey()), std::move(source), param.name.c_str());
+  }
+
+ private:
+  static void Replace(CsrMatrix& target, CsrMatrix source, const char* name);
 };
 
 }  // namespace engine

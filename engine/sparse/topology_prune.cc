@@ -1,6 +1,7 @@
 // TopologyEdit::Prune and PositionMap::Compact: the shrinking edit used by SNIP and gradual magnitude pruning
 // (storage shrinks as the model is pruned). Declared in topology_edit.h.
 #include <algorithm>
+#include <utility>
 
 #include "engine/base/check.h"
 #include "engine/sparse/topology_edit.h"
@@ -47,6 +48,16 @@ void PositionMap::Compact(AlignedVector<float>& buffer) const {
     ++kept;
   }
   buffer.resize(kept);
+}
+
+void TopologyEdit::Replace(CsrMatrix& target, CsrMatrix source, const char* name) {
+  ENGINE_CHECK(source.rows() == target.rows() && source.cols() == target.cols(), name, ": replacement is ",
+               source.rows(), " x ", source.cols(), "; expected the parameter's shape ", target.rows(), " x ",
+               target.cols());
+  source.Validate(name);
+  const uint64_t version = std::max(target.topology_version(), source.topology_version()) + 1;
+  target = std::move(source);
+  target.topology_version_ = version;
 }
 
 }  // namespace engine

@@ -14,8 +14,11 @@ namespace {
 
 class Pruning : public TrainingMethod {
  public:
-  explicit Pruning(const MethodContext& context) : TrainingMethod(context) {
-    const double total = static_cast<double>(context.total_iterations);
+  using TrainingMethod::TrainingMethod;
+
+  void Start(int64_t total_iterations) override {
+    TrainingMethod::Start(total_iterations);
+    const double total = static_cast<double>(total_iterations);
     schedule_.initial_sparsity = 0.0;
     schedule_.begin_step = static_cast<int64_t>(config().prune_start * total);
     schedule_.end_step = std::max(schedule_.begin_step + 1, static_cast<int64_t>(config().prune_end * total));
@@ -23,7 +26,7 @@ class Pruning : public TrainingMethod {
   }
 
   IterationPlan Plan() override {
-    IterationPlan it = driver_.Next();
+    IterationPlan it = driver_->Next();
     const int64_t t = it.step_before + 1;  // the post-increment step, as SET's and SNFS's updates
     it.mask_update = IsPruningStep(schedule_, t) || t == schedule_.end_step;
     it.update_step = it.mask_update ? t : -1;
@@ -33,7 +36,7 @@ class Pruning : public TrainingMethod {
     std::vector<std::vector<int64_t>> drops(layers().size());
     bool any = false;
     for (size_t l = 0; l < layers().size(); ++l) {
-      const engine::CsrMatrix& w = layers()[l].param->weight;
+      const engine::CsrMatrix& w = layers()[l].param->weight();
       PruningScheduleConfig schedule = schedule_;
       schedule.final_sparsity = layers()[l].target_sparsity;
       const int64_t keep =

@@ -14,7 +14,7 @@ class Snip : public TrainingMethod {
   using TrainingMethod::TrainingMethod;
 
   IterationPlan Plan() override {
-    if (done_) return driver_.Next();
+    if (done_) return driver_->Next();
     IterationPlan it;
     it.step_before = step();
     it.mask_update = true;  // the pruning batch: no optimizer step
@@ -25,10 +25,10 @@ class Snip : public TrainingMethod {
     std::vector<std::vector<int64_t>> drops(layers().size());
     for (size_t l = 0; l < layers().size(); ++l) {
       engine::SparseParameter& p = *layers()[l].param;
-      drops[l] = SnipDrops(p.grad.data(), p.weight.values().data(), p.weight.nnz(), layers()[l].target_nnz);
+      drops[l] = SnipDrops(p.grad.data(), p.weight().values().data(), p.weight().nnz(), layers()[l].target_nnz);
     }
     const TopologyChange change = Prune(drops);
-    for (LayerState& s : layers()) InitHistory(s.param->weight, &s.history);
+    for (LayerState& s : layers()) InitHistory(s.param->weight(), &s.history);
     done_ = true;
     return change;
   }

@@ -25,9 +25,9 @@ DropScheduleConfig DropScheduleFor(const TrainConfig& c, int64_t total_iteration
   return ds;
 }
 
-TrainingMethod::TrainingMethod(const MethodContext& context)
-    : context_(context),
-      driver_(DropScheduleFor(*context.config, context.total_iterations), Info(context.config->method).placement) {}
+void TrainingMethod::Start(int64_t total_iterations) {
+  driver_.emplace(DropScheduleFor(config(), total_iterations), info().placement);
+}
 
 void TrainingMethod::BeforeForward(const IterationPlan& it) {
   (void)it;
@@ -67,7 +67,7 @@ TopologyChange TrainingMethod::Prune(const std::vector<std::vector<int64_t>>& dr
     if (drops[l].empty()) continue;
     engine::SparseParameter& p = *layers()[l].param;
     engine::PositionMap map;
-    engine::TopologyEdit::Prune(p.weight, drops[l], &map, p.name.c_str());
+    engine::TopologyEdit::Prune(p, drops[l], &map);
     map.Compact(p.grad);
     for (auto& [name, buffer] : saved) {
       if (name.rfind(p.name + ".", 0) == 0 && buffer.size() == map.old_to_new.size()) map.Compact(buffer);

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,7 +43,6 @@ struct MethodContext {
   std::vector<LayerState>* layers = nullptr;
   std::unique_ptr<engine::Sgd>* optimizer = nullptr;
   std::function<void()> make_optimizer;  // replaces *optimizer with a fresh one sized to the current nnz
-  int64_t total_iterations = 0;          // batches in the whole run
 };
 
 // What an update did, for the trainer's counters and progress display.
@@ -51,20 +51,25 @@ struct TopologyChange {
   float drop_fraction = 0;    // drop-and-grow methods: f(t) of this update
 };
 
+// Made with the model, before any data is read (so a method can refuse a model at once); Start() follows once the
+// run's length is known.
 class TrainingMethod {
  public:
-  explicit TrainingMethod(const MethodContext& context);
+  explicit TrainingMethod(const MethodContext& context) : context_(context) {}
   virtual ~TrainingMethod() = default;
+
+  // Sets the schedules for a run of total_iterations batches. Call once, before Plan.
+  virtual void Start(int64_t total_iterations);
 
   const MethodInfo& info() const { return Info(context_.config->method); }
   // t: optimizer steps taken so far, and the step of the last drop-and-grow update.
-  int64_t step() const { return driver_.global_step(); }
-  int64_t last_update() const { return driver_.last_update_step(); }
-  const DropSchedule& drop_schedule() const { return driver_.schedule(); }
+  int64_t step() const { return driver_->global_step(); }
+  int64_t last_update() const { return driver_->last_update_step(); }
+  const DropSchedule& drop_schedule() const { return driver_->schedule(); }
 
   // The coming iteration; advances t when it takes an optimizer step. Default: the StepDriver with the method's
   // update placement (rigl/method.h).
-  virtual IterationPlan Plan() { return driver_.Next(); }
+  virtual IterationPlan Plan() { return driver_->Next(); }
   // Sets what each layer's backward produces: default the pattern gradient only.
   virtual void BeforeForward(const IterationPlan& it);
   // After the backward, before the optimizer step.
@@ -81,7 +86,7 @@ class TrainingMethod {
     (void)path;
   }
   // Puts t and the last-update step where a checkpoint left them.
-  void RestoreSteps(int64_t step, int64_t last_update) { driver_.Restore(step, last_update); }
+  void RestoreSteps(int64_t step, int64_t last_update) { driver_->Restore(step, last_update); }
 
  protected:
   const TrainConfig& config() const { return *context_.config; }
@@ -94,7 +99,7 @@ class TrainingMethod {
   TopologyChange Prune(const std::vector<std::vector<int64_t>>& drops);
 
   MethodContext context_;
-  StepDriver driver_;
+  std::optional<StepDriver> driver_;  // from Start()
 };
 
 // The drop schedule of a run of `total_iterations` batches (RIGL.md 3.1: updates every delta_t steps until

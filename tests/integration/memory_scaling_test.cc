@@ -137,7 +137,7 @@ float ForwardBackward(TinyModel& s, engine::Sgd& opt, bool want_dense_grad) {
 void TrainSteps(int64_t n, int64_t nnz, int64_t batch, const std::string& tag) {
   TinyModel s = MakeTinyModel(n, nnz, batch);
   engine::SparseParameter& w = *s.net.params.sparse[0];
-  CHILD_CHECK(w.weight.nnz() == nnz, "nnz ", w.weight.nnz(), " expected ", nnz);
+  CHILD_CHECK(w.weight().nnz() == nnz, "nnz ", w.weight().nnz(), " expected ", nnz);
   engine::SgdOptions so;
   so.momentum = 0.9f;
   so.nesterov = true;
@@ -154,9 +154,9 @@ void TrainSteps(int64_t n, int64_t nnz, int64_t batch, const std::string& tag) {
   rigl::UpdateOptions rigl_options;
   rigl_options.mode = rigl::GrowMode::kGradient;
   const rigl::LayerUpdateStats r = rigl::UpdateLayer(w, 0.3f, rigl_options, remap, &history);
-  CHILD_CHECK(w.weight.nnz() == nnz && r.requested == static_cast<int64_t>(0.3f * static_cast<float>(nnz)) &&
+  CHILD_CHECK(w.weight().nnz() == nnz && r.requested == static_cast<int64_t>(0.3f * static_cast<float>(nnz)) &&
                   r.grown == r.dropped && r.grown > 0,
-              "RigL update: nnz ", w.weight.nnz(), " requested ", r.requested, " grown ", r.grown, " dropped ",
+              "RigL update: nnz ", w.weight().nnz(), " requested ", r.requested, " grown ", r.grown, " dropped ",
               r.dropped);
   // SET: after an optimizer step.
   ForwardBackward(s, opt, false);
@@ -166,29 +166,29 @@ void TrainSteps(int64_t n, int64_t nnz, int64_t batch, const std::string& tag) {
   set_options.seed = 3;
   set_options.salt = 4;
   const rigl::LayerUpdateStats u = rigl::UpdateLayer(w, 0.3f, set_options, remap, &history);
-  CHILD_CHECK(w.weight.nnz() == nnz && u.grown == u.dropped && u.grown > 0, "SET update: nnz ", w.weight.nnz(),
+  CHILD_CHECK(w.weight().nnz() == nnz && u.grown == u.dropped && u.grown > 0, "SET update: nnz ", w.weight().nnz(),
               " grown ", u.grown);
   const float loss = ForwardBackward(s, opt, false);
   CHILD_CHECK(std::isfinite(loss), "loss ", loss);
   opt.Step(0.05f);
-  w.weight.Validate(w.name);
+  w.weight().Validate(w.name);
   // Checkpoint: the CSR parts and the momentum slot, written and read back bit for bit.
   const std::string path = TempPath("memory_scaling_" + tag + ".ckpt");
   {
     rigl::CheckpointWriter writer;
-    writer.meta()["rows"] = w.weight.rows();
-    writer.AddInt64s("row_offsets", w.weight.row_offsets().data(), w.weight.rows() + 1);
-    writer.AddInt32s("col_indices", w.weight.col_indices().data(), w.weight.nnz());
-    writer.AddFloats("values", w.weight.values().data(), w.weight.nnz());
-    writer.AddFloats("momentum", opt.SparseSlots(w)[0], w.weight.nnz());
+    writer.meta()["rows"] = w.weight().rows();
+    writer.AddInt64s("row_offsets", w.weight().row_offsets().data(), w.weight().rows() + 1);
+    writer.AddInt32s("col_indices", w.weight().col_indices().data(), w.weight().nnz());
+    writer.AddFloats("values", w.weight().values().data(), w.weight().nnz());
+    writer.AddFloats("momentum", opt.SparseSlots(w)[0], w.weight().nnz());
     writer.Write(path);
   }
   {
     const rigl::CheckpointReader reader(path);
     const engine::CsrMatrix back = engine::CsrMatrix::FromParts(
         n, n, reader.Int64s("row_offsets", n + 1), reader.Int32s("col_indices", nnz), reader.Floats("values", nnz));
-    CHILD_CHECK(back.row_offsets() == w.weight.row_offsets() && back.col_indices() == w.weight.col_indices() &&
-                    std::equal(back.values().begin(), back.values().end(), w.weight.values().begin()),
+    CHILD_CHECK(back.row_offsets() == w.weight().row_offsets() && back.col_indices() == w.weight().col_indices() &&
+                    std::equal(back.values().begin(), back.values().end(), w.weight().values().begin()),
                 "checkpoint round trip differs", "");
     const std::vector<float> momentum = reader.Floats("momentum", nnz);
     CHILD_CHECK(std::equal(momentum.begin(), momentum.end(), opt.SparseSlots(w)[0]), "momentum round trip differs",
@@ -292,11 +292,11 @@ TEST(MemoryScalingTest, LayerWithMoreThan2To32PositionsTrainsWithSetUnderCap) {
                                rigl::LayerHistory history;
                                rigl::UpdateLayer(w, 0.3f, o, [&](engine::PositionMap& m) { opt.RemapSparse(w, m); },
                                                  &history);
-                               w.weight.Validate(w.name);
+                               w.weight().Validate(w.name);
                                // Uniform positions over 4.9e9: rows past 2^32 / n = 61356 must be populated.
                                int64_t high = 0;
                                for (int64_t flat : history.ever_active) high += flat >= (int64_t{1} << 32);
-                               CHILD_CHECK(high > 0 && w.weight.nnz() == nnz, "positions >= 2^32: ", high);
+                               CHILD_CHECK(high > 0 && w.weight().nnz() == nnz, "positions >= 2^32: ", high);
                                ForwardBackward(s, opt, false);
                                opt.Step(0.05f);
                              },

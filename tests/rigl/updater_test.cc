@@ -27,11 +27,8 @@ struct Fixture {
 
 // A layer with random weights (magnitudes distinct) and a random dense gradient served through dense_grad_rows.
 Fixture MakeLayer(int64_t rows, int64_t cols, double density, uint64_t seed) {
-  Fixture f;
   engine::Rng rng(seed);
-  f.w.name = "fc.weight";
-  f.w.weight = testutil::RandomCsr(rows, cols, density, rng);
-  f.w.ZeroGrad();
+  Fixture f{SparseParameter("fc.weight", testutil::RandomCsr(rows, cols, density, rng)), {}};
   for (float& g : f.w.grad) g = rng.UniformFloat(-1, 1);
   f.dense_grad.resize(rows * cols);
   for (float& g : f.dense_grad) g = rng.UniformFloat(-1, 1);
@@ -102,7 +99,7 @@ TEST(Updater, GradientOfExactlyMinusOneIsEligible) {
 
 TEST(Updater, RiglUpdateKeepsEveryPromise) {
   Fixture f = MakeLayer(37, 53, 0.2, 11);
-  const CsrMatrix before = f.w.weight;
+  const CsrMatrix before = f.w.weight();
   const auto before_entries = Entries(before);
   const int64_t nnz = before.nnz();
   // A momentum slot whose values encode the flat position, so the remap can be checked entry by entry.
@@ -138,7 +135,7 @@ TEST(Updater, RiglUpdateKeepsEveryPromise) {
   const rigl::LayerUpdateStats stats = rigl::UpdateLayer(
       f.w, fraction, options, [&](engine::PositionMap& map) { map.Remap(momentum, 0.0f); }, &history);
 
-  const CsrMatrix& after = f.w.weight;
+  const CsrMatrix& after = f.w.weight();
   after.Validate("after update");
   EXPECT_EQ(after.nnz(), nnz) << "nnz is conserved";
   const auto after_entries = Entries(after);
@@ -181,23 +178,23 @@ TEST(Updater, TiledTopKEqualsUntiled) {
     ob.tile_rows = 29;  // one tile
     rigl::UpdateLayer(a.w, 0.5f, oa, nullptr, nullptr);
     rigl::UpdateLayer(b.w, 0.5f, ob, nullptr, nullptr);
-    EXPECT_EQ(a.w.weight.col_indices(), b.w.weight.col_indices()) << "tile_rows " << tile;
-    EXPECT_EQ(a.w.weight.row_offsets(), b.w.weight.row_offsets()) << "tile_rows " << tile;
+    EXPECT_EQ(a.w.weight().col_indices(), b.w.weight().col_indices()) << "tile_rows " << tile;
+    EXPECT_EQ(a.w.weight().row_offsets(), b.w.weight().row_offsets()) << "tile_rows " << tile;
   }
 }
 
 TEST(Updater, RandomGrowIsOutsideKeptAndSeeded) {
   Fixture a = MakeLayer(40, 40, 0.05, 3);
   Fixture b = MakeLayer(40, 40, 0.05, 3);
-  const auto before = Entries(a.w.weight);
+  const auto before = Entries(a.w.weight());
   rigl::UpdateOptions o;
   o.mode = rigl::GrowMode::kRandom;
   o.seed = 9;
   o.salt = 100;
   const auto sa = rigl::UpdateLayer(a.w, 0.3f, o, nullptr, nullptr);
   rigl::UpdateLayer(b.w, 0.3f, o, nullptr, nullptr);
-  EXPECT_EQ(a.w.weight.col_indices(), b.w.weight.col_indices()) << "same seed, same pattern";
-  EXPECT_EQ(a.w.weight.nnz(), static_cast<int64_t>(before.size()));
+  EXPECT_EQ(a.w.weight().col_indices(), b.w.weight().col_indices()) << "same seed, same pattern";
+  EXPECT_EQ(a.w.weight().nnz(), static_cast<int64_t>(before.size()));
   EXPECT_GT(sa.grown, 0);
 }
 
@@ -206,7 +203,7 @@ TEST(Updater, RandomGrowIsOutsideKeptAndSeeded) {
 TEST(Updater, RandomGrowAvoidsKeptPositions) {
   Fixture f = MakeLayer(30, 40, 0.2, 5);
   // Drop every third stored entry: `dropped` holds storage indices (into values), as LowestMagnitude returns them.
-  const CsrMatrix& m = f.w.weight;
+  const CsrMatrix& m = f.w.weight();
   std::vector<int64_t> dropped;
   std::set<int64_t> kept;  // flat positions
   for (int64_t r = 0; r < m.rows(); ++r) {
@@ -220,7 +217,7 @@ TEST(Updater, RandomGrowAvoidsKeptPositions) {
   }
   const int64_t k = static_cast<int64_t>(dropped.size());
   for (uint64_t salt = 0; salt < 20; ++salt) {
-    const std::vector<int64_t> grown = rigl::RandomOutsideKept(f.w.weight, dropped, k, 11, salt);
+    const std::vector<int64_t> grown = rigl::RandomOutsideKept(f.w.weight(), dropped, k, 11, salt);
     ASSERT_EQ(static_cast<int64_t>(grown.size()), k);
     EXPECT_EQ(std::set<int64_t>(grown.begin(), grown.end()).size(), grown.size()) << "duplicates, salt " << salt;
     for (int64_t flat : grown) {
@@ -257,10 +254,7 @@ TEST(Updater, RandomGrowIsUniformOverEligiblePositions) {
 // so (1,2) is grown with weight 0. With (0,2)'s score raised to 8 the just-dropped (0,2) wins and keeps -0.1.
 TEST(Updater, ScoreGrowHandComputed) {
   for (const bool regrow : {false, true}) {
-    SparseParameter w;
-    w.name = "fc.weight";
-    w.weight = CsrMatrix::FromParts(2, 3, {0, 2, 3}, {0, 2, 1}, {0.5f, -0.1f, 0.3f});
-    w.ZeroGrad();
+    SparseParameter w("fc.weight", CsrMatrix::FromParts(2, 3, {0, 2, 3}, {0, 2, 1}, {0.5f, -0.1f, 0.3f}));
     const std::vector<float> scores = {9, 1, regrow ? 8.0f : 5.0f, 2, 9, -7};
     rigl::UpdateOptions o;
     o.mode = rigl::GrowMode::kScores;
@@ -271,7 +265,7 @@ TEST(Updater, ScoreGrowHandComputed) {
     const std::map<int64_t, float> want =
         regrow ? std::map<int64_t, float>{{0, 0.5f}, {2, -0.1f}, {4, 0.3f}}
                : std::map<int64_t, float>{{0, 0.5f}, {4, 0.3f}, {5, 0.0f}};
-    EXPECT_EQ(Entries(w.weight), want) << (regrow ? "the just-dropped position regrown" : "a new position grown");
+    EXPECT_EQ(Entries(w.weight()), want) << (regrow ? "the just-dropped position regrown" : "a new position grown");
   }
 }
 
@@ -288,11 +282,11 @@ TEST(Snip, DropsLowestSaliencyHandComputed) {
 
 TEST(Updater, ZeroDropFractionChangesNothing) {
   Fixture f = MakeLayer(10, 12, 0.3, 1);
-  const CsrMatrix before = f.w.weight;
+  const CsrMatrix before = f.w.weight();
   const auto s = rigl::UpdateLayer(f.w, 0.0f, {}, nullptr, nullptr);
   EXPECT_EQ(s.dropped, 0);
-  EXPECT_EQ(f.w.weight.col_indices(), before.col_indices());
-  EXPECT_EQ(f.w.weight.topology_version(), before.topology_version());
+  EXPECT_EQ(f.w.weight().col_indices(), before.col_indices());
+  EXPECT_EQ(f.w.weight().topology_version(), before.topology_version());
 }
 
 TEST(Updater, MissingDenseGradientIsAClearError) {

@@ -32,11 +32,11 @@ TEST(Conv2dModule, DenseByDefault) {
 TEST(Conv2dModule, SparseWithExactNnz) {
   Conv2d sparse("c", 16, 32, 3, 1, 1, WeightStorage::Sparse(461));
   ASSERT_TRUE(sparse.is_sparse());
-  EXPECT_EQ(sparse.sparse_weight()->weight.nnz(), 461);
-  EXPECT_EQ(sparse.sparse_weight()->weight.rows(), 32);
-  EXPECT_EQ(sparse.sparse_weight()->weight.cols(), 16 * 9);
+  EXPECT_EQ(sparse.sparse_weight()->weight().nnz(), 461);
+  EXPECT_EQ(sparse.sparse_weight()->weight().rows(), 32);
+  EXPECT_EQ(sparse.sparse_weight()->weight().cols(), 16 * 9);
   Conv2d by_count("c", 16, 32, 3, 1, 1, WeightStorage::Sparse(123), 0, /*bias=*/false);
-  EXPECT_EQ(by_count.sparse_weight()->weight.nnz(), 123);
+  EXPECT_EQ(by_count.sparse_weight()->weight().nnz(), 123);
   EXPECT_EQ(by_count.bias(), nullptr);
   ParameterList params;
   by_count.CollectParameters(&params);
@@ -50,9 +50,9 @@ TEST(Conv2dModule, HeNormalOverDenseFanIn) {
     const WeightStorage storage =
         density >= 1.0 ? WeightStorage::Dense() : WeightStorage::Sparse(std::llround(density * 64 * 32 * 9));
     Conv2d conv("c", 32, 64, 3, 1, 1, storage, /*seed=*/5);
-    const float* v = conv.is_sparse() ? conv.sparse_weight()->weight.values().data()
+    const float* v = conv.is_sparse() ? conv.sparse_weight()->weight().values().data()
                                       : conv.dense_weight()->var.value().data();
-    const int64_t n = conv.is_sparse() ? conv.sparse_weight()->weight.nnz() : conv.dense_weight()->var.value().size();
+    const int64_t n = conv.is_sparse() ? conv.sparse_weight()->weight().nnz() : conv.dense_weight()->var.value().size();
     double sum = 0, sum_sq = 0;
     for (int64_t i = 0; i < n; ++i) sum += v[i], sum_sq += static_cast<double>(v[i]) * v[i];
     const double mean = sum / n, std_dev = std::sqrt(sum_sq / n - mean * mean);
@@ -67,8 +67,8 @@ TEST(Conv2dModule, HeNormalOverDenseFanIn) {
 TEST(Conv2dModule, StoredFanInitScalesByNnzPerFilter) {
   Conv2d dense_fan("c", 32, 64, 3, 1, 1, WeightStorage::Sparse(3686), /*seed=*/5);
   Conv2d stored_fan("c", 32, 64, 3, 1, 1, WeightStorage::Sparse(3686), 5, /*bias=*/true, FanMode::kStored);
-  const CsrMatrix& a = dense_fan.sparse_weight()->weight;
-  const CsrMatrix& b = stored_fan.sparse_weight()->weight;
+  const CsrMatrix& a = dense_fan.sparse_weight()->weight();
+  const CsrMatrix& b = stored_fan.sparse_weight()->weight();
   ASSERT_EQ(b.nnz(), 3686);  // 0.2 of 18432, rounded
   EXPECT_EQ(a.col_indices(), b.col_indices());
   const double scale = std::sqrt(288.0 / (3686.0 / 64.0));
@@ -80,16 +80,16 @@ TEST(Conv2dModule, StoredFanInitScalesByNnzPerFilter) {
 TEST(Conv2dModule, SameSeedSameWeightsDifferentSeedDifferent) {
   const WeightStorage half = WeightStorage::Sparse(72);  // of 144
   Conv2d a("c", 4, 4, 3, 1, 1, half, 9), b("c", 4, 4, 3, 1, 1, half, 9), c("c", 4, 4, 3, 1, 1, half, 10);
-  EXPECT_EQ(a.sparse_weight()->weight.col_indices(), b.sparse_weight()->weight.col_indices());
-  EXPECT_TRUE(testutil::BitIdentical(a.sparse_weight()->weight.values().data(),
-                                     b.sparse_weight()->weight.values().data(), a.sparse_weight()->weight.nnz()));
-  EXPECT_NE(a.sparse_weight()->weight.values(), c.sparse_weight()->weight.values());
+  EXPECT_EQ(a.sparse_weight()->weight().col_indices(), b.sparse_weight()->weight().col_indices());
+  EXPECT_TRUE(testutil::BitIdentical(a.sparse_weight()->weight().values().data(),
+                                     b.sparse_weight()->weight().values().data(), a.sparse_weight()->weight().nnz()));
+  EXPECT_NE(a.sparse_weight()->weight().values(), c.sparse_weight()->weight().values());
 }
 
 TEST(Conv2dModule, SparseForwardEqualsDenseModuleWithDensifiedWeight) {
   Conv2d sparse("s", 3, 5, 3, 2, 1, WeightStorage::Sparse(54), 3);  // 0.4 of 135
   Conv2d dense("d", 3, 5, 3, 2, 1);
-  const Tensor w = sparse.sparse_weight()->weight.ToDense();  // [5, 27] == [5, 3, 3, 3] flattened
+  const Tensor w = sparse.sparse_weight()->weight().ToDense();  // [5, 27] == [5, 3, 3, 3] flattened
   std::copy(w.data(), w.data() + w.size(), dense.dense_weight()->var.value().data());
   Rng rng(4);
   const Variable x = Constant(testutil::RandomDense({3, 2, 7, 7}, rng));

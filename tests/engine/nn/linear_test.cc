@@ -33,12 +33,12 @@ TEST(NnLinearTest, SparseHasExactNnzAndDenseFanInit) {
   Linear fc("block.fc", /*in=*/300, /*out=*/100, WeightStorage::Sparse(3000), /*seed=*/9);
   ASSERT_TRUE(fc.is_sparse());
   EXPECT_EQ(fc.sparse_weight()->name, "block.fc.weight");
-  EXPECT_EQ(fc.sparse_weight()->weight.nnz(), 3000);
+  EXPECT_EQ(fc.sparse_weight()->weight().nnz(), 3000);
   EXPECT_EQ(fc.sparse_weight()->grad.size(), 3000u);
   const float limit = std::sqrt(6.0f / 400.0f);  // the dense fan-in + fan-out, no sparsity rescaling
-  for (float v : fc.sparse_weight()->weight.values()) EXPECT_LE(std::abs(v), limit);
+  for (float v : fc.sparse_weight()->weight().values()) EXPECT_LE(std::abs(v), limit);
   Linear exact("fc2", 50, 40, WeightStorage::Sparse(123), 9);
-  EXPECT_EQ(exact.sparse_weight()->weight.nnz(), 123);
+  EXPECT_EQ(exact.sparse_weight()->weight().nnz(), 123);
 }
 
 // FanMode::kStored: Glorot over the average stored fans, nnz / out and nnz / in, computed here by hand. Same pattern
@@ -46,8 +46,8 @@ TEST(NnLinearTest, SparseHasExactNnzAndDenseFanInit) {
 TEST(NnLinearTest, StoredFanInitUsesNnzPerRowAndColumn) {
   Linear dense_fan("fc", /*in=*/2000, /*out=*/1000, WeightStorage::Sparse(20000), /*seed=*/3);
   Linear stored_fan("fc", 2000, 1000, WeightStorage::Sparse(20000), 3, /*bias=*/true, FanMode::kStored);
-  const CsrMatrix& a = dense_fan.sparse_weight()->weight;
-  const CsrMatrix& b = stored_fan.sparse_weight()->weight;
+  const CsrMatrix& a = dense_fan.sparse_weight()->weight();
+  const CsrMatrix& b = stored_fan.sparse_weight()->weight();
   ASSERT_EQ(b.nnz(), 20000);
   EXPECT_EQ(a.col_indices(), b.col_indices());
   const float dense_limit = std::sqrt(6.0f / 3000.0f);
@@ -72,10 +72,10 @@ TEST(NnLinearTest, StoredFanInitUsesNnzPerRowAndColumn) {
 TEST(NnLinearTest, SameSeedSameWeightsDifferentNameDifferentWeights) {
   const WeightStorage s = WeightStorage::Sparse(120);  // 0.2 of 600
   Linear a("fc1", 30, 20, s, 1), b("fc1", 30, 20, s, 1), c("fc2", 30, 20, s, 1);
-  EXPECT_EQ(a.sparse_weight()->weight.col_indices(), b.sparse_weight()->weight.col_indices());
-  EXPECT_TRUE(testutil::BitIdentical(a.sparse_weight()->weight.values().data(),
-                                     b.sparse_weight()->weight.values().data(), a.sparse_weight()->weight.nnz()));
-  EXPECT_NE(a.sparse_weight()->weight.col_indices(), c.sparse_weight()->weight.col_indices());
+  EXPECT_EQ(a.sparse_weight()->weight().col_indices(), b.sparse_weight()->weight().col_indices());
+  EXPECT_TRUE(testutil::BitIdentical(a.sparse_weight()->weight().values().data(),
+                                     b.sparse_weight()->weight().values().data(), a.sparse_weight()->weight().nnz()));
+  EXPECT_NE(a.sparse_weight()->weight().col_indices(), c.sparse_weight()->weight().col_indices());
 }
 
 TEST(NnLinearTest, SparseForwardIsWxPlusB) {
@@ -85,7 +85,7 @@ TEST(NnLinearTest, SparseForwardIsWxPlusB) {
   Variable x = Constant(testutil::RandomDense({8, 5}, rng));
   Variable y = fc.Forward(x);
   testutil::DenseF64 expected =
-      testutil::MatmulF64(testutil::ToF64(fc.sparse_weight()->weight.ToDense()), testutil::ToF64(x.value()));
+      testutil::MatmulF64(testutil::ToF64(fc.sparse_weight()->weight().ToDense()), testutil::ToF64(x.value()));
   for (int64_t i = 0; i < 6; ++i)
     for (int64_t j = 0; j < 5; ++j) expected.data[i * 5 + j] += fc.bias()->var.value()[i];
   EXPECT_TRUE(testutil::AllClose(y.value(), expected, 1e-5));

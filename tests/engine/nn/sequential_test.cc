@@ -121,7 +121,7 @@ std::vector<float> TrainFiveSteps(int threads) {
     sgd.Step(0.1f);
   }
   std::vector<float> out;
-  for (SparseParameter* p : params.sparse) out.insert(out.end(), p->weight.values().begin(), p->weight.values().end());
+  for (SparseParameter* p : params.sparse) out.insert(out.end(), p->weight().values().begin(), p->weight().values().end());
   for (DenseParameter* p : params.dense) {
     out.insert(out.end(), p->var.value().data(), p->var.value().data() + p->var.value().size());
   }
@@ -133,7 +133,7 @@ TEST(SequentialTest, TrainingIsBitIdenticalAcrossThreadCounts) {
     auto net = WideMlp(4);
     ParameterList params;
     net->CollectParameters(&params);
-    ASSERT_GE(params.sparse.at(0)->weight.nnz() * 64, int64_t{1} << 19);
+    ASSERT_GE(params.sparse.at(0)->weight().nnz() * 64, int64_t{1} << 19);
   }
   const std::vector<float> one = TrainFiveSteps(1);
   const std::vector<float> two = TrainFiveSteps(2);

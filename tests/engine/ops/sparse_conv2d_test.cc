@@ -4,6 +4,7 @@
 #include "engine/ops/sparse_conv2d.h"
 
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,14 +35,15 @@ class SparseConv2dOpTest : public ::testing::TestWithParam<ConvCase> {
     const ConvCase& c = GetParam();
     cp_ = c.params();
     Rng rng(21);
-    w_ = SparseParameter("layer.conv.weight", testutil::RandomCsr(c.k, c.c * c.r * c.s, c.density, rng));
+    w_ = std::make_unique<SparseParameter>("layer.conv.weight",
+                                               testutil::RandomCsr(c.k, c.c * c.r * c.s, c.density, rng));
     b_ = DenseParameter("layer.conv.bias", testutil::RandomDense({c.k}, rng));
     x_ = Leaf(testutil::RandomDense({c.c, c.n, c.h, c.w}, rng), "x");
   }
-  Variable Run() { return SparseConv2d(x_, w_, &b_, cp_.kernel_h, cp_.kernel_w, cp_.stride, cp_.pad); }
+  Variable Run() { return SparseConv2d(x_, *w_, &b_, cp_.kernel_h, cp_.kernel_w, cp_.stride, cp_.pad); }
 
   kernels::Conv2dParams cp_;
-  SparseParameter w_;
+  std::unique_ptr<SparseParameter> w_;  // made in SetUp (a parameter is not assignable)
   DenseParameter b_;
   Variable x_;
 };
@@ -49,7 +51,7 @@ class SparseConv2dOpTest : public ::testing::TestWithParam<ConvCase> {
 TEST_P(SparseConv2dOpTest, ForwardMatchesDoubleOracle) {
   const Variable y = Run();
   ASSERT_EQ(y.shape(), (std::vector<int64_t>{cp_.out_channels, cp_.batch, cp_.out_h(), cp_.out_w()}));
-  std::vector<double> expected = testutil::ConvForwardF64(cp_, w_.weight.ToDense(), x_.value());
+  std::vector<double> expected = testutil::ConvForwardF64(cp_, w_->weight().ToDense(), x_.value());
   const int64_t per_channel = static_cast<int64_t>(expected.size()) / cp_.out_channels;
   for (size_t i = 0; i < expected.size(); ++i) expected[i] += b_.var.value()[static_cast<int64_t>(i) / per_channel];
   const std::vector<float> got(y.value().data(), y.value().data() + y.value().size());
@@ -57,20 +59,20 @@ TEST_P(SparseConv2dOpTest, ForwardMatchesDoubleOracle) {
 }
 
 TEST_P(SparseConv2dOpTest, GradientsMatchFiniteDifferences) {
-  GradCheckInput w_input{"layer.conv.weight.values", w_.weight.mutable_values().data(), w_.weight.nnz(),
-                         [this]() -> const float* { return w_.grad.data(); }};
+  GradCheckInput w_input{"layer.conv.weight.values", w_->mutable_values().data(), w_->weight().nnz(),
+                         [this]() -> const float* { return w_->grad.data(); }};
   const GradCheckReport r = GradCheck([this] { return Run(); }, {LeafInput(x_), w_input, LeafInput(b_.var)});
   EXPECT_TRUE(r.ok) << GetParam().why << ": " << r.first_failure;
-  EXPECT_EQ(r.checked, x_.value().size() + w_.weight.nnz() + cp_.out_channels);
+  EXPECT_EQ(r.checked, x_.value().size() + w_->weight().nnz() + cp_.out_channels);
 }
 
 TEST_P(SparseConv2dOpTest, DenseGradRowsTilesEqualTheDenseWeightGradient) {
-  w_.want_dense_grad = true;
+  w_->want_dense_grad = true;
   Rng rng(22);
   const Variable y = Run();
   const Tensor d_y = testutil::RandomDense(y.shape(), rng);
   Backward(y, d_y);
-  ASSERT_TRUE(static_cast<bool>(w_.dense_grad_rows));
+  ASSERT_TRUE(static_cast<bool>(w_->dense_grad_rows));
   const std::vector<double> expected = testutil::ConvBackwardWeightF64(cp_, d_y, x_.value());
   const int64_t rows = cp_.out_channels, cols = cp_.filter_size();
   // Row tiles of 2 (the last one ragged) reassemble the whole dense gradient; garbage in `dense` is overwritten.
@@ -78,14 +80,14 @@ TEST_P(SparseConv2dOpTest, DenseGradRowsTilesEqualTheDenseWeightGradient) {
   dense.Fill(7.0f);
   for (int64_t r0 = 0; r0 < rows; r0 += 2) {
     const int64_t r1 = std::min(rows, r0 + 2);
-    w_.dense_grad_rows(r0, r1, DenseView{dense.data() + r0 * cols, r1 - r0, cols, cols});
+    w_->dense_grad_rows(r0, r1, DenseView{dense.data() + r0 * cols, r1 - r0, cols, cols});
   }
   const std::vector<float> got(dense.data(), dense.data() + dense.size());
   EXPECT_TRUE(testutil::AllClose(got, expected, 1e-4)) << GetParam().why;
   // On the pattern, the sparse gradient holds the same numbers.
   for (int64_t k = 0; k < rows; ++k) {
-    for (int64_t p = w_.weight.row_offsets()[k]; p < w_.weight.row_offsets()[k + 1]; ++p) {
-      EXPECT_NEAR(w_.grad[p], expected[k * cols + w_.weight.col_indices()[p]], 1e-4) << "position " << p;
+    for (int64_t p = w_->weight().row_offsets()[k]; p < w_->weight().row_offsets()[k + 1]; ++p) {
+      EXPECT_NEAR(w_->grad[p], expected[k * cols + w_->weight().col_indices()[p]], 1e-4) << "position " << p;
     }
   }
 }
@@ -107,9 +109,9 @@ TEST(SparseConv2dOp, TopologyChangeBetweenForwardAndBackwardIsAnError) {
   const Variable y = SparseConv2d(x, w, nullptr, 3, 3, 1, 1);
   // Move one stored entry of row 0 to a free column of row 0.
   int32_t free_col = 0;
-  while (w.weight.Find(0, free_col) >= 0) ++free_col;
+  while (w.weight().Find(0, free_col) >= 0) ++free_col;
   PositionMap map;
-  TopologyEdit::Apply(w.weight, {w.weight.row_offsets()[0]}, {GrowCoord{0, free_col}}, &map);
+  TopologyEdit::Apply(w, {w.weight().row_offsets()[0]}, {GrowCoord{0, free_col}}, &map);
   try {
     Backward(y, testutil::RandomDense({2, 1, 4, 4}, rng));
     FAIL() << "expected a topology-version error";

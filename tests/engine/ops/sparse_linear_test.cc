@@ -33,7 +33,7 @@ TEST_P(SparseLinearTest, ForwardMatchesDenseDouble) {
   DenseParameter b("fc.bias", testutil::RandomDense({c.out}, rng));
   Variable x = Constant(testutil::RandomDense({c.in, c.batch}, rng));
   Variable y = SparseLinear(x, w, &b);
-  testutil::DenseF64 expected = testutil::MatmulF64(testutil::ToF64(w.weight.ToDense()), testutil::ToF64(x.value()));
+  testutil::DenseF64 expected = testutil::MatmulF64(testutil::ToF64(w.weight().ToDense()), testutil::ToF64(x.value()));
   for (int64_t i = 0; i < c.out; ++i)
     for (int64_t j = 0; j < c.batch; ++j) expected.data[i * c.batch + j] += b.var.value()[i];
   EXPECT_TRUE(testutil::AllClose(y.value(), expected, 1e-5)) << c.why;
@@ -45,12 +45,12 @@ TEST_P(SparseLinearTest, GradientsMatchFiniteDifferences) {
   SparseParameter w("fc.weight", testutil::RandomCsr(c.out, c.in, c.density, rng));
   DenseParameter b("fc.bias", testutil::RandomDense({c.out}, rng));
   Variable x = Leaf(testutil::RandomDense({c.in, c.batch}, rng), "x");
-  GradCheckInput w_input{"fc.weight.values", w.weight.mutable_values().data(), w.weight.nnz(),
+  GradCheckInput w_input{"fc.weight.values", w.mutable_values().data(), w.weight().nnz(),
                          [&w]() -> const float* { return w.grad.data(); }};
   const GradCheckReport r =
       GradCheck([&] { return SparseLinear(x, w, &b); }, {LeafInput(x), w_input, LeafInput(b.var)});
   EXPECT_TRUE(r.ok) << c.why << ": " << r.first_failure;
-  EXPECT_EQ(r.checked, c.in * c.batch + w.weight.nnz() + c.out);
+  EXPECT_EQ(r.checked, c.in * c.batch + w.weight().nnz() + c.out);
 }
 
 TEST_P(SparseLinearTest, DenseGradRowsEqualsDyXtInDouble) {
@@ -73,8 +73,8 @@ TEST_P(SparseLinearTest, DenseGradRowsEqualsDyXtInDouble) {
   EXPECT_TRUE(testutil::AllClose(dense, expected, 1e-5)) << c.why;
   // And on the pattern, the sparse gradient is the same numbers.
   for (int64_t i = 0; i < c.out; ++i) {
-    for (int64_t p = w.weight.row_offsets()[i]; p < w.weight.row_offsets()[i + 1]; ++p) {
-      EXPECT_NEAR(w.grad[p], expected.at(i, w.weight.col_indices()[p]), 1e-5) << "position " << p;
+    for (int64_t p = w.weight().row_offsets()[i]; p < w.weight().row_offsets()[i + 1]; ++p) {
+      EXPECT_NEAR(w.grad[p], expected.at(i, w.weight().col_indices()[p]), 1e-5) << "position " << p;
     }
   }
 }
@@ -109,9 +109,9 @@ TEST(SparseLinearOpTest, TopologyEditBetweenForwardAndBackwardThrows) {
   GrowCoord grow{0, 0};
   for (int64_t i = 0; i < 3; ++i)
     for (int32_t j = 0; j < 3; ++j)
-      if (w.weight.Find(i, j) < 0) grow = {i, j};
+      if (w.weight().Find(i, j) < 0) grow = {i, j};
   PositionMap map;
-  TopologyEdit::Apply(w.weight, {0}, {grow}, &map);
+  TopologyEdit::Apply(w, {0}, {grow}, &map);
   try {
     Backward(y, testutil::RandomDense({3, 2}, rng));
     FAIL() << "expected an error";

@@ -56,7 +56,7 @@ TEST(AdamTest, SparseRemapKeepsBothMomentsAndZeroesGrown) {
   Adam adam(ParameterList{{}, {&w}}, AdamOptions{});
   for (float& g : w.grad) g = rng.UniformFloat(-1, 1);
   adam.Step(0.01f);
-  const CsrMatrix old = w.weight;
+  const CsrMatrix old = w.weight();
   const std::vector<float*> slots = adam.SparseSlots(w);
   ASSERT_EQ(slots.size(), 2u);
   const std::vector<float> m0(slots[0], slots[0] + 8), v0(slots[1], slots[1] + 8);
@@ -65,7 +65,7 @@ TEST(AdamTest, SparseRemapKeepsBothMomentsAndZeroesGrown) {
     for (int32_t j = 0; j < 4; ++j)
       if (old.Find(i, j) < 0) grow = {i, j};
   PositionMap map;
-  TopologyEdit::Apply(w.weight, {3}, {grow}, &map);
+  TopologyEdit::Apply(w, {3}, {grow}, &map);
   adam.RemapSparse(w, map);
   for (int64_t p = 0; p < 8; ++p) {
     if (p == 3) continue;
@@ -73,7 +73,7 @@ TEST(AdamTest, SparseRemapKeepsBothMomentsAndZeroesGrown) {
     EXPECT_TRUE(testutil::BitIdentical(&slots[0][q], &m0[p], 1)) << "m, old position " << p;
     EXPECT_TRUE(testutil::BitIdentical(&slots[1][q], &v0[p], 1)) << "v, old position " << p;
   }
-  const int64_t grown = w.weight.Find(grow.row, grow.col);
+  const int64_t grown = w.weight().Find(grow.row, grow.col);
   EXPECT_EQ(slots[0][grown], 0.0f);
   EXPECT_EQ(slots[1][grown], 0.0f);
   std::vector<NamedBuffer> state;

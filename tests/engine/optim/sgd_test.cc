@@ -65,8 +65,8 @@ TEST(SgdTest, SparseUpdatesOnlyNonzerosSameRuleAsDense) {
     sgd.Step(0.1f);
   }
   const std::vector<float> dense = Trajectory({0.9f, true, 0.5f});
-  for (int64_t p = 0; p < 3; ++p) EXPECT_FLOAT_EQ(w.weight.values()[p], dense[2]) << "position " << p;
-  EXPECT_EQ(w.weight.nnz(), 3);
+  for (int64_t p = 0; p < 3; ++p) EXPECT_FLOAT_EQ(w.weight().values()[p], dense[2]) << "position " << p;
+  EXPECT_EQ(w.weight().nnz(), 3);
 }
 
 TEST(SgdTest, RemapSparseKeepsMomentumBitsAndZeroesGrown) {
@@ -83,7 +83,7 @@ TEST(SgdTest, RemapSparseKeepsMomentumBitsAndZeroesGrown) {
   EXPECT_EQ(state[0].name, "fc.weight.momentum");
   ASSERT_EQ(state[0].size, 12);
   // Momentum by coordinate before the edit.
-  const CsrMatrix old = w.weight;
+  const CsrMatrix old = w.weight();
   const std::vector<float> before(state[0].data, state[0].data + 12);
   // Drop stored positions 1 and 7; grow two coordinates that are not stored.
   std::vector<GrowCoord> grow;
@@ -91,18 +91,18 @@ TEST(SgdTest, RemapSparseKeepsMomentumBitsAndZeroesGrown) {
     for (int32_t j = 0; j < 5 && grow.size() < 2; ++j)
       if (old.Find(i, j) < 0) grow.push_back({i, j});
   PositionMap map;
-  TopologyEdit::Apply(w.weight, {1, 7}, grow, &map);
+  TopologyEdit::Apply(w, {1, 7}, grow, &map);
   sgd.RemapSparse(w, map);
   const float* after = sgd.SparseSlots(w)[0];
   for (int64_t i = 0; i < 6; ++i) {
     for (int64_t p = old.row_offsets()[i]; p < old.row_offsets()[i + 1]; ++p) {
       if (p == 1 || p == 7) continue;
-      const int64_t q = w.weight.Find(i, old.col_indices()[p]);
+      const int64_t q = w.weight().Find(i, old.col_indices()[p]);
       ASSERT_GE(q, 0) << "kept entry (" << i << ", " << old.col_indices()[p] << ") lost";
       EXPECT_TRUE(testutil::BitIdentical(&after[q], &before[p], 1)) << "old position " << p;
     }
   }
-  for (const GrowCoord& g : grow) EXPECT_EQ(after[w.weight.Find(g.row, g.col)], 0.0f);
+  for (const GrowCoord& g : grow) EXPECT_EQ(after[w.weight().Find(g.row, g.col)], 0.0f);
 }
 
 TEST(SgdTest, UnknownParameterAndBadOptionsThrow) {
