@@ -20,20 +20,13 @@
 #include "engine/base/cpu.h"
 #include "rigl/config.h"
 #include "tests/rigl/checkpoint_surgery.h"
+#include "tests/rigl/run_fixture.h"
 
 namespace {
 
-bool HaveData() {
-  struct stat st;
-  return stat("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", &st) == 0;
-}
+using testutil::TempDir;
 
-std::string TempDir(const std::string& name) {
-  const char* base = std::getenv("TEST_TMPDIR");
-  const std::string dir = std::string(base ? base : "/tmp") + "/" + name;
-  mkdir(dir.c_str(), 0755);
-  return dir;
-}
+bool HaveData() { return testutil::HaveFashionMnist(); }
 
 rigl::TrainConfig Small(const std::string& method) {
   rigl::TrainConfig c;

@@ -1,0 +1,28 @@
+// Test-only helpers for tests that run the trainer on the installed Fashion-MNIST: whether the data set is there,
+// and a fresh directory under the test's temporary directory.
+#ifndef TESTS_RIGL_RUN_FIXTURE_H_
+#define TESTS_RIGL_RUN_FIXTURE_H_
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <string>
+
+namespace testutil {
+
+inline bool HaveFashionMnist() {
+  struct stat st;
+  return stat("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", &st) == 0;
+}
+
+// TEST_TMPDIR/name (or /tmp/name outside bazel), created if missing.
+inline std::string TempDir(const std::string& name) {
+  const char* base = std::getenv("TEST_TMPDIR");
+  const std::string dir = std::string(base ? base : "/tmp") + "/" + name;
+  mkdir(dir.c_str(), 0755);
+  return dir;
+}
+
+}  // namespace testutil
+
+#endif  // TESTS_RIGL_RUN_FIXTURE_H_
