@@ -4,7 +4,7 @@
 // Contract, in the order an op uses it:
 //   1. The op checks its own input's shape, then constructs SparseWeightOp(op_name, w): it checks that w.grad has
 //      nnz entries.
-//   2. UseBias(b) checks that b (when not null) is [w.weight.rows()] and returns its data (null without b) for the
+//   2. UseBias(b) checks that b (when not null) is [w.weight().rows()] and returns its data (null without b) for the
 //      forward kernel.
 //   3. After its forward kernel, the op returns Record(y, x, kernels): it clears w.dense_grad_rows (an accessor
 //      from an earlier step must not outlive that step's activations), makes x and b the parents, names the
@@ -45,10 +45,10 @@ struct SparseWeightKernels {
 
 class SparseWeightOp {
  public:
-  // op_name ("SparseLinear") prefixes every error message. Checks w.grad.size() == w.weight.nnz().
+  // op_name ("SparseLinear") prefixes every error message. Checks w.grad.size() == w.weight().nnz().
   SparseWeightOp(std::string op_name, SparseParameter& w);
 
-  // Checks b (optional) is [w.weight.rows()]; returns b's values, or null when b is null. Call at most once.
+  // Checks b (optional) is [w.weight().rows()]; returns b's values, or null when b is null. Call at most once.
   const float* UseBias(DenseParameter* b);
 
   // Records y = op(x, w, b) with the backward described in the file comment.
