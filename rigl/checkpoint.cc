@@ -104,8 +104,12 @@ const char* TypeName(uint8_t type) {
 }  // namespace
 
 void WriteFileAtomically(const std::string& path, const std::string& text) {
+  WriteFileAtomically(path, {{text.data(), text.size()}});
+}
+
+void WriteFileAtomically(const std::string& path, const std::vector<std::pair<const void*, size_t>>& pieces) {
   AtomicFile file(path);
-  file.Write(text.data(), text.size());
+  for (const auto& [data, bytes] : pieces) file.Write(data, bytes);
   file.Commit();
 }
 

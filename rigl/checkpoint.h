@@ -11,6 +11,7 @@
 #include <memory>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -78,6 +79,9 @@ class CheckpointReader {
 
 // Writes `text` to path.tmp and renames it over path (atomic replace).
 void WriteFileAtomically(const std::string& path, const std::string& text);
+// The same for the concatenation of `pieces` (data, bytes), in order, streamed from the caller's buffers: the file
+// is never copied whole into memory (rigl/safetensors writes tensors straight from the model this way).
+void WriteFileAtomically(const std::string& path, const std::vector<std::pair<const void*, size_t>>& pieces);
 
 }  // namespace rigl
 
