@@ -56,7 +56,8 @@ double Median(std::vector<double> v) {
   return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-std::vector<LayerShape> RealLayerShapes(const std::string& model, const std::vector<models::LayerSpec>& layers) {
+std::vector<LayerShape> RealLayerShapes(const std::string& model, const std::vector<models::LayerSpec>& layers,
+                                        int64_t image_hw) {
   std::vector<LayerShape> shapes;
   for (const models::LayerSpec& l : layers) {
     if (l.kind == models::LayerSpec::kDepthwiseConv) continue;
@@ -73,7 +74,7 @@ std::vector<LayerShape> RealLayerShapes(const std::string& model, const std::vec
       s.pad = s.kernel / 2;
       s.in_hw = l.input_hw;
       if (model == "lenet5" && l.name == "conv2.weight") s.pad = 0;  // 'valid': 14 -> 10
-      if ((model == "resnet50" || model == "mobilenet_v1") && l.name == "conv1.weight") s.in_hw = 224;
+      if (shapes.empty()) s.in_hw = image_hw;  // the first layer sees the image itself
     }
     s.needs_input_grad = !shapes.empty();
     shapes.push_back(s);

@@ -37,9 +37,11 @@ struct LayerShape {
 };
 
 // The real kernel shapes of a model's weight layers, in forward order. Depthwise layers (MobileNet) are skipped:
-// no depthwise kernel exists here. The counter's quirks are undone: LeNet-5 conv2 has pad 0; ResNet-50 / MobileNet
-// conv1 take the 224x224 image with pad k/2 (not the counter's zero-padded 230 / 225).
-std::vector<LayerShape> RealLayerShapes(const std::string& model, const std::vector<models::LayerSpec>& layers);
+// no depthwise kernel exists here. The counter's quirks are undone: LeNet-5 conv2 has pad 0; a conv first layer
+// takes the image_hw x image_hw image with pad k/2 (ResNet-50's and MobileNet's conv1: 224, not the counter's
+// zero-padded 230 / 225).
+std::vector<LayerShape> RealLayerShapes(const std::string& model, const std::vector<models::LayerSpec>& layers,
+                                        int64_t image_hw);
 
 struct LayerTiming {
   std::string name, type;
@@ -50,6 +52,9 @@ struct LayerTiming {
   // Useful FLOPs of one call of each product phase: 2·nnz·batch·out_pixels (input_grad 0 when not needed).
   double forward_flops = 0, input_grad_flops = 0, weight_grad_flops = 0;
   double total() const { return forward + input_grad + weight_grad + optimizer; }
+  // The three product phases (no optimizer): their useful FLOPs and their seconds.
+  double product_flops() const { return forward_flops + input_grad_flops + weight_grad_flops; }
+  double product_seconds() const { return forward + input_grad + weight_grad; }
 };
 
 // Times one layer at batch size `batch`. pattern == nullptr: dense weight (OpenBLAS); otherwise the layer's CSR

@@ -12,6 +12,10 @@
 namespace flopsbench {
 namespace {
 
+// The columns that name a row, the same in every table.
+const Column kDensityColumn = {"density", "density", 1, 3};
+const Column kMethodColumn = {"method", "method", 1, -1};
+
 std::string Cell(const nlohmann::json& row, const Column& c) {
   if (!row.contains(c.key) || row[c.key].is_null()) return "-";
   const nlohmann::json& v = row[c.key];
@@ -24,6 +28,14 @@ std::string Cell(const nlohmann::json& row, const Column& c) {
     std::snprintf(buf, sizeof(buf), "%.*f", c.decimals, x);
   }
   return buf;
+}
+
+// Row lookup: the row with this method at this density, or nullptr.
+const nlohmann::json* FindRow(const nlohmann::json& rows, const std::string& method, double density) {
+  for (const nlohmann::json& r : rows) {
+    if (r.value("method", "") == method && std::fabs(r.value("density", 0.0) - density) < 1e-9) return &r;
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -82,7 +94,7 @@ std::string PeerTable(const nlohmann::json& peer, const nlohmann::json& ours, co
     }
   }
   if (rows.empty()) return "";
-  return MarkdownTable({{"density", "density", 1, 3},
+  return MarkdownTable({kDensityColumn,
                         {"PyTorch", "torch_mode", 1, -1},
                         {"PyTorch threads", "torch_threads", 1, 0},
                         {"PyTorch step ms", "torch_step_s", 1e3, 2},
@@ -164,6 +176,168 @@ std::string Plot(const nlohmann::json& rows, const std::string& out_dir, const s
   const int status = pclose(pipe);
   if (status != 0) return "gnuplot failed (is gnuplot-nox installed?): " + output;
   return "";
+}
+
+std::string StepSection(const nlohmann::json& rows, bool have_step, int steps) {
+  std::ostringstream md;
+  md << "Training step: theoretical FLOPs (paper count, rigl/plan + models/flops), counted FLOPs (kernels), measured "
+        "time (medians of " << steps << " steps; whole step through the model and autograd). update = topology "
+        "update cost per update (SET: the update calls; RigL: the update iteration minus a normal step), amortised "
+        "over dT. rel = relative to the dense row of this run.\n\n";
+  std::vector<Column> cols = {kDensityColumn,
+                              kMethodColumn,
+                              {"train GFLOP/step (theory)", "train_flops_step", 1e-9, 2},
+                              {"train rel", "train_flops_rel", 1, 3},
+                              {"infer rel", "infer_flops_rel", 1, 3}};
+  const std::vector<Column> step_cols = {{"counted GFLOP/step", "counted_flops_step", 1e-9, 2},
+                                         {"counted rel", "counted_rel", 1, 3},
+                                         {"step ms", "step_s", 1e3, 2},
+                                         {"fwd ms", "forward_s", 1e3, 2},
+                                         {"bwd ms", "backward_s", 1e3, 2},
+                                         {"opt ms", "optimizer_s", 1e3, 2},
+                                         {"update ms", "update_s", 1e3, 1},
+                                         {"update/step (amortised)", "update_overhead", 1, 4},
+                                         {"time rel", "total_rel", 1, 3}};
+  if (have_step) {
+    cols.insert(cols.end(), step_cols.begin(), step_cols.end());
+  } else {
+    cols.push_back({"kernel time rel", "kernel_rel", 1, 3});
+  }
+  cols.push_back({"time rel / FLOPs rel", "time_over_flops", 1, 2});
+  cols.push_back({"load", "load", 1, -1});
+  md << MarkdownTable(cols, rows) << "\n";
+  return md.str();
+}
+
+std::string KernelSection(const nlohmann::json& rows) {
+  nlohmann::json phase_rows = nlohmann::json::array();
+  std::vector<std::string> types;  // the rows' gflops_<type> keys, in order of appearance
+  for (const nlohmann::json& r : rows) {
+    const std::string m = r.value("method", "");
+    if ((m == "static" || m == "dense") && r.contains("kernel_total_s")) phase_rows.push_back(r);
+    for (const auto& [k, v] : r.items()) {
+      if (k.rfind("gflops_", 0) == 0 && std::find(types.begin(), types.end(), k) == types.end()) types.push_back(k);
+    }
+  }
+  if (phase_rows.empty()) return "";
+  std::vector<Column> cols = {kDensityColumn,
+                              {"fwd ms", "kernel_forward_s", 1e3, 2},
+                              {"dX ms", "kernel_input_grad_s", 1e3, 2},
+                              {"dW ms", "kernel_weight_grad_s", 1e3, 2},
+                              {"opt ms", "kernel_optimizer_s", 1e3, 2},
+                              {"sum ms", "kernel_total_s", 1e3, 2},
+                              {"rel", "kernel_rel", 1, 3}};
+  if (phase_rows[0].contains("conv_kernel_rel")) {
+    cols.push_back({"conv rel", "conv_kernel_rel", 1, 3});
+    cols.push_back({"conv FLOPs rel", "conv_flops_rel", 1, 3});
+  }
+  for (const std::string& t : types) cols.push_back({"GFLOP/s " + t.substr(7), t, 1, 1});
+  return "Kernel level: every weight layer's kernels called directly on its real shapes (dense: OpenBLAS sgemm / "
+         "im2col+sgemm; sparse: our CSR kernels), phase by phase, plus engine::Sgd on that weight; summed over "
+         "layers (the same for static, SET and RigL at one density). GFLOP/s = useful FLOPs (2 nnz x columns) of "
+         "fwd + dX + dW / their time.\n\n" +
+         MarkdownTable(cols, phase_rows) + "\n";
+}
+
+std::string MemorySection(const nlohmann::json& rows) {
+  return "Memory from sizes: state = weights (with CSR indices) + gradients + momentum; activations = values the "
+         "autograd graph holds after the forward; peak RSS = VmHWM during the configuration minus VmRSS before it. "
+         "RigL update extra = VmHWM during the update calls minus VmRSS before them; tile = the largest "
+         "dense-gradient tile scanned; dense grad = the largest layer's full dense gradient (never built).\n\n" +
+         MarkdownTable({kDensityColumn,
+                        kMethodColumn,
+                        {"state MB", "state_mb", 1, 2},
+                        {"activations MB", "activations_mb", 1, 2},
+                        {"peak RSS delta MB", "peak_rss_delta_mb", 1, 1},
+                        {"RigL update extra MB", "update_peak_extra_mb", 1, 1},
+                        {"tile MB", "tile_mb", 1, 1},
+                        {"dense grad MB", "dense_grad_mb", 1, 1}},
+                       rows) +
+         "\n";
+}
+
+std::string LayerSection(const nlohmann::json& layer_rows) {
+  return "Per layer (kernel level; rel = this layer's time / its dense time in this run):\n\n" +
+         MarkdownTable({kDensityColumn,
+                        {"layer", "layer", 1, -1},
+                        {"type", "type", 1, -1},
+                        {"nnz", "nnz", 1, 0},
+                        {"fwd ms", "forward_s", 1e3, 3},
+                        {"dX ms", "input_grad_s", 1e3, 3},
+                        {"dW ms", "weight_grad_s", 1e3, 3},
+                        {"opt ms", "optimizer_s", 1e3, 3},
+                        {"GFLOP/s", "gflops", 1, 1},
+                        {"rel", "rel_dense", 1, 3}},
+                       layer_rows);
+}
+
+nlohmann::json Summarise(const nlohmann::json& rows, bool have_step) {
+  nlohmann::json s;
+  std::vector<std::pair<double, double>> e2e, kernel;
+  for (const nlohmann::json& r : rows) {
+    const std::string m = r.value("method", "");
+    if (m != "static" && m != "dense") continue;
+    if (r.contains("step_rel")) e2e.emplace_back(r["density"].get<double>(), r["step_rel"].get<double>());
+    if (r.contains("kernel_rel")) kernel.emplace_back(r["density"].get<double>(), r["kernel_rel"].get<double>());
+  }
+  if (have_step) s["break_even_density_step"] = BreakEvenDensity(e2e);
+  if (!kernel.empty()) s["break_even_density_kernels"] = BreakEvenDensity(kernel);
+  if (const nlohmann::json* r = FindRow(rows, "static", 0.1)) {
+    nlohmann::json& at = s["at_density_0.1"];
+    at["train_flops_rel"] = (*r)["train_flops_rel"];
+    for (const char* key : {"step_rel", "kernel_rel", "time_over_flops", "conv_kernel_rel", "conv_flops_rel",
+                            "conv_time_over_flops"}) {
+      at[key] = r->value(key, nlohmann::json());  // null where this run did not measure it
+    }
+  }
+  nlohmann::json overhead = nlohmann::json::object();
+  for (const nlohmann::json& r : rows) {
+    if (r.value("method", "") == "rigl" && r.contains("update_overhead")) {
+      char key[32];
+      std::snprintf(key, sizeof(key), "%g", r["density"].get<double>());
+      overhead[key] = r["update_overhead"];
+    }
+  }
+  if (!overhead.empty()) s["rigl_update_overhead_by_density"] = overhead;
+  return s;
+}
+
+std::string FormatSummary(const nlohmann::json& s) {
+  std::ostringstream out;
+  auto num = [](const nlohmann::json& j, const char* key) {
+    if (!j.contains(key) || j[key].is_null()) return std::string("-");
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.3f", j[key].get<double>());
+    return std::string(buf);
+  };
+  if (s.contains("break_even_density_step")) {
+    out << "- break-even density, whole step (sparse as fast as dense; goal >= 0.3): "
+        << num(s, "break_even_density_step") << "\n";
+  }
+  if (s.contains("break_even_density_kernels")) {
+    out << "- break-even density, sum of layer kernels + optimizer: " << num(s, "break_even_density_kernels") << "\n";
+  }
+  if (s.contains("at_density_0.1")) {
+    const nlohmann::json& a = s["at_density_0.1"];
+    out << "- at density 0.1: theoretical training FLOPs ratio " << num(a, "train_flops_rel") << ", measured step "
+        << "ratio " << num(a, "step_rel") << " (kernels " << num(a, "kernel_rel") << "); measured / theoretical = "
+        << num(a, "time_over_flops") << " (goal for the MLP: <= 1.5)\n";
+    if (a.contains("conv_kernel_rel") && !a["conv_kernel_rel"].is_null()) {
+      out << "- at density 0.1, convolutions only (kernel level): time ratio " << num(a, "conv_kernel_rel")
+          << ", FLOPs ratio " << num(a, "conv_flops_rel") << ", measured / theoretical = "
+          << num(a, "conv_time_over_flops") << " (goal for WRN-22-2: <= 2.5)\n";
+    }
+  }
+  if (s.contains("rigl_update_overhead_by_density")) {
+    out << "- RigL update overhead, amortised over dT, as a fraction of the sparse step (goal <= 0.05):";
+    for (const auto& [d, v] : s["rigl_update_overhead_by_density"].items()) {
+      char buf[48];
+      std::snprintf(buf, sizeof(buf), " %s: %.4f;", d.c_str(), v.get<double>());
+      out << buf;
+    }
+    out << "\n";
+  }
+  return out.str();
 }
 
 }  // namespace flopsbench
