@@ -53,9 +53,11 @@ double SmallDenseWidth(const TrainConfig& c, const std::vector<models::LayerSpec
 
 }  // namespace
 
-SparsityPlan MakeSparsityPlan(const TrainConfig& c) {
+SparsityPlan MakeSparsityPlan(const TrainConfig& c) { return MakeSparsityPlan(c, LayersFor(c, 1.0)); }
+
+SparsityPlan MakeSparsityPlan(const TrainConfig& c, const std::vector<models::LayerSpec>& layers) {
   SparsityPlan plan;
-  plan.layers = LayersFor(c, 1.0);
+  plan.layers = layers;
   plan.network.model = c.model;
   plan.network.hidden = c.width;
   plan.network.seed = c.seed;
@@ -67,6 +69,8 @@ SparsityPlan MakeSparsityPlan(const TrainConfig& c) {
   plan.distribution = Distribute(c, plan.layers);
   plan.sparsities = plan.distribution.Sparsities();
   if (c.method == Method::kSmallDense) {
+    ENGINE_CHECK(layers.size() == LayersFor(c, 1.0).size(), "--method=small_dense: the plan's layer table is not "
+                 "model ", c.model, "'s own; expected the model's table (Small-Dense rescales it)");
     plan.network.width_multiplier = SmallDenseWidth(c, plan.layers, plan.sparsities);
     plan.trained_layers = LayersFor(c, plan.network.width_multiplier);
     return plan;

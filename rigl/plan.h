@@ -26,6 +26,9 @@ struct SparsityPlan {
 };
 
 SparsityPlan MakeSparsityPlan(const TrainConfig& config);
+// The same for another layer table of the model (a benchmark's variant at another input size): the distribution is
+// computed over `layers`. Small-Dense needs the model's own table.
+SparsityPlan MakeSparsityPlan(const TrainConfig& config, const std::vector<models::LayerSpec>& layers);
 
 struct TrainFlops {
   double method = 0;  // theoretical training FLOPs of this iteration, per sample

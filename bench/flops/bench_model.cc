@@ -49,19 +49,6 @@ void CheckTakesInput(const BenchModel& m) {
                first.in_channels, " inputs; expected ", inputs, " (the network's input)");
 }
 
-rigl::DistributionOptions DistributionFor(const BenchModel& m, double density, const rigl::TrainConfig& trainer) {
-  rigl::DistributionOptions o;
-  o.sparsity = 1.0 - density;
-  o.first_layer_dense = trainer.first_layer_dense;
-  if (trainer.distribution == "mnist") {  // as rigl::MakeSparsityPlan reads --distribution=mnist
-    o.kind = rigl::DistributionKind::kUniform;
-    o.custom = rigl::MnistMlpCustomMap(m.layers, o.sparsity);
-  } else {
-    o.kind = rigl::ParseDistributionKind(trainer.distribution);
-  }
-  return o;
-}
-
 }  // namespace
 
 bool BenchModel::has_depthwise() const {
@@ -92,22 +79,17 @@ BenchModel DescribeBenchModel(const std::string& name, const std::vector<int64_t
 
 rigl::SparsityPlan MakeBenchPlan(const BenchModel& model, double density, const rigl::TrainConfig& trainer) {
   ENGINE_CHECK(density > 0 && density <= 1, "density ", density, " given; expected 0 < density <= 1");
-  rigl::SparsityPlan plan;
-  plan.layers = model.layers;
-  plan.trained_layers = model.layers;
-  plan.network = model.network;
-  plan.network.seed = trainer.seed;
-  plan.sparsities.assign(plan.layers.size(), 0.0);
-  if (density >= 1.0) return plan;  // the dense baseline
-
-  plan.distribution = rigl::ComputeSparsities(plan.layers, DistributionFor(model, density, trainer));
-  plan.sparsities = plan.distribution.Sparsities();
-  for (size_t l = 0; l < plan.layers.size(); ++l) {
-    const rigl::LayerSparsity& ls = plan.distribution.layers[l];
-    if (ls.sparsity <= 0.0) continue;  // unmasked and forced-dense layers stay dense
-    plan.network.plan[plan.layers[l].name] = engine::nn::WeightStorage::Sparse(ls.nnz);
-    plan.target_nnz[plan.layers[l].name] = ls.nnz;
-  }
+  rigl::TrainConfig c = trainer;
+  c.model = model.name;
+  c.sparsity = 1.0 - density;
+  c.method = density >= 1.0 ? rigl::Method::kDense : rigl::Method::kStatic;
+  c.init_fan = "dense";  // the bench measures the default initialisation
+  rigl::SparsityPlan plan = rigl::MakeSparsityPlan(c, model.layers);
+  // The storage from the plan, the input (and the builder's other options) from the bench's variant of the model.
+  models::NetworkOptions network = model.network;
+  network.plan = plan.network.plan;
+  network.seed = plan.network.seed;
+  plan.network = network;
   return plan;
 }
 
