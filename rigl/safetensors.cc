@@ -128,8 +128,9 @@ void SafetensorsWriter::Write(const std::string& path) const {
 
 // --- Reader -------------------------------------------------------------------------------------------------------
 
-SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path) {
-  const std::string where = "safetensors " + path + ": ";
+SafetensorsReader::SafetensorsReader(const std::string& path, const std::string& context)
+    : path_(path), where_(context.empty() ? "safetensors " + path + ": " : context) {
+  const std::string& where = where_;
   std::error_code ec;
   ENGINE_CHECK(std::filesystem::is_regular_file(path, ec), where,
                "not found or not a regular file; expected a .safetensors file (written by the trainer's --export, "
@@ -261,7 +262,7 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path) {
 
 const TensorInfo& SafetensorsReader::Get(const std::string& name) const {
   const auto it = tensors_.find(name);
-  ENGINE_CHECK(it != tensors_.end(), "safetensors ", path_, ": no tensor '", name, "'");
+  ENGINE_CHECK(it != tensors_.end(), where_, "no tensor '", name, "'");
   return it->second;
 }
 
@@ -271,7 +272,7 @@ std::vector<uint8_t> SafetensorsReader::ReadBytes(const std::string& name) const
   std::FILE* f = file_.get();
   ENGINE_CHECK(fseeko(f, static_cast<off_t>(data_start_ + info.begin), SEEK_SET) == 0 &&
                    std::fread(out.data(), 1, out.size(), f) == out.size(),
-               "safetensors ", path_, ": read error in tensor '", name, "' (the file changed or was truncated?)");
+               where_, "read error in tensor '", name, "' (the file changed or was truncated?)");
   return out;
 }
 
@@ -304,7 +305,7 @@ std::vector<To> Convert(const std::vector<uint8_t>& bytes) {
 
 std::vector<float> SafetensorsReader::ReadFloats(const std::string& name) const {
   const Dtype dtype = Get(name).dtype;
-  ENGINE_CHECK(dtype == Dtype::kF32 || dtype == Dtype::kF64, "safetensors ", path_, ": tensor '", name, "' is ",
+  ENGINE_CHECK(dtype == Dtype::kF32 || dtype == Dtype::kF64, where_, "tensor '", name, "' is ",
                DtypeName(dtype), "; expected F32 or F64");
   const std::vector<uint8_t> bytes = ReadBytes(name);
   return dtype == Dtype::kF32 ? Convert<float, float>(bytes) : Convert<float, double>(bytes);
@@ -312,7 +313,7 @@ std::vector<float> SafetensorsReader::ReadFloats(const std::string& name) const 
 
 std::vector<int64_t> SafetensorsReader::ReadInt64s(const std::string& name) const {
   const Dtype dtype = Get(name).dtype;
-  ENGINE_CHECK(dtype == Dtype::kI64 || dtype == Dtype::kI32, "safetensors ", path_, ": tensor '", name, "' is ",
+  ENGINE_CHECK(dtype == Dtype::kI64 || dtype == Dtype::kI32, where_, "tensor '", name, "' is ",
                DtypeName(dtype), "; expected I64 or I32");
   const std::vector<uint8_t> bytes = ReadBytes(name);
   return dtype == Dtype::kI64 ? Convert<int64_t, int64_t>(bytes) : Convert<int64_t, int32_t>(bytes);

@@ -74,8 +74,9 @@ class SafetensorsWriter {
 
 class SafetensorsReader {
  public:
-  // Opens and validates the whole header (see the file comment). Throws engine::Error naming the path and the fault.
-  explicit SafetensorsReader(const std::string& path);
+  // Opens and validates the whole header (see the file comment). Throws engine::Error naming the path and the fault;
+  // messages start with `context` (e.g. "--init_from=model.safetensors: "), by default "safetensors <path>: ".
+  explicit SafetensorsReader(const std::string& path, const std::string& context = "");
 
   const std::string& path() const { return path_; }
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
@@ -95,6 +96,7 @@ class SafetensorsReader {
     void operator()(std::FILE* f) const { std::fclose(f); }
   };
   std::string path_;
+  std::string where_;  // the start of every message
   std::unique_ptr<std::FILE, Closer> file_;
   uint64_t data_start_ = 0;
   std::map<std::string, std::string> metadata_;

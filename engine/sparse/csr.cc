@@ -16,12 +16,13 @@ CsrMatrix::CsrMatrix(int64_t rows, int64_t cols) : rows_(rows), cols_(cols) {
 }
 
 CsrMatrix CsrMatrix::FromParts(int64_t rows, int64_t cols, std::vector<int64_t> row_offsets,
-                               std::vector<int32_t> col_indices, std::vector<float> values) {
+                               std::vector<int32_t> col_indices, std::vector<float> values,
+                               const std::string& name) {
   CsrMatrix m(rows, cols);
   m.row_offsets_ = std::move(row_offsets);
   m.col_indices_ = std::move(col_indices);
   m.values_.assign(values.begin(), values.end());
-  m.Validate("CsrMatrix::FromParts");
+  m.Validate(name);
   return m;
 }
 

@@ -33,9 +33,10 @@ class CsrMatrix {
   // An empty rows x cols matrix (nnz = 0).
   CsrMatrix(int64_t rows = 0, int64_t cols = 0);
 
-  // From explicit parts; runs Validate() and throws naming the broken invariant.
+  // From explicit parts; runs Validate(name) and throws naming `name` and the broken invariant.
   static CsrMatrix FromParts(int64_t rows, int64_t cols, std::vector<int64_t> row_offsets,
-                             std::vector<int32_t> col_indices, std::vector<float> values);
+                             std::vector<int32_t> col_indices, std::vector<float> values,
+                             const std::string& name = "CsrMatrix::FromParts");
   // Stores every entry with value != 0 (or every entry when keep_zeros is true).
   static CsrMatrix FromDense(ConstDenseView dense, bool keep_zeros = false);
   // A pattern of exactly nnz positions drawn uniformly without replacement over all rows * cols positions, with
