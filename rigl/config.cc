@@ -170,6 +170,11 @@ const std::vector<Field>& Fields() {
                              "Fans of a sparse weight's initialiser: dense (the paper: the dense layer's fan-in/out) | "
                              "stored (nnz per row / per column)",
                              R::kMayChange, OneOf({"dense", "stored"}), "dense"),
+        Declare<std::string>("init_from", &C::init_from, kModel,
+                             "Start from the weights of this safetensors file (an --export, or PyTorch's state dict "
+                             "in that layout: docs/EXPORT.md); dense weights of sparse layers keep their largest |w|. "
+                             "Ignored on --resume (the checkpoint holds the weights)",
+                             R::kMayChange, Any<std::string>(), ""),
         Declare<Method>("method", &C::method, kMethod, kMethodHelp.c_str(), R::kMustMatch, Any<Method>()),
         Declare<double>("sparsity", &C::sparsity, kMethod, "Overall target sparsity S of the masked layers, in [0, 1)",
                         R::kMustMatch, Rule<double>([](double v) { return v >= 0 && v < 1; }, "0 <= sparsity < 1")),
@@ -269,7 +274,26 @@ const std::vector<Field>& Fields() {
                              R::kMayChange, Any<std::string>()),
         Declare<bool>("overwrite", &C::overwrite, kOutputs,
                       "Allow a fresh run (no --resume) into an --out_dir that already holds a run's files, replacing "
-                      "them",
+                      "them, and an --export over an existing file",
+                      R::kNotSaved, Any<bool>()),
+        Declare<std::string>("export", &C::export_path, kOutputs,
+                             "When the run ends, write the model here as safetensors for PyTorch (sparse weights as "
+                             "CSR parts; docs/EXPORT.md)",
+                             R::kMayChange,
+                             Rule<std::string>(
+                                 [](const std::string& v) {
+                                   const std::string ext = ".safetensors";
+                                   return v.empty() || (v.size() > ext.size() &&
+                                                        v.compare(v.size() - ext.size(), ext.size(), ext) == 0);
+                                 },
+                                 "a path ending in .safetensors"),
+                             ""),
+        Declare<bool>("export_dense", &C::export_dense, kOutputs,
+                      "--export writes sparse weights as dense tensors (zeros included) instead of CSR parts",
+                      R::kMayChange, Any<bool>(), false),
+        Declare<bool>("export_only", &C::export_only, kOutputs,
+                      "Export without training: the model as --resume or --init_from leave it (or as initialised), "
+                      "then exit; nothing else is written",
                       R::kNotSaved, Any<bool>()),
         Declare<std::string>("resume", &C::resume, kOutputs,
                              "Resume from this checkpoint file (e.g. <out_dir>/checkpoint.bin)", R::kNotSaved,
@@ -395,6 +419,9 @@ std::string TrainerHelp() {
       << "  bazel run //:trainer -- --model=lenet5 --method=set --sparsity=0.95 --out_dir=runs/lenet5_set\n"
       << "  bazel run //:trainer -- --model=lenet5 --method=set --sparsity=0.95 --out_dir=runs/lenet5_set "
          "--resume=runs/lenet5_set/checkpoint.bin\n"
+      << "  bazel run //:trainer -- --model=lenet5 --method=set --sparsity=0.95 --resume=runs/lenet5_set/checkpoint.bin "
+         "--export=lenet5_set.safetensors --export_only   # for PyTorch: tools/torch_eval.py\n"
+      << "  bazel run //:trainer -- --init_from=lenet5_set.safetensors --model=lenet5 --method=rigl --sparsity=0.95\n"
       << "  bazel run //:trainer -- --model=resnet50 --sparsity=0.9 --flops_only\n"
       << "\nBad flags exit with code 2. --helpfull also lists the flag library's own flags (--flagfile, ...).\n";
   return out.str();
@@ -459,6 +486,8 @@ void ValidateConfig(const TrainConfig& c) {
                " epochs in all; expected at most ", kMaxEpochs);
   ENGINE_CHECK(c.prune_start < c.prune_end, "--prune_start=", c.prune_start, " --prune_end=", c.prune_end,
                ": expected 0 <= prune_start < prune_end <= 1");
+  ENGINE_CHECK(!(c.export_dense || c.export_only) || !c.export_path.empty(), c.export_only ? "--export_only" :
+               "--export_dense", " without --export: nothing would be written; expected --export=PATH.safetensors");
   ENGINE_CHECK(c.stop_after_steps == 0 || !c.out_dir.empty(), "--stop_after_steps=", c.stop_after_steps,
                " without --out_dir: the checkpoint would have nowhere to go; expected --out_dir as well");
 }

@@ -62,6 +62,7 @@ struct TrainConfig {
   int64_t prune_frequency = 100;  // steps between pruning recomputations
   int64_t grow_tile_rows = 0;     // rows per dense-gradient tile for RigL's grow step (0 = automatic)
   std::string init_fan = "dense";  // dense | stored: fans of a sparse weight's initialiser (engine/nn/init.h)
+  std::string init_from;  // safetensors file whose weights start the run (rigl/export); not read on --resume
   // Run control.
   uint64_t seed = 0;
   int threads = 2;
@@ -73,6 +74,9 @@ struct TrainConfig {
   double time_budget = 0;        // seconds of training (steps + updates, not evaluation) after which to stop; 0 = none
   bool flops_only = false;
   bool overwrite = false;         // allow a fresh run into an --out_dir that already holds a run's files
+  std::string export_path;  // --export: write the trained model here as safetensors when the run ends (rigl/export)
+  bool export_dense = false;  // ... with sparse weights as dense tensors instead of CSR parts
+  bool export_only = false;   // build (and --resume or --init_from), export, and exit without training
   std::string progress = "auto";  // auto | bar | lines | none
 
   bool IsSparseMethod() const { return Info(method).sparse_storage; }

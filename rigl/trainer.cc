@@ -239,7 +239,15 @@ TrainSummary Trainer::Run() {
   report_ = std::make_unique<Reporter>(c_, shape_, nullptr);
   // Nothing is written before every check has passed: a refused resume leaves config.json describing the
   // checkpoint it came with.
-  if (!c_.resume.empty()) ResumeFrom(c_.resume);
+  if (!c_.resume.empty()) {
+    ResumeFrom(c_.resume);
+  } else if (!c_.init_from.empty()) {
+    InitFrom(c_.init_from);
+  }
+  if (c_.export_only) {  // no training, nothing else written
+    Export();
+    return Summarise(/*stopped_by_time_budget=*/false);
+  }
   if (!c_.out_dir.empty()) WriteFileAtomically(c_.out_dir + "/config.json", ConfigToJson(c_).dump(2) + "\n");
   progress_ = std::make_unique<Progress>(c_.progress, shape_.total_iterations, totals_.iteration);
   report_->SetProgress(progress_.get());
@@ -291,6 +299,7 @@ TrainSummary Trainer::Run() {
   }
   TrainSummary summary = Summarise(budget_hit);
   summary.start_iteration = start_iteration;
+  if (!c_.export_path.empty() && (totals_.iteration == shape_.total_iterations || budget_hit)) Export();
   if (totals_.iteration == shape_.total_iterations || budget_hit) report_->Final(summary, totals_);
   return summary;
 }

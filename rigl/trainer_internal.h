@@ -53,6 +53,10 @@ class Trainer {
   void ResumeFrom(const std::string& path);
   void RestoreFrom(const std::string& path);
   void SaveCheckpoint(const std::string& path);
+  // --init_from and --export (trainer_export.cc, on rigl/export): the weights of a safetensors file, and the model
+  // written as one.
+  void InitFrom(const std::string& path);
+  void Export();
   // One mini-batch: forward, backward, then the optimizer step and/or the method's topology update.
   float RunIteration(const Batch& batch, int* correct);
   // At optimizer step `step` (or at the current batch, with --lr_clock=batch).
@@ -77,6 +81,7 @@ class Trainer {
   std::unique_ptr<Reporter> report_;
   RunShape shape_;
   RunTotals totals_;  // checkpointed, with the method's step counters
+  int64_t imported_steps_ = 0;  // optimizer steps the --init_from file's weights had (checkpointed)
   double final_train_loss_ = 0, final_train_accuracy_ = 0;
   double test_accuracy_ = std::nan(""), test_loss_ = std::nan("");  // of the last evaluation
   engine::Timer epoch_timer_;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <system_error>
 
 #include "engine/base/check.h"
@@ -32,6 +33,7 @@ void Trainer::SaveCheckpoint(const std::string& path) {
   meta["epoch_loss_sum"] = t.epoch_loss_sum;
   meta["epoch_correct"] = t.epoch_correct;
   meta["epoch_samples"] = t.epoch_samples;
+  meta["imported_steps"] = imported_steps_;
   meta["metrics"] = report_->metrics();
   nlohmann::json shapes = nlohmann::json::object();
   for (engine::DenseParameter* p : net_.params.dense) {
@@ -189,6 +191,10 @@ void Trainer::RestoreFrom(const std::string& path) {
   totals.epoch_loss_sum = NonNegative(path, meta, "epoch_loss_sum");
   totals.epoch_correct = epoch_correct;
   totals.epoch_samples = epoch_samples;
+  // Checkpoints before --init_from existed lack the key: their weights had no earlier steps.
+  imported_steps_ = meta.contains("imported_steps")
+                        ? Counter<int64_t>(path, meta, "imported_steps", 0, std::numeric_limits<int64_t>::max() / 2)
+                        : 0;
   report_->metrics() = meta.at("metrics").get<std::vector<nlohmann::json>>();
 }
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 #include <system_error>
+#include <utility>
 
 #include <gflags/gflags.h>
 
@@ -64,12 +65,19 @@ int main(int argc, char** argv) {
     config.data_dir = ResolveUserPath(config.data_dir);
     config.out_dir = ResolveUserPath(config.out_dir);
     config.resume = ResolveUserPath(config.resume);
+    config.init_from = ResolveUserPath(config.init_from);
+    config.export_path = ResolveUserPath(config.export_path);
     if (!config.out_dir.empty() && config.resume.empty() && !config.overwrite && !config.flops_only) {
       const std::string existing = ExistingRunFile(config.out_dir);
       ENGINE_CHECK(existing.empty(), "--out_dir=", config.out_dir, ": already holds a run (", existing,
                    "); expected an empty or new directory. Continue that run with --resume=", config.out_dir,
                    "/checkpoint.bin, replace it with --overwrite, or choose another --out_dir");
     }
+    std::error_code ec;
+    ENGINE_CHECK(config.export_path.empty() || config.overwrite || config.flops_only ||
+                     !std::filesystem::exists(config.export_path, ec),
+                 "--export=", config.export_path, ": the file exists; expected a new path. Replace it with "
+                 "--overwrite, or choose another --export");
     rigl::CheckMemoryFits(config);
   } catch (const engine::Error& e) {
     std::fprintf(stderr, "trainer: bad flag: %s\n", engine::Describe(e).c_str());
@@ -80,11 +88,15 @@ int main(int argc, char** argv) {
       rigl::PrintFlopsTable(config);
       return 0;
     }
-    if (!config.out_dir.empty()) {  // mkdir -p without a shell: the path is the user's text, never a command
+    // mkdir -p without a shell (the path is the user's text, never a command): --out_dir, and --export's directory
+    // now rather than after the training.
+    const std::string export_dir = std::filesystem::path(config.export_path).parent_path().string();
+    for (const auto& [flag, dir] : {std::pair{"--out_dir", config.out_dir}, std::pair{"--export", export_dir}}) {
+      if (dir.empty()) continue;
       std::error_code ec;
-      std::filesystem::create_directories(config.out_dir, ec);
-      if (ec || !std::filesystem::is_directory(config.out_dir, ec)) {
-        std::fprintf(stderr, "trainer: cannot create --out_dir=%s: %s\n", config.out_dir.c_str(),
+      std::filesystem::create_directories(dir, ec);
+      if (ec || !std::filesystem::is_directory(dir, ec)) {
+        std::fprintf(stderr, "trainer: cannot create %s=%s: %s\n", flag, dir.c_str(),
                      ec ? ec.message().c_str() : "a file of that name exists");
         return 1;
       }

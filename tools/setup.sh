@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package this project needs, and nothing twice: it asks dpkg what is already installed and
 # runs apt-get only for what is missing. Safe to run again. Works as root on a fresh machine with an empty apt
-# cache (or through sudo). Pass --with-peers to also install python3-torch for bench/peers (optional).
+# cache (or through sudo).
 set -euo pipefail
 
 packages=(
@@ -18,8 +18,8 @@ packages=(
   gnuplot-nox             # PNG plots of benchmark and evidence results
   clang-14                # tools/fuzz.sh: libFuzzer targets with ASan + UBSan
   libclang-rt-14-dev      # clang's fuzzer and sanitizer runtimes
+  python3-torch           # tools/torch_eval.py (the PyTorch round trip of --export) and bench/peers; for /usr/bin/python3
 )
-if [[ "${1:-}" == "--with-peers" ]]; then packages+=(python3-torch); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -36,7 +36,8 @@ for bad in --model=resnet50 --width= --width=0 --train_limit=-1 --test_limit=-1 
            --erk_power_scale=-1 --delta_t=0 --drop_fraction=2 --t_end=0 --drop_schedule=linear --drop_power=0 \
            --multiplier=0 --snfs_momentum=1 --prune_start=0.9 --prune_end=2 --prune_frequency=0 --init_fan=he \
            --grow_tile_rows=-1 --threads=0 --eval_every=0 --checkpoint_every=-1 --stop_after_steps=-1 \
-           --time_budget=-1 --progress=fancy --stop_after_steps=3 --nesterov=maybe --threads=x --width=3,a; do
+           --time_budget=-1 --progress=fancy --stop_after_steps=3 --nesterov=maybe --threads=x --width=3,a \
+           --export=model.bin --export_only --export_dense; do
   expect 2 "${bad%%=*}" "$bad"
 done
 
@@ -76,7 +77,8 @@ done
 for flag in model width epochs batch_size lr momentum nesterov weight_decay lr_schedule sparsity method seed threads \
             data_dir out_dir resume eval_every distribution first_layer_dense delta_t drop_fraction t_end \
             drop_schedule multiplier erk_power_scale prune_start prune_end prune_frequency flops_only overwrite time_budget \
-            init_fan grow_tile_rows checkpoint_every stop_after_steps progress test_limit train_limit augment; do
+            init_fan grow_tile_rows checkpoint_every stop_after_steps progress test_limit train_limit augment \
+            init_from export export_dense export_only; do
   [[ $(grep -cE "^  --$flag=" <<<"$out") -eq 1 ]] || { echo "FAIL: --help does not document --$flag exactly once"; fail=1; }
 done
 # The trainer runs this CPU's best OpenBLAS kernels even when OpenBLAS is misled: OPENBLAS_CORETYPE=Prescott is what
