@@ -4,7 +4,7 @@
 # seed corpus. Exits non-zero on any finding (crash, sanitizer report, leak, timeout, out-of-memory); the input that
 # caused it is kept under the work directory and its path printed.
 #   tools/fuzz.sh [--seconds=N (60)] [--work=DIR (/tmp/sparse_engine_fuzz)] [target ...]
-# Targets: idx_reader checkpoint flags (default: all).
+# Targets: idx_reader checkpoint flags safetensors (default: all).
 set -u
 cd "$(dirname "$0")/.."
 seconds=60
@@ -14,12 +14,12 @@ for arg in "$@"; do
   case "$arg" in
     --seconds=*) seconds="${arg#--seconds=}" ;;
     --work=*) work="${arg#--work=}" ;;
-    idx_reader|checkpoint|flags) targets+=("$arg") ;;
-    *) echo "fuzz.sh: unknown argument '$arg'; expected --seconds=N, --work=DIR or a target (idx_reader checkpoint flags)" >&2; exit 2 ;;
+    idx_reader|checkpoint|flags|safetensors) targets+=("$arg") ;;
+    *) echo "fuzz.sh: unknown argument '$arg'; expected --seconds=N, --work=DIR or a target (idx_reader checkpoint flags safetensors)" >&2; exit 2 ;;
   esac
 done
 [[ "$seconds" =~ ^[0-9]+$ && "$seconds" -ge 1 ]] || { echo "fuzz.sh: --seconds=$seconds: expected an integer >= 1" >&2; exit 2; }
-[[ ${#targets[@]} -gt 0 ]] || targets=(idx_reader checkpoint flags)
+[[ ${#targets[@]} -gt 0 ]] || targets=(idx_reader checkpoint flags safetensors)
 cxx=$(command -v clang++-14 || command -v clang++) || { echo "fuzz.sh: clang++ not found (tools/setup.sh installs clang-14)" >&2; exit 1; }
 mkdir -p "$work"
 flags=(-std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I.)
@@ -27,6 +27,7 @@ declare -A sources=(
   [idx_reader]="tests/fuzz/idx_reader_fuzz.cc engine/data/idx_reader.cc engine/base/check.cc -lz"
   [checkpoint]="tests/fuzz/checkpoint_fuzz.cc rigl/checkpoint.cc engine/base/check.cc -lz"
   [flags]="tests/fuzz/flags_fuzz.cc rigl/config.cc engine/base/check.cc -lgflags"
+  [safetensors]="tests/fuzz/safetensors_fuzz.cc rigl/safetensors.cc rigl/checkpoint.cc engine/base/check.cc -lz"
 )
 status=0
 for t in "${targets[@]}"; do
