@@ -7,9 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -26,11 +24,6 @@ namespace rigl {
 namespace {
 
 std::string Path(const std::string& name) { return testutil::TempDir("export_test") + "/" + name; }
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 // 784-20-10-10: fc1 and fc2 sparse (50 and 30 of 15680 and 200), fc3 dense.
 models::Network Mlp(uint64_t seed, bool sparse = true) {
@@ -85,7 +78,7 @@ TEST(Export, ImportRestoresTheNetworkAndReexportsByteIdentical) {
   const ExportStats stats = ExportNetwork(a, MlpConfig(), Options(), first);
   EXPECT_EQ(stats.tensors, 10);  // 2 x 3 CSR parts, fc3.weight, 3 biases
   EXPECT_EQ(stats.sparse_weights, 2);
-  EXPECT_EQ(stats.bytes, ReadAll(first).size());
+  EXPECT_EQ(stats.bytes, testutil::ReadFile(first).size());
 
   models::Network b = Mlp(2);  // another pattern and other values
   ASSERT_NE(Contents(a), Contents(b));
@@ -95,7 +88,7 @@ TEST(Export, ImportRestoresTheNetworkAndReexportsByteIdentical) {
   EXPECT_EQ(in.sparsified, 0);
   EXPECT_EQ(Contents(a), Contents(b));
   ExportNetwork(b, MlpConfig(), Options(), second);
-  EXPECT_EQ(ReadAll(first), ReadAll(second));
+  EXPECT_EQ(testutil::ReadFile(first), testutil::ReadFile(second));
 
   const SafetensorsReader r(first);
   EXPECT_EQ(r.metadata().at("format"), kExportFormat);
@@ -285,6 +278,27 @@ struct BadFile {
   std::vector<const char*> message;  // every part must appear
 };
 
+using Ints = std::vector<int64_t>;
+
+// An edit of fc1.weight's crow_indices and col_indices (same lengths), for the CSR rows of the table below.
+std::function<void(Content*)> Indices(void (*edit)(Ints& crow, Ints& col)) {
+  return [edit](Content* c) {
+    Ints crow = c->Get<int64_t>("fc1.weight.crow_indices"), col = c->Get<int64_t>("fc1.weight.col_indices");
+    edit(crow, col);
+    c->Set("fc1.weight.crow_indices", Dtype::kI64, {static_cast<int64_t>(crow.size())}, crow);
+    c->Set("fc1.weight.col_indices", Dtype::kI64, {static_cast<int64_t>(col.size())}, col);
+  };
+}
+
+// The position of the first stored entry of the first row holding at least two.
+int64_t FirstPair(const Ints& crow) {
+  for (size_t r = 0; r + 1 < crow.size(); ++r) {
+    if (crow[r + 1] - crow[r] >= 2) return crow[r];
+  }
+  ADD_FAILURE() << "no row with two entries";
+  return 0;
+}
+
 const std::vector<BadFile>& BadFiles() {
   static const std::vector<BadFile> kCases = {
       {"a bias missing", [](Content* c) { c->tensors.erase("fc2.bias"); },
@@ -313,65 +327,22 @@ const std::vector<BadFile>& BadFiles() {
       {"values shorter than col_indices",
        [](Content* c) { c->Set("fc1.weight.values", Dtype::kF32, {49}, std::vector<float>(49, 1.0f)); },
        {"tensor 'fc1.weight.values' has shape [49]; expected [50]"}},
-      {"a column index out of range", [](Content* c) {
-         std::vector<int64_t> col = c->Get<int64_t>("fc1.weight.col_indices");
-         col[0] = 784;
-         c->Set("fc1.weight.col_indices", Dtype::kI64, {50}, col);
-       },
+      {"a column index out of range", Indices([](Ints& crow, Ints& col) { col[0] = 784; }),
        {"tensor 'fc1.weight.col_indices': `0 <= col_indices < cols` is not satisfied (col_indices[0] = 784, cols = 784"}},
-      {"a column index that int32 would wrap into range", [](Content* c) {
-         std::vector<int64_t> col = c->Get<int64_t>("fc1.weight.col_indices");
-         col[3] = (int64_t{1} << 32) + col[3];
-         c->Set("fc1.weight.col_indices", Dtype::kI64, {50}, col);
-       },
+      {"a column index that int32 would wrap into range",
+       Indices([](Ints& crow, Ints& col) { col[3] += int64_t{1} << 32; }),
        {"`0 <= col_indices < cols` is not satisfied (col_indices[3] = 42949"}},
-      {"a negative column index", [](Content* c) {
-         std::vector<int64_t> col = c->Get<int64_t>("fc1.weight.col_indices");
-         col[1] = -1;
-         c->Set("fc1.weight.col_indices", Dtype::kI64, {50}, col);
-       },
-       {"col_indices[1] = -1"}},
-      {"columns unsorted within a row", [](Content* c) {
-         std::vector<int64_t> crow = c->Get<int64_t>("fc1.weight.crow_indices");
-         std::vector<int64_t> col = c->Get<int64_t>("fc1.weight.col_indices");
-         for (size_t r = 0; r + 1 < crow.size(); ++r) {
-           if (crow[r + 1] - crow[r] >= 2) {
-             std::swap(col[crow[r]], col[crow[r] + 1]);
-             break;
-           }
-         }
-         c->Set("fc1.weight.col_indices", Dtype::kI64, {50}, col);
-       },
+      {"a negative column index", Indices([](Ints& crow, Ints& col) { col[1] = -1; }), {"col_indices[1] = -1"}},
+      {"columns unsorted within a row",
+       Indices([](Ints& crow, Ints& col) { std::swap(col[FirstPair(crow)], col[FirstPair(crow) + 1]); }),
        {"fc1.weight.{crow_indices, col_indices, values}: `col_indices sorted within a row` is not satisfied"}},
-      {"a duplicate column", [](Content* c) {
-         std::vector<int64_t> crow = c->Get<int64_t>("fc1.weight.crow_indices");
-         std::vector<int64_t> col = c->Get<int64_t>("fc1.weight.col_indices");
-         for (size_t r = 0; r + 1 < crow.size(); ++r) {
-           if (crow[r + 1] - crow[r] >= 2) {
-             col[crow[r] + 1] = col[crow[r]];
-             break;
-           }
-         }
-         c->Set("fc1.weight.col_indices", Dtype::kI64, {50}, col);
-       },
+      {"a duplicate column", Indices([](Ints& crow, Ints& col) { col[FirstPair(crow) + 1] = col[FirstPair(crow)]; }),
        {"`col_indices unique within a row` is not satisfied"}},
-      {"row offsets decreasing", [](Content* c) {
-         std::vector<int64_t> crow = c->Get<int64_t>("fc1.weight.crow_indices");
-         crow[5] = crow[6] + 1;
-         c->Set("fc1.weight.crow_indices", Dtype::kI64, {21}, crow);
-       },
+      {"row offsets decreasing", Indices([](Ints& crow, Ints& col) { crow[5] = crow[6] + 1; }),
        {"`row_offsets[i] <= row_offsets[i + 1]` is not satisfied"}},
-      {"row offsets not ending at nnz", [](Content* c) {
-         std::vector<int64_t> crow = c->Get<int64_t>("fc1.weight.crow_indices");
-         crow[20] = 49;
-         c->Set("fc1.weight.crow_indices", Dtype::kI64, {21}, crow);
-       },
+      {"row offsets not ending at nnz", Indices([](Ints& crow, Ints& col) { crow[20] = 49; }),
        {"`row_offsets[rows] == nnz` is not satisfied"}},
-      {"row offsets starting below 0", [](Content* c) {
-         std::vector<int64_t> crow = c->Get<int64_t>("fc1.weight.crow_indices");
-         crow[0] = -5;
-         c->Set("fc1.weight.crow_indices", Dtype::kI64, {21}, crow);
-       },
+      {"row offsets starting below 0", Indices([](Ints& crow, Ints& col) { crow[0] = -5; }),
        {"`row_offsets[0] == 0` is not satisfied"}},
       {"another nnz than the run stores", [](Content* c) {
          std::vector<int64_t> crow = c->Get<int64_t>("fc1.weight.crow_indices");

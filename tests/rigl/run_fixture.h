@@ -1,11 +1,13 @@
 // Test-only helpers for tests that run the trainer on the installed Fashion-MNIST: whether the data set is there,
-// and a fresh directory under the test's temporary directory.
+// a fresh directory under the test's temporary directory, and a file's bytes.
 #ifndef TESTS_RIGL_RUN_FIXTURE_H_
 #define TESTS_RIGL_RUN_FIXTURE_H_
 
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 namespace testutil {
@@ -21,6 +23,12 @@ inline std::string TempDir(const std::string& name) {
   const std::string dir = std::string(base ? base : "/tmp") + "/" + name;
   mkdir(dir.c_str(), 0755);
   return dir;
+}
+
+// The bytes of a file ("" when it cannot be read).
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 }  // namespace testutil

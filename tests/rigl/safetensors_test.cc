@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -22,11 +21,6 @@ namespace rigl {
 namespace {
 
 std::string Path(const std::string& name) { return testutil::TempDir("safetensors_test") + "/" + name; }
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 void WriteAll(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -67,7 +61,7 @@ TEST(SafetensorsWriter, RoundTripsEveryTypedReadAndAlignsEachTensor) {
   w.SetMetadata("note", "quotes \" and \\ survive");
   const std::string path = Path("roundtrip.safetensors");
   w.Write(path);
-  const std::string bytes = ReadAll(path);
+  const std::string bytes = testutil::ReadFile(path);
   uint64_t n = 0;
   std::memcpy(&n, bytes.data(), 8);
   EXPECT_EQ((8 + n) % 8, 0u) << "the data must start 8-byte aligned";
@@ -102,7 +96,7 @@ TEST(SafetensorsWriter, RoundTripsEveryTypedReadAndAlignsEachTensor) {
   w2.Add("odd.i32", Dtype::kI32, {3}, i32.data());
   w2.SetMetadata("model", "mlp");
   w2.Write(Path("roundtrip2.safetensors"));
-  EXPECT_EQ(ReadAll(Path("roundtrip2.safetensors")), bytes);
+  EXPECT_EQ(testutil::ReadFile(Path("roundtrip2.safetensors")), bytes);
   EXPECT_FALSE(std::ifstream(path + ".tmp").good()) << "the temporary file must be renamed away";
 }
 
