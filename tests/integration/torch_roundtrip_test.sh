@@ -163,6 +163,13 @@ expect 1 "is beyond the file" "${mlp[@]}" "${common[@]}" --init_from="$work/trun
 [[ -e "$work/refused/config.json" ]] && { echo "FAIL: a refused --init_from wrote config.json"; fail=1; }
 expect 1 "header length" "${mlp[@]}" "${common[@]}" --init_from="$work/garbage.safetensors"
 expect 1 "not found or not a regular file" "${mlp[@]}" --init_from="$work/missing.safetensors"
+corpus=tests/fuzz/corpus/safetensors
+expect 1 "header length 4096 is beyond the file" "${mlp[@]}" --init_from="$corpus/length_beyond_file"
+expect 1 "tensors 'a' [0, 8) and 'b' [4, 12) overlap" "${mlp[@]}" --init_from="$corpus/overlap"
+expect 1 "the header has the key 'a' twice" "${mlp[@]}" --init_from="$corpus/duplicate_key"
+expect 1 "unknown dtype 'F8_E4M3'" "${mlp[@]}" --init_from="$corpus/unknown_dtype"
+expect 1 "of F64 overflows" "${mlp[@]}" --init_from="$corpus/shape_overflow"
+expect 1 "no tensor 'fc1.bias'; expected fc1.bias of shape [300]" "${mlp[@]}" --init_from="$corpus/all_dtypes"
 expect 1 "tensor 'fc1.bias' has shape [120]; expected [300]" "${mlp[@]}" --init_from="$work/lenet5/model.safetensors" \
   --export_only --export="$work/x.safetensors"
 expect 1 "the file's metadata says model=lenet5" "${mlp[@]}" --init_from="$work/lenet5/model.safetensors"
@@ -175,6 +182,19 @@ expect 0 "export: $work/mlp/again.safetensors" "${mlp[@]}" "${common[@]}" --init
   --export="$work/mlp/again.safetensors" --export_only --overwrite
 expect 0 "export: $work/new/dir/m.safetensors" "${mlp[@]}" "${common[@]}" --export="$work/new/dir/m.safetensors" \
   --export_only
+
+# The export is written when the run ends: not at a --stop_after_steps interruption, then at the end of the resumed
+# run (the same bytes as an uninterrupted run's), and when --time_budget ends the run early.
+stop="$work/stopped"
+"$bin" "${mlp[@]}" "${common[@]}" --out_dir="$stop" --export="$stop/model.safetensors" --stop_after_steps=5 \
+  > /dev/null 2>&1 || { echo "FAIL: the --stop_after_steps run failed"; fail=1; }
+[[ -e "$stop/model.safetensors" ]] && { echo "FAIL: an interrupted run (--stop_after_steps) exported"; fail=1; }
+"$bin" "${mlp[@]}" "${common[@]}" --out_dir="$stop" --export="$stop/model.safetensors" --resume="$stop/checkpoint.bin" \
+  > /dev/null 2>&1 || { echo "FAIL: resuming the stopped run failed"; fail=1; }
+cmp "$stop/model.safetensors" "$work/mlp/model.safetensors" ||
+  { echo "FAIL: the export of the interrupted and resumed run differs from the uninterrupted run's"; fail=1; }
+expect 0 "export: $work/budget.safetensors" "${mlp[@]}" "${common[@]}" --time_budget=0.000001 \
+  --export="$work/budget.safetensors"
 
 [[ $fail -eq 0 ]] && echo "all PyTorch round-trip checks passed"
 exit $fail
