@@ -1,6 +1,7 @@
 // BSR kernels (see bsr_spmm.h). Each driver runs one OpenMP loop over output block rows; a block row is computed
-// by an AVX-512 register-tile kernel (full block rows of a supported shape) or by the portable loops (everything
-// else: other shapes, the clipped last block row, CPUs without AVX-512).
+// by an AVX-512 or AVX2 register-tile kernel (full block rows of a supported shape; the AVX2 tiles are in
+// bsr_avx2_tiles.h) or by the portable loops (everything else: other shapes, the clipped last block row, CPUs
+// without AVX2).
 #include "engine/kernels/bsr_spmm.h"
 
 #include <immintrin.h>
@@ -10,6 +11,7 @@
 #include "engine/base/check.h"
 #include "engine/base/cpu.h"
 #include "engine/base/flop_counter.h"
+#include "engine/kernels/bsr_avx2_tiles.h"
 #include "engine/kernels/isa_target.h"
 
 namespace engine::kernels {
@@ -17,9 +19,8 @@ namespace {
 
 constexpr int64_t kLanes = 16;  // floats per zmm register
 
-// Entries of block column jb that lie inside the matrix (the last block column may be clipped).
-inline int64_t ColsIn(const BsrView& a, int64_t jb) { return std::min(a.block_cols, a.cols - jb * a.block_cols); }
-inline int64_t RowsIn(const BsrView& a, int64_t ib) { return std::min(a.block_rows, a.rows - ib * a.block_rows); }
+using internal::BsrColsIn;
+using internal::BsrRowsIn;
 
 void CountFlops(const BsrView& a, int64_t n, int64_t output_rows, const float* bias, bool relu) {
   FlopCounter::Add(2.0 * static_cast<double>(a.entries) * static_cast<double>(n) +
@@ -32,7 +33,7 @@ void CountFlops(const BsrView& a, int64_t n, int64_t output_rows, const float* b
 void SpmmBlockRowPortable(const BsrView& a, ConstDenseView b, DenseView c, int64_t ib, bool accumulate,
                           const float* bias, bool relu) {
   const int64_t n = b.cols, br = a.block_rows, bc = a.block_cols, bs = br * bc;
-  const int64_t r0 = ib * br, rows_in = RowsIn(a, ib);
+  const int64_t r0 = ib * br, rows_in = BsrRowsIn(a, ib);
   if (!accumulate) {
     for (int64_t r = 0; r < rows_in; ++r) {
       std::fill(c.row(r0 + r), c.row(r0 + r) + n, bias != nullptr ? bias[r0 + r] : 0.0f);
@@ -40,7 +41,7 @@ void SpmmBlockRowPortable(const BsrView& a, ConstDenseView b, DenseView c, int64
   }
   for (int64_t p = a.block_row_offsets[ib]; p < a.block_row_offsets[ib + 1]; ++p) {
     const int64_t jb = a.block_col_indices[p];
-    const int64_t cols_in = ColsIn(a, jb);
+    const int64_t cols_in = BsrColsIn(a, jb);
     const float* v = a.values + p * bs;
     for (int64_t r = 0; r < rows_in; ++r) {
       float* c_row = c.row(r0 + r);
@@ -143,7 +144,7 @@ ENGINE_TARGET_AVX512 void SpmmBlockRowAvx512(const BsrView& a, ConstDenseView b,
   }
 }
 
-using SpmmBlockRowFn = void (*)(const BsrView&, ConstDenseView, DenseView, int64_t, bool, const float*, bool);
+using SpmmBlockRowFn = internal::BsrSpmmRowFn;
 
 // The AVX-512 block-row kernel for this block shape, or nullptr when there is none. J (vectors per tile) keeps
 // R * J accumulators + J loaded vectors + 1 broadcast within the 32 zmm registers.
@@ -158,22 +159,25 @@ SpmmBlockRowFn PickSpmmAvx512ByRows(int64_t br) {
   }
 }
 
-SpmmBlockRowFn PickSpmmAvx512(const BsrView& a) {
-  if (ActiveIsa() != Isa::kAvx512) return nullptr;
+// The register-tile block-row kernel for the active ISA and this block shape, or nullptr (portable loops).
+SpmmBlockRowFn PickSpmm(const BsrView& a) {
+  const Isa isa = ActiveIsa();
+  if (isa == Isa::kPortable) return nullptr;
+  const bool avx2 = isa == Isa::kAvx2;
   switch (a.block_cols) {
-    case 1: return PickSpmmAvx512ByRows<1>(a.block_rows);
-    case 4: return PickSpmmAvx512ByRows<4>(a.block_rows);
-    default: return PickSpmmAvx512ByRows<0>(a.block_rows);
+    case 1: return avx2 ? internal::PickSpmmBsrAvx2ByRows<1>(a.block_rows) : PickSpmmAvx512ByRows<1>(a.block_rows);
+    case 4: return avx2 ? internal::PickSpmmBsrAvx2ByRows<4>(a.block_rows) : PickSpmmAvx512ByRows<4>(a.block_rows);
+    default: return avx2 ? internal::PickSpmmBsrAvx2ByRows<0>(a.block_rows) : PickSpmmAvx512ByRows<0>(a.block_rows);
   }
 }
 
 void SpmmDriver(const BsrView& a, ConstDenseView b, DenseView c, bool accumulate, const float* bias, bool relu) {
   ENGINE_DCHECK(a.cols == b.rows && a.rows == c.rows && b.cols == c.cols);
-  const SpmmBlockRowFn fast = PickSpmmAvx512(a);
+  const SpmmBlockRowFn fast = PickSpmm(a);
   const int64_t row_blocks = a.row_blocks;
 #pragma omp parallel for schedule(dynamic, 4)
   for (int64_t ib = 0; ib < row_blocks; ++ib) {
-    if (fast != nullptr && RowsIn(a, ib) == a.block_rows) {
+    if (fast != nullptr && BsrRowsIn(a, ib) == a.block_rows) {
       fast(a, b, c, ib, accumulate, bias, relu);
     } else {
       SpmmBlockRowPortable(a, b, c, ib, accumulate, bias, relu);
@@ -187,24 +191,24 @@ void SpmmDriver(const BsrView& a, ConstDenseView b, DenseView c, bool accumulate
 // block row) pairs; a chunk is kTChunk = 128 floats, so for the usual n <= 128 each block is visited once
 // (narrower chunks, meant to keep a slice of B in L2, measured 1.5-2x slower: the per-block index and value
 // reads, not B, dominate). Values are reached through t_block_positions, i.e. at random, so they are prefetched
-// kValuesPrefetch blocks ahead (measured 1.2-2x faster).
+// kBsrValuesPrefetch blocks ahead (measured 1.2-2x faster).
 
 constexpr int kTChunkVectors = 8;
 constexpr int64_t kTChunk = kTChunkVectors * kLanes;
-constexpr int64_t kValuesPrefetch = 8;
+using internal::kBsrValuesPrefetch;
 
 // Output block row jb of C (rows jb * bc + q), columns [t0, t1): sum over the blocks of block column jb of A of
 // blockᵀ times the matching rows of B, walking the transposed block index (block rows ascending). Portable.
 void SpmmTChunkPortable(const BsrView& a, ConstDenseView b, DenseView c, int64_t jb, int64_t t0, int64_t t1,
                         bool accumulate) {
   const int64_t br = a.block_rows, bc = a.block_cols, bs = br * bc;
-  const int64_t cols_in = ColsIn(a, jb);
+  const int64_t cols_in = BsrColsIn(a, jb);
   if (!accumulate) {
     for (int64_t q = 0; q < cols_in; ++q) std::fill(c.row(jb * bc + q) + t0, c.row(jb * bc + q) + t1, 0.0f);
   }
   for (int64_t s = a.t_block_col_offsets[jb]; s < a.t_block_col_offsets[jb + 1]; ++s) {
     const int64_t ib = a.t_block_rows[s];
-    const int64_t rows_in = RowsIn(a, ib);
+    const int64_t rows_in = BsrRowsIn(a, ib);
     const float* v = a.values + a.t_block_positions[s] * bs;
     for (int64_t q = 0; q < cols_in; ++q) {
       float* c_row = c.row(jb * bc + q);
@@ -219,7 +223,7 @@ void SpmmTChunkPortable(const BsrView& a, ConstDenseView b, DenseView c, int64_t
 
 // BC rows x J vectors of C at columns [t0, t0 + 16 J) (last vector masked by `tail`) for full output block row
 // jb, with block_rows = BR. With few accumulators (BC * J < 8) one FMA chain per register would stall on FMA
-// latency, so P partial sums are kept (row r of a block feeds set r % P) and added in a fixed order at the end.
+// latency, so P partial sums are kept (internal::BsrPartialSets) and added in a fixed order at the end.
 template <int BR, int BC, int J, int P>
 ENGINE_TARGET_AVX512 void SpmmTTileAvx512(const BsrView& a, ConstDenseView b, DenseView c, int64_t jb, int64_t t0,
                                           __mmask16 tail, bool accumulate) {
@@ -243,11 +247,11 @@ ENGINE_TARGET_AVX512 void SpmmTTileAvx512(const BsrView& a, ConstDenseView b, De
     const int64_t ib = a.t_block_rows[s];
     const float* v = a.values + a.t_block_positions[s] * bs;
     const float* b0 = b.data + ib * BR * b.ld + t0;
-    if (s + kValuesPrefetch < s_end) {
-      _mm_prefetch(reinterpret_cast<const char*>(a.values + a.t_block_positions[s + kValuesPrefetch] * bs),
+    if (s + kBsrValuesPrefetch < s_end) {
+      _mm_prefetch(reinterpret_cast<const char*>(a.values + a.t_block_positions[s + kBsrValuesPrefetch] * bs),
                    _MM_HINT_T0);
     }
-    if (RowsIn(a, ib) == BR) {
+    if (BsrRowsIn(a, ib) == BR) {
 #pragma GCC unroll 8
       for (int r = 0; r < BR; ++r) {
         __m512 bv[J];
@@ -264,7 +268,7 @@ ENGINE_TARGET_AVX512 void SpmmTTileAvx512(const BsrView& a, ConstDenseView b, De
         }
       }
     } else {  // the clipped last block row of A: only its rows inside the matrix exist in B
-      for (int64_t r = 0; r < RowsIn(a, ib); ++r) {
+      for (int64_t r = 0; r < BsrRowsIn(a, ib); ++r) {
         __m512 bv[J];
 #pragma GCC unroll 8
         for (int j = 0; j < J; ++j) {
@@ -293,21 +297,13 @@ ENGINE_TARGET_AVX512 void SpmmTTileAvx512(const BsrView& a, ConstDenseView b, De
   }
 }
 
-// Enough partial sets that P * BC * J >= 8 accumulators are independent (P divides BR, a power of 2 here).
-template <int BR, int BC, int J>
-constexpr int PartialSets() {
-  int p = 1;
-  while (p < BR && p * BC * J < 8) p *= 2;
-  return p;
-}
-
 // A tile of exactly `vectors` (1 .. JMax) vectors.
 template <int BR, int BC, int JMax>
 ENGINE_TARGET_AVX512 void SpmmTRemainderAvx512(const BsrView& a, ConstDenseView b, DenseView c, int64_t jb, int64_t t0,
                                                __mmask16 tail, bool accumulate, int64_t vectors) {
   if constexpr (JMax >= 1) {
     if (vectors == JMax) {
-      SpmmTTileAvx512<BR, BC, JMax, PartialSets<BR, BC, JMax>()>(a, b, c, jb, t0, tail, accumulate);
+      SpmmTTileAvx512<BR, BC, JMax, internal::BsrPartialSets<BR, BC, JMax>()>(a, b, c, jb, t0, tail, accumulate);
     } else {
       SpmmTRemainderAvx512<BR, BC, JMax - 1>(a, b, c, jb, t0, tail, accumulate, vectors);
     }
@@ -324,7 +320,7 @@ ENGINE_TARGET_AVX512 void SpmmTChunkAvx512(const BsrView& a, ConstDenseView b, D
   SpmmTRemainderAvx512<BR, BC, kTChunkVectors>(a, b, c, jb, t0, tail, accumulate, vectors);
 }
 
-using SpmmTChunkFn = void (*)(const BsrView&, ConstDenseView, DenseView, int64_t, int64_t, int64_t, bool);
+using SpmmTChunkFn = internal::BsrSpmmTChunkFn;
 
 template <int BR>
 SpmmTChunkFn PickSpmmTAvx512ByCols(int64_t bc) {
@@ -336,13 +332,20 @@ SpmmTChunkFn PickSpmmTAvx512ByCols(int64_t bc) {
   }
 }
 
-SpmmTChunkFn PickSpmmTAvx512(const BsrView& a) {
-  if (ActiveIsa() != Isa::kAvx512) return nullptr;
+// The register-tile chunk kernel for the active ISA and this block shape, or nullptr (portable loops).
+template <int BR>
+SpmmTChunkFn PickSpmmTByCols(Isa isa, int64_t bc) {
+  return isa == Isa::kAvx2 ? internal::PickSpmmBsrTAvx2ByCols<BR>(bc) : PickSpmmTAvx512ByCols<BR>(bc);
+}
+
+SpmmTChunkFn PickSpmmT(const BsrView& a) {
+  const Isa isa = ActiveIsa();
+  if (isa == Isa::kPortable) return nullptr;
   switch (a.block_rows) {
-    case 1: return PickSpmmTAvx512ByCols<1>(a.block_cols);
-    case 2: return PickSpmmTAvx512ByCols<2>(a.block_cols);
-    case 4: return PickSpmmTAvx512ByCols<4>(a.block_cols);
-    case 8: return PickSpmmTAvx512ByCols<8>(a.block_cols);
+    case 1: return PickSpmmTByCols<1>(isa, a.block_cols);
+    case 2: return PickSpmmTByCols<2>(isa, a.block_cols);
+    case 4: return PickSpmmTByCols<4>(isa, a.block_cols);
+    case 8: return PickSpmmTByCols<8>(isa, a.block_cols);
     default: return nullptr;
   }
 }
@@ -350,7 +353,7 @@ SpmmTChunkFn PickSpmmTAvx512(const BsrView& a) {
 void SpmmTDriver(const BsrView& a, ConstDenseView b, DenseView c, bool accumulate) {
   ENGINE_DCHECK(a.rows == b.rows && a.cols == c.rows && b.cols == c.cols);
   ENGINE_DCHECK(a.nnz_blocks == 0 || a.t_block_col_offsets != nullptr);
-  const SpmmTChunkFn fast = PickSpmmTAvx512(a);
+  const SpmmTChunkFn fast = PickSpmmT(a);
   const int64_t n = b.cols, col_blocks = a.col_blocks;
   const int64_t chunks = (n + kTChunk - 1) / kTChunk;
   // Work item w = (chunk w / col_blocks, output block row w % col_blocks); each writes its own part of C.
@@ -359,11 +362,11 @@ void SpmmTDriver(const BsrView& a, ConstDenseView b, DenseView c, bool accumulat
     const int64_t jb = w % col_blocks, t0 = (w / col_blocks) * kTChunk, t1 = std::min(n, t0 + kTChunk);
     if (a.t_block_col_offsets == nullptr) {  // no stored blocks and no index: C = 0 (or unchanged)
       if (!accumulate) {
-        for (int64_t q = 0; q < ColsIn(a, jb); ++q) {
+        for (int64_t q = 0; q < BsrColsIn(a, jb); ++q) {
           std::fill(c.row(jb * a.block_cols + q) + t0, c.row(jb * a.block_cols + q) + t1, 0.0f);
         }
       }
-    } else if (fast != nullptr && ColsIn(a, jb) == a.block_cols) {
+    } else if (fast != nullptr && BsrColsIn(a, jb) == a.block_cols) {
       fast(a, b, c, jb, t0, t1, accumulate);
     } else {
       SpmmTChunkPortable(a, b, c, jb, t0, t1, accumulate);
@@ -379,7 +382,7 @@ void SddmmBlockPortable(const BsrView& pat, ConstDenseView g, ConstDenseView x, 
                         bool accumulate, float* out) {
   const int64_t n = g.cols, br = pat.block_rows, bc = pat.block_cols;
   const int64_t jb = pat.block_col_indices[p];
-  const int64_t rows_in = RowsIn(pat, ib), cols_in = ColsIn(pat, jb);
+  const int64_t rows_in = BsrRowsIn(pat, ib), cols_in = BsrColsIn(pat, jb);
   float* o = out + p * br * bc;
   for (int64_t r = 0; r < br; ++r) {
     for (int64_t q = 0; q < bc; ++q) {
@@ -458,17 +461,11 @@ ENGINE_TARGET_AVX512 void SddmmBlocksAvx512(const BsrView& pat, ConstDenseView g
   }
 }
 
-using SddmmBlocksFn = void (*)(const BsrView&, ConstDenseView, ConstDenseView, int64_t, int64_t, bool, float*);
-
 // The AVX-512 kernel for this block shape and how many blocks it takes at once (narrow blocks share G's rows
 // across several blocks so each loaded vector feeds more FMAs).
-struct SddmmFast {
-  SddmmBlocksFn fn = nullptr;
-  int64_t blocks = 1;
-};
+using SddmmFast = internal::BsrSddmmKernel;
 
 SddmmFast PickSddmmAvx512(const BsrView& pat) {
-  if (ActiveIsa() != Isa::kAvx512) return {};
   const int64_t br = pat.block_rows, bc = pat.block_cols;
   if (br == 1 && bc == 1) return {&SddmmBlocksAvx512<1, 1, 4>, 4};
   if (br == 2 && bc == 1) return {&SddmmBlocksAvx512<2, 1, 4>, 4};
@@ -481,19 +478,27 @@ SddmmFast PickSddmmAvx512(const BsrView& pat) {
   return {};
 }
 
+SddmmFast PickSddmm(const BsrView& pat) {
+  switch (ActiveIsa()) {
+    case Isa::kAvx512: return PickSddmmAvx512(pat);
+    case Isa::kAvx2: return internal::PickSddmmBsrAvx2(pat);
+    default: return {};
+  }
+}
+
 void SddmmDriver(const BsrView& pat, ConstDenseView g, ConstDenseView x, float* out, bool accumulate) {
   ENGINE_DCHECK(g.rows == pat.rows && x.rows == pat.cols && g.cols == x.cols);
-  const SddmmFast fast = PickSddmmAvx512(pat);
+  const SddmmFast fast = PickSddmm(pat);
   const int64_t row_blocks = pat.row_blocks;
 #pragma omp parallel for schedule(dynamic, 4)
   for (int64_t ib = 0; ib < row_blocks; ++ib) {
-    const bool full_rows = RowsIn(pat, ib) == pat.block_rows;
+    const bool full_rows = BsrRowsIn(pat, ib) == pat.block_rows;
     const int64_t p_end = pat.block_row_offsets[ib + 1];
     int64_t p = pat.block_row_offsets[ib];
     // Groups of fast.blocks full blocks (block columns ascend, so only a group's last block can be clipped).
     if (fast.fn != nullptr && full_rows) {
       for (; p + fast.blocks <= p_end; p += fast.blocks) {
-        if (ColsIn(pat, pat.block_col_indices[p + fast.blocks - 1]) != pat.block_cols) break;
+        if (BsrColsIn(pat, pat.block_col_indices[p + fast.blocks - 1]) != pat.block_cols) break;
         fast.fn(pat, g, x, ib, p, accumulate, out);
       }
     }
@@ -540,8 +545,8 @@ void SpmmBsrTransposedNaive(const BsrView& a, ConstDenseView b, DenseView c) {
   for (int64_t ib = 0; ib < a.row_blocks; ++ib) {
     for (int64_t p = a.block_row_offsets[ib]; p < a.block_row_offsets[ib + 1]; ++p) {
       const int64_t jb = a.block_col_indices[p];
-      for (int64_t r = 0; r < RowsIn(a, ib); ++r) {
-        for (int64_t q = 0; q < ColsIn(a, jb); ++q) {
+      for (int64_t r = 0; r < BsrRowsIn(a, ib); ++r) {
+        for (int64_t q = 0; q < BsrColsIn(a, jb); ++q) {
           float* c_row = c.row(jb * bc + q);
           const float* b_row = b.row(ib * br + r);
           for (int64_t t = 0; t < n; ++t) c_row[t] += a.values[p * bs + r * bc + q] * b_row[t];

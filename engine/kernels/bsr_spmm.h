@@ -4,9 +4,14 @@
 // Padding (see bsr.h) is never read or written by SpmmBsr* (the last block row / column is clipped).
 // Threading: one OpenMP loop over block rows of the output; each output element has exactly one writer and a
 // fixed summation order, so results are bitwise identical for any thread count. No allocation, no exceptions.
-// Outputs must not alias inputs. ISA: an AVX-512 path chosen by engine::ActiveIsa() for block_rows in
-// {1, 2, 4, 8} (SpmmBsr: any block_cols; SpmmBsrTransposed: block_cols in {1, 2, 4}) and for SddmmBsr shapes
-// 1x1, 2x1, 4x1, 8x1, 1x4, 1x8, 2x2, 4x4; every other shape, and CPUs without AVX-512, take the portable path.
+// Outputs must not alias inputs. ISA: engine::ActiveIsa() picks an AVX-512 or an AVX2 (+FMA) register-tile path
+// for block_rows in {1, 2, 4, 8} (SpmmBsr: any block_cols; SpmmBsrTransposed: block_cols in {1, 2, 4}) and for
+// SddmmBsr shapes 1x1, 2x1, 4x1, 8x1, 1x4, 1x8, 2x2, 4x4; every other shape, the clipped last block row (SpmmBsr,
+// SddmmBsr) or block column (transposed), and CPUs without AVX2 take the portable path.
+// Summation order: fixed by the pattern, the block shape, n and the ISA path, never by the thread count. The three
+// paths agree with each other within rounding only, not bit for bit: the vector paths round once per multiply-add
+// (FMA) where the portable loops round twice, the transposed tiles spread a block's rows over partial sums and
+// SddmmBsr sums each dot product lane-wise then across lanes, each in an order set by the vector width.
 // FLOPs counted (useful work): 2 * a.entries * n (+ m * n for a bias, + m * n for ReLU).
 #ifndef ENGINE_KERNELS_BSR_SPMM_H_
 #define ENGINE_KERNELS_BSR_SPMM_H_
