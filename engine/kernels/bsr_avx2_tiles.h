@@ -70,7 +70,7 @@ ENGINE_TARGET_AVX2 inline void StoreRowAvx2(float* p, __m256i tail, const __m256
 // acc[r][:] += v[r * bc] * b_row[0 .. 8 J): one column of a block (v points at its row-0 entry) times a row of B.
 template <int R, int J, bool kTail>
 ENGINE_TARGET_AVX2 inline void SpmmBsrStepAvx2(__m256 (&acc)[R][J], const float* v, int64_t bc, const float* b_row,
-                                            __m256i tail) {
+                                               __m256i tail) {
   __m256 bv[J];
   LoadRowAvx2<J, kTail>(b_row, tail, bv);
 #pragma GCC unroll 8
@@ -82,12 +82,12 @@ ENGINE_TARGET_AVX2 inline void SpmmBsrStepAvx2(__m256 (&acc)[R][J], const float*
 }
 
 // Rows [r0, r0 + R) of full block row ib (blocks BR x BC; BC = 0: read a.block_cols) of C, columns [t0, t0 + 8 J),
-// from b: column t0 of B's row 0, row stride ldb. When kTail, the last vector holds
-// only the lanes of `tail`. The R x J accumulators stay in registers across all blocks of the row, each starting from
-// bias (or 0, or C when accumulating); each loaded vector of B feeds R FMAs.
+// from b: column t0 of B's row 0, row stride ldb. When kTail, the last vector holds only the lanes of `tail`. The
+// R x J accumulators stay in registers across all blocks of the row, each starting from bias (or 0, or C when
+// accumulating); each loaded vector of B feeds R FMAs.
 template <int BR, int R, int BC, int J, bool kTail>
 ENGINE_TARGET_AVX2 void SpmmBsrTileAvx2(const BsrView& a, const float* b, int64_t ldb, DenseView c, int64_t ib, int r0,
-                                     int64_t t0, __m256i tail, bool accumulate, const float* bias, bool relu) {
+                                        int64_t t0, __m256i tail, bool accumulate, const float* bias, bool relu) {
   const int64_t bc = BC > 0 ? BC : a.block_cols;
   const int64_t bs = BR * bc;
   const int64_t last_jb = a.col_blocks - 1, last_cols = a.cols - last_jb * bc;
@@ -129,9 +129,9 @@ ENGINE_TARGET_AVX2 void SpmmBsrTileAvx2(const BsrView& a, const float* b, int64_
 
 // The columns left after the full tiles: `vectors` (1 .. JMax) vectors, the last holding `left` (1 .. 8) floats.
 template <int BR, int R, int BC, int JMax>
-ENGINE_TARGET_AVX2 void SpmmBsrRemainderAvx2(const BsrView& a, const float* b, int64_t ldb, DenseView c, int64_t ib, int r0,
-                                          int64_t t0, bool accumulate, const float* bias, bool relu, int64_t vectors,
-                                          int64_t left) {
+ENGINE_TARGET_AVX2 void SpmmBsrRemainderAvx2(const BsrView& a, const float* b, int64_t ldb, DenseView c, int64_t ib,
+                                             int r0, int64_t t0, bool accumulate, const float* bias, bool relu,
+                                             int64_t vectors, int64_t left) {
   if constexpr (JMax >= 1) {
     if (vectors != JMax) {
       SpmmBsrRemainderAvx2<BR, R, BC, JMax - 1>(a, b, ldb, c, ib, r0, t0, accumulate, bias, relu, vectors, left);
@@ -147,25 +147,27 @@ ENGINE_TARGET_AVX2 void SpmmBsrRemainderAvx2(const BsrView& a, const float* b, i
 // rest. b points at column t_begin of B's row 0, row stride ldb.
 template <int BR, int R, int BC, int J>
 ENGINE_TARGET_AVX2 void SpmmBsrColumnsAvx2(const BsrView& a, const float* b, int64_t ldb, DenseView c, int64_t ib,
-                                        int64_t t_begin, int64_t t_end, bool accumulate, const float* bias, bool relu) {
+                                           int64_t t_begin, int64_t t_end, bool accumulate, const float* bias,
+                                           bool relu) {
   static_assert(BR % R == 0, "row halves must tile the block");
   for (int r0 = 0; r0 < BR; r0 += R) {
     int64_t t0 = t_begin;
     for (; t0 + 8 * J <= t_end; t0 += 8 * J) {
-      SpmmBsrTileAvx2<BR, R, BC, J, false>(a, b + (t0 - t_begin), ldb, c, ib, r0, t0, __m256i{}, accumulate, bias, relu);
+      SpmmBsrTileAvx2<BR, R, BC, J, false>(a, b + (t0 - t_begin), ldb, c, ib, r0, t0, __m256i{}, accumulate, bias,
+                                           relu);
     }
     if (t0 < t_end) {
       const int64_t vectors = (t_end - t0 + 7) / 8;
       SpmmBsrRemainderAvx2<BR, R, BC, J>(a, b + (t0 - t_begin), ldb, c, ib, r0, t0, accumulate, bias, relu, vectors,
-                                      t_end - t0 - 8 * (vectors - 1));
+                                         t_end - t0 - 8 * (vectors - 1));
     }
   }
 }
 
 // Full block row ib, every column of B.
 template <int BR, int R, int BC, int J>
-ENGINE_TARGET_AVX2 void SpmmBsrBlockRowAvx2(const BsrView& a, ConstDenseView b, DenseView c, int64_t ib, bool accumulate,
-                                         const float* bias, bool relu) {
+ENGINE_TARGET_AVX2 void SpmmBsrBlockRowAvx2(const BsrView& a, ConstDenseView b, DenseView c, int64_t ib,
+                                            bool accumulate, const float* bias, bool relu) {
   SpmmBsrColumnsAvx2<BR, R, BC, J>(a, b.data, b.ld, c, ib, 0, b.cols, accumulate, bias, relu);
 }
 
@@ -176,7 +178,7 @@ ENGINE_TARGET_AVX2 void SpmmBsrBlockRowAvx2(const BsrView& a, ConstDenseView b, 
 // ascending) of blockᵀ times the matching rows of B, over P partial sets (BsrPartialSets).
 template <int BR, int BC, int J, int P, bool kTail>
 ENGINE_TARGET_AVX2 void SpmmBsrTTileAvx2(const BsrView& a, ConstDenseView b, DenseView c, int64_t jb, int64_t t0,
-                                      __m256i tail, bool accumulate) {
+                                         __m256i tail, bool accumulate) {
   constexpr int64_t bs = BR * BC;
   float* c0 = c.data + jb * BC * c.ld + t0;
   __m256 acc[P][BC][J];
@@ -232,7 +234,7 @@ ENGINE_TARGET_AVX2 void SpmmBsrTTileAvx2(const BsrView& a, ConstDenseView b, Den
 // The columns [t0, t1) left after the full tiles: `vectors` (1 .. JMax), the last holding `left` (1 .. 8) floats.
 template <int BR, int BC, int JMax>
 ENGINE_TARGET_AVX2 void SpmmBsrTRemainderAvx2(const BsrView& a, ConstDenseView b, DenseView c, int64_t jb, int64_t t0,
-                                           bool accumulate, int64_t vectors, int64_t left) {
+                                              bool accumulate, int64_t vectors, int64_t left) {
   if constexpr (JMax >= 1) {
     constexpr int P = BsrPartialSets<BR, BC, JMax>();
     if (vectors != JMax) {
@@ -248,7 +250,7 @@ ENGINE_TARGET_AVX2 void SpmmBsrTRemainderAvx2(const BsrView& a, ConstDenseView b
 // Columns [t0, t1) of full output block row jb: tiles of J vectors (J * BC = 8 accumulators), then the rest.
 template <int BR, int BC>
 ENGINE_TARGET_AVX2 void SpmmBsrTChunkAvx2(const BsrView& a, ConstDenseView b, DenseView c, int64_t jb, int64_t t0,
-                                       int64_t t1, bool accumulate) {
+                                          int64_t t1, bool accumulate) {
   constexpr int J = 8 / BC;
   int64_t t = t0;
   for (; t + 8 * J <= t1; t += 8 * J) {
@@ -266,7 +268,7 @@ ENGINE_TARGET_AVX2 void SpmmBsrTChunkAvx2(const BsrView& a, ConstDenseView b, De
 // G row r times X row q of block u.
 template <int R, int C, int NB, bool kMasked>
 ENGINE_TARGET_AVX2 inline void SddmmBsrStepAvx2(__m256 acc[8], const float* g0, int64_t ldg, const float* const x0[NB],
-                                             int64_t ldx, int64_t t, __m256i mask) {
+                                                int64_t ldx, int64_t t, __m256i mask) {
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
     const __m256 gv = LoadAvx2<kMasked>(g0 + r * ldg + t, mask);
@@ -286,8 +288,8 @@ ENGINE_TARGET_AVX2 inline void SddmmBsrStepAvx2(__m256 acc[8], const float* g0, 
 // contiguous in out (blocks p .. p + NB - 1, or rows r0 .. r0 + R - 1 of block p), so each group is one store.
 // The next group's X rows (16 floats = one cache line per prefetch) are prefetched first.
 template <int BR, int R, int C, int NB>
-ENGINE_TARGET_AVX2 void SddmmBsrBlocksAvx2(const BsrView& pat, ConstDenseView g, ConstDenseView x, int64_t ib, int64_t p,
-                                        bool accumulate, float* out) {
+ENGINE_TARGET_AVX2 void SddmmBsrBlocksAvx2(const BsrView& pat, ConstDenseView g, ConstDenseView x, int64_t ib,
+                                           int64_t p, bool accumulate, float* out) {
   static_assert(NB * R * C == 8 && BR % R == 0 && (R == BR || NB == 1), "8 contiguous outputs per group");
   const int64_t n = g.cols;
   const float* x0[NB];

@@ -13,6 +13,7 @@
 #include <limits>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/base/cpu.h"
@@ -228,27 +229,37 @@ TEST_P(BsrKernelTest, SddmmMatchesDenseDoubleReferenceOnEveryIsa) {
   EXPECT_TRUE(testutil::AllClose(naive, expected, 1e-4)) << c.why << " naive";
 }
 
+// A random pattern (padding entries 0) and dense operands for all three products: b [k, n] (B of SpmmBsr, X of
+// SDDMM) and bt [m, n] (B of the transposed product, G of SDDMM).
+struct Operands {
+  BsrMatrix a;
+  Tensor b, bt;
+};
+Operands RandomOperands(const Case& c, Rng& rng) {
+  BsrMatrix a = RandomBsr(c, rng, 0.0f);
+  Tensor b = testutil::RandomDense({c.k, c.n}, rng);
+  return {std::move(a), std::move(b), testutil::RandomDense({c.m, c.n}, rng)};
+}
+
 // bsr_spmm.h promises the vector paths equal the portable one within rounding only (FMA, other partial sums): they
 // are compared with a tolerance, never bitwise.
 TEST_P(BsrKernelTest, IsaPathsAgreeWithPortableWithinRounding) {
   const Case& c = GetParam();
   Rng rng(11);
-  const BsrMatrix a = RandomBsr(c, rng, 0.0f);
-  const Tensor b = testutil::RandomDense({c.k, c.n}, rng);
-  const Tensor bt = testutil::RandomDense({c.m, c.n}, rng);
+  const Operands o = RandomOperands(c, rng);
   auto run = [&](Tensor& y, Tensor& t, std::vector<float>& s) {
-    SpmmBsr(a.view(), b.view(), y.view());
-    SpmmBsrTransposed(a.view(true), bt.view(), t.view());
-    SddmmBsr(a.view(), bt.view(), b.view(), s.data());
+    SpmmBsr(o.a.view(), o.b.view(), y.view());
+    SpmmBsrTransposed(o.a.view(true), o.bt.view(), t.view());
+    SddmmBsr(o.a.view(), o.bt.view(), o.b.view(), s.data());
   };
   Tensor y0({c.m, c.n}), t0({c.k, c.n});
-  std::vector<float> s0(a.values().size());
+  std::vector<float> s0(o.a.values().size());
   LimitIsa(Isa::kPortable);
   run(y0, t0, s0);
   for (const Isa isa : SupportedIsas()) {
     LimitIsa(isa);
     Tensor y({c.m, c.n}), t({c.k, c.n});
-    std::vector<float> s(a.values().size());
+    std::vector<float> s(o.a.values().size());
     run(y, t, s);
     EXPECT_TRUE(testutil::AllClose(y, testutil::ToF64(y0), 1e-4)) << Describe(c) << " SpmmBsr";
     EXPECT_TRUE(testutil::AllClose(t, testutil::ToF64(t0), 1e-4)) << Describe(c) << " SpmmBsrTransposed";
@@ -259,9 +270,7 @@ TEST_P(BsrKernelTest, IsaPathsAgreeWithPortableWithinRounding) {
 TEST_P(BsrKernelTest, OneAndTwoThreadsAreBitIdenticalOnEveryIsa) {
   const Case& c = GetParam();
   Rng rng(10);
-  const BsrMatrix a = RandomBsr(c, rng, 0.0f);
-  const Tensor b = testutil::RandomDense({c.k, c.n}, rng);
-  const Tensor bt = testutil::RandomDense({c.m, c.n}, rng);
+  const Operands o = RandomOperands(c, rng);
   const Tensor c0 = testutil::RandomDense({c.m, c.n}, rng);
   std::vector<float> bias(c.m);
   for (float& v : bias) v = rng.UniformFloat(-0.5f, 0.5f);
@@ -269,15 +278,15 @@ TEST_P(BsrKernelTest, OneAndTwoThreadsAreBitIdenticalOnEveryIsa) {
     LimitIsa(isa);
     Tensor y[2] = {Tensor({c.m, c.n}), Tensor({c.m, c.n})}, ya[2] = {c0, c0};  // ya: accumulated onto c0
     Tensor t[2] = {Tensor({c.k, c.n}), Tensor({c.k, c.n})};
-    std::vector<float> s[2] = {std::vector<float>(a.values().size()), std::vector<float>(a.values().size(), 1.0f)};
+    std::vector<float> s[2] = {std::vector<float>(o.a.values().size()), std::vector<float>(o.a.values().size(), 1.0f)};
     std::vector<float> sa[2] = {s[1], s[1]};
     for (int threads = 1; threads <= 2; ++threads) {
       SetNumThreads(threads);
-      SpmmBsr(a.view(), b.view(), y[threads - 1].view(), bias.data(), /*relu=*/true);
-      SpmmBsrAccumulate(a.view(), b.view(), ya[threads - 1].view());
-      SpmmBsrTransposed(a.view(true), bt.view(), t[threads - 1].view());
-      SddmmBsr(a.view(), bt.view(), b.view(), s[threads - 1].data());
-      SddmmBsrAccumulate(a.view(), bt.view(), b.view(), sa[threads - 1].data());
+      SpmmBsr(o.a.view(), o.b.view(), y[threads - 1].view(), bias.data(), /*relu=*/true);
+      SpmmBsrAccumulate(o.a.view(), o.b.view(), ya[threads - 1].view());
+      SpmmBsrTransposed(o.a.view(true), o.bt.view(), t[threads - 1].view());
+      SddmmBsr(o.a.view(), o.bt.view(), o.b.view(), s[threads - 1].data());
+      SddmmBsrAccumulate(o.a.view(), o.bt.view(), o.b.view(), sa[threads - 1].data());
     }
     const std::string where = Describe(c);
     EXPECT_TRUE(testutil::BitIdentical(y[0].data(), y[1].data(), y[0].size())) << where << " SpmmBsr bias+relu";
