@@ -174,13 +174,20 @@ SpmmBlockRowFn PickSpmm(const BsrView& a) {
 void SpmmDriver(const BsrView& a, ConstDenseView b, DenseView c, bool accumulate, const float* bias, bool relu) {
   ENGINE_DCHECK(a.cols == b.rows && a.rows == c.rows && b.cols == c.cols);
   const SpmmBlockRowFn fast = PickSpmm(a);
+  const internal::BsrSpmmSlabFn slabs = ActiveIsa() == Isa::kAvx2 ? internal::PickSpmmBsrSlabsAvx2(a, b) : nullptr;
   const int64_t row_blocks = a.row_blocks;
+  if (slabs != nullptr) {  // AVX2, B beyond the L2 and each of its rows read often: slabs, then the clipped row
+    internal::SpmmBsrSlabWalkAvx2(a, b, c, slabs, accumulate, bias, relu);
+    const int64_t full_rows = a.rows / a.block_rows;
+    if (full_rows < row_blocks) SpmmBlockRowPortable(a, b, c, full_rows, accumulate, bias, relu);
+  } else {
 #pragma omp parallel for schedule(dynamic, 4)
-  for (int64_t ib = 0; ib < row_blocks; ++ib) {
-    if (fast != nullptr && BsrRowsIn(a, ib) == a.block_rows) {
-      fast(a, b, c, ib, accumulate, bias, relu);
-    } else {
-      SpmmBlockRowPortable(a, b, c, ib, accumulate, bias, relu);
+    for (int64_t ib = 0; ib < row_blocks; ++ib) {
+      if (fast != nullptr && BsrRowsIn(a, ib) == a.block_rows) {
+        fast(a, b, c, ib, accumulate, bias, relu);
+      } else {
+        SpmmBlockRowPortable(a, b, c, ib, accumulate, bias, relu);
+      }
     }
   }
   CountFlops(a, b.cols, a.rows, bias, relu);

@@ -63,6 +63,11 @@ const Case kCases[] = {
     {20, 24, 24, 2, 8, 0.5, 0, "2x8: SpmmBsr with a runtime block width; transposed on the portable path"},
     {40, 36, 17, 3, 2, 0.3, 0, "3x2: no register tile, portable everywhere"},
     {256, 784, 128, 4, 1, 0.1, 0, "MLP layer 784 -> 256 at 90% sparsity"},
+    // B beyond the pack buffer (1100 x 130 floats > 512 KiB) and each row of B read by >= 64 block rows: the AVX2
+    // SpmmBsr slab walk (16-column slabs, a 2-column tail slab; the clipped last block row on the portable loops).
+    {1023, 1100, 130, 4, 1, 0.3, 0, "4x1 slab walk, row residue 3, tail slab of 2"},
+    {1020, 1100, 130, 8, 1, 0.6, 3, "8x1 slab walk, padded, row residue 4"},
+    {1023, 1101, 130, 4, 4, 0.3, 0, "4x4 slab walk, row and col residues"},
 };
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.why; }
