@@ -183,18 +183,31 @@ std::vector<LayerSpec> LeNet5Layers(const NetworkOptions& o) {
 }  // namespace
 
 const std::vector<ModelInfo>& AllModels() {
-  static const std::vector<ModelInfo> kModels = {
-      {"mlp", "784-<widths>-10 on Fashion-MNIST", [](const NetworkOptions& o) { return Mlp(MlpWidths(o)); },
-       BuildMlp},
-      {"lenet5", "LeNet-5 on 28x28x1", LeNet5Layers, BuildLeNet5},
-      {"wrn22_2", "WRN-22-2 on 28x28x1", [](const NetworkOptions&) { return Wrn22x2Mnist(); }, BuildWrn22x2},
-      {"resnet50", "ResNet-50 at ImageNet shape (FLOPs tables and benchmarks only)",
-       [](const NetworkOptions&) { return ResNet50(); }, nullptr},
-      {"mobilenet_v1", "MobileNet v1 at ImageNet shape (FLOPs tables only)",
-       [](const NetworkOptions&) { return MobileNetV1(); }, nullptr},
-      {"mobilenet_v2", "MobileNet v2 at ImageNet shape (FLOPs tables only)",
-       [](const NetworkOptions&) { return MobileNetV2(); }, nullptr},
+  // Each model of models::ModelNames() with its layer table and (trainable ones) its builder.
+  struct Entry {
+    const char* name;
+    std::vector<LayerSpec> (*layers)(const NetworkOptions&);
+    Network (*build)(const NetworkOptions&);
   };
+  static const Entry kEntries[] = {
+      {"mlp", [](const NetworkOptions& o) { return Mlp(MlpWidths(o)); }, BuildMlp},
+      {"lenet5", LeNet5Layers, BuildLeNet5},
+      {"wrn22_2", [](const NetworkOptions&) { return Wrn22x2Mnist(); }, BuildWrn22x2},
+      {"resnet50", [](const NetworkOptions&) { return ResNet50(); }, nullptr},
+      {"mobilenet_v1", [](const NetworkOptions&) { return MobileNetV1(); }, nullptr},
+      {"mobilenet_v2", [](const NetworkOptions&) { return MobileNetV2(); }, nullptr},
+  };
+  static const std::vector<ModelInfo> kModels = [] {
+    std::vector<ModelInfo> models;
+    for (const ModelName& n : ModelNames()) {
+      const Entry* e = nullptr;
+      for (const Entry& x : kEntries) e = std::string(x.name) == n.name ? &x : e;
+      ENGINE_CHECK(e != nullptr && (e->build != nullptr) == n.trainable, "models::AllModels: model ", n.name,
+                   " has no layer table or its builder disagrees with models::ModelNames()");
+      models.push_back({n.name, n.summary, e->layers, e->build});
+    }
+    return models;
+  }();
   return kModels;
 }
 
@@ -203,14 +216,6 @@ const ModelInfo* FindModel(const std::string& name) {
     if (name == m.name) return &m;
   }
   return nullptr;
-}
-
-std::string ModelNameList(bool trainable_only) {
-  std::string list;
-  for (const ModelInfo& m : AllModels()) {
-    if (!trainable_only || m.build != nullptr) list += (list.empty() ? "" : " | ") + std::string(m.name);
-  }
-  return list;
 }
 
 std::vector<LayerSpec> NetworkLayers(const NetworkOptions& o) {

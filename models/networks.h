@@ -14,6 +14,7 @@
 #include "engine/nn/init.h"
 #include "engine/nn/module.h"
 #include "models/layer_spec.h"
+#include "models/model_names.h"
 
 namespace models {
 
@@ -46,10 +47,9 @@ struct ModelInfo {
   std::vector<LayerSpec> (*layers)(const NetworkOptions&);
   Network (*build)(const NetworkOptions&);  // null: FLOPs tables and benchmarks only
 };
+// In models::ModelNames() order (model_names.h, which also gives ModelNameList).
 const std::vector<ModelInfo>& AllModels();
 const ModelInfo* FindModel(const std::string& name);  // null if unknown
-// "mlp | lenet5 | ..." (only the buildable ones if trainable_only).
-std::string ModelNameList(bool trainable_only);
 
 // The layer table of a model under these options (hidden widths scaled by width_multiplier).
 std::vector<LayerSpec> NetworkLayers(const NetworkOptions& options);

@@ -16,7 +16,7 @@
 #include <gflags/gflags.h>
 
 #include "engine/base/check.h"
-#include "models/networks.h"
+#include "models/model_names.h"
 
 namespace rigl {
 namespace {
@@ -152,7 +152,7 @@ const std::vector<Field>& Fields() {
   using R = OnResume;
   static const std::vector<Field> kFields = [] {
     std::vector<std::string> models;
-    for (const models::ModelInfo& m : models::AllModels()) models.push_back(m.name);
+    for (const models::ModelName& m : models::ModelNames()) models.push_back(m.name);
     const std::string model_help = "Network: " + models::ModelNameList(false) +
                                    " (mlp: 784-<--width>-10, LeNet-300-100 by default; the ImageNet-shaped ones for "
                                    "--flops_only)";
@@ -477,8 +477,8 @@ TrainConfig ConfigFromFlags() {
 void ValidateConfig(const TrainConfig& c) {
   for (const Field& f : Fields()) f.validate(c);
   // Rules over several fields.
-  const models::ModelInfo* model = models::FindModel(c.model);
-  ENGINE_CHECK(c.flops_only || (model != nullptr && model->build != nullptr), "--model=", c.model,
+  const models::ModelName* model = models::FindModelName(c.model);
+  ENGINE_CHECK(c.flops_only || (model != nullptr && model->trainable), "--model=", c.model,
                ": trainable on Fashion-MNIST are ", models::ModelNameList(true), "; expected one of those (", c.model,
                " is available with --flops_only and in //bench)");
   ENGINE_CHECK(static_cast<double>(c.epochs) * c.multiplier <= static_cast<double>(kMaxEpochs), "--epochs=", c.epochs,

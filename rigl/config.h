@@ -24,7 +24,7 @@ inline constexpr int64_t kMaxWidth = (int64_t{1} << 31) - 1;
 
 struct TrainConfig {
   // Model and data.
-  std::string model = "mlp";             // models::AllModels()
+  std::string model = "mlp";             // models::ModelNames()
   std::vector<int64_t> width = {300, 100};  // MLP hidden widths
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
   int64_t train_limit = 0;  // use only the first N training samples (0 = all); for smoke runs and tests

@@ -26,7 +26,7 @@ flags=(-std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undef
 declare -A sources=(
   [idx_reader]="tests/fuzz/idx_reader_fuzz.cc engine/data/idx_reader.cc engine/base/check.cc -lz"
   [checkpoint]="tests/fuzz/checkpoint_fuzz.cc rigl/checkpoint.cc engine/base/check.cc -lz"
-  [flags]="tests/fuzz/flags_fuzz.cc rigl/config.cc engine/base/check.cc -lgflags"
+  [flags]="tests/fuzz/flags_fuzz.cc rigl/config.cc rigl/method.cc rigl/drop_schedule.cc models/model_names.cc engine/base/check.cc -lgflags"
   [safetensors]="tests/fuzz/safetensors_fuzz.cc rigl/safetensors.cc rigl/checkpoint.cc engine/base/check.cc -lz"
 )
 status=0
