@@ -14,13 +14,6 @@
 namespace rigl::internal {
 namespace {
 
-const LayerState* FindLayer(const std::vector<LayerState>& layers, const std::string& name) {
-  for (const LayerState& s : layers) {
-    if (s.param->name == name) return &s;
-  }
-  return nullptr;
-}
-
 std::string Format(const char* format, ...) __attribute__((format(printf, 1, 2)));
 std::string Format(const char* format, ...) {
   char line[768];
@@ -32,6 +25,13 @@ std::string Format(const char* format, ...) {
 }
 
 }  // namespace
+
+const LayerState* FindLayer(const std::vector<LayerState>& layers, const std::string& name) {
+  for (const LayerState& s : layers) {
+    if (s.param->name == name) return &s;
+  }
+  return nullptr;
+}
 
 double StoredDensity(const SparsityPlan& plan, const std::vector<LayerState>& layers, bool maskable_only) {
   int64_t nnz = 0, total = 0;

@@ -34,6 +34,8 @@ struct RunShape {
   int64_t total_iterations = 0, batches_per_epoch = 0, total_epochs = 0;
 };
 
+// The sparse layer storing weight `name`, or null when that weight is stored densely.
+const LayerState* FindLayer(const std::vector<LayerState>& layers, const std::string& name);
 // Stored entries over all positions of the plan's weight layers (of the maskable ones only, if maskable_only).
 double StoredDensity(const SparsityPlan& plan, const std::vector<LayerState>& layers, bool maskable_only);
 

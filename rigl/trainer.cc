@@ -135,9 +135,7 @@ float Trainer::RunIteration(const Batch& batch, int* correct) {
 std::vector<double> Trainer::CurrentSparsities() const {
   std::vector<double> s = plan_.sparsities;
   for (size_t l = 0; l < plan_.layers.size(); ++l) {
-    for (const LayerState& ls : layers_) {
-      if (ls.param->name == plan_.layers[l].name) s[l] = 1.0 - ls.param->weight().density();
-    }
+    if (const LayerState* ls = FindLayer(layers_, plan_.layers[l].name)) s[l] = 1.0 - ls->param->weight().density();
   }
   return s;
 }
@@ -299,8 +297,9 @@ TrainSummary Trainer::Run() {
   }
   TrainSummary summary = Summarise(budget_hit);
   summary.start_iteration = start_iteration;
-  if (!c_.export_path.empty() && (totals_.iteration == shape_.total_iterations || budget_hit)) Export();
-  if (totals_.iteration == shape_.total_iterations || budget_hit) report_->Final(summary, totals_);
+  const bool ended = totals_.iteration == shape_.total_iterations || budget_hit;  // not a --stop_after_steps stop
+  if (ended && !c_.export_path.empty()) Export();
+  if (ended) report_->Final(summary, totals_);
   return summary;
 }
 
