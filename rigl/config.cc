@@ -181,6 +181,11 @@ const std::vector<Field>& Fields() {
         Declare<std::string>("distribution", &C::distribution, kMethod,
                              "Per-layer sparsity: uniform | er | erk | mnist (RIGL.md 1.1 custom MLP map)",
                              R::kMustMatch, OneOf({"uniform", "er", "erk", "mnist"})),
+        Declare<std::string>("block", &C::block, kMethod,
+                             "Block shape RxC of the sparsity of linear layers (rows x cols of the weight [out, in]): "
+                             "1x1 (CSR, unstructured) | 2x1 | 4x1 | 8x1 | 1x4 | 2x2 | 4x4 (BSR; drop by a block's "
+                             "weight norm, grow by its dense-gradient norm). Convolutions stay 1x1",
+                             R::kMustMatch, OneOf(SupportedBlocks()), json("1x1")),
         Declare<bool>("first_layer_dense", &C::first_layer_dense, kMethod,
                       "Keep the first layer dense (outside the sparsity budget)", R::kMustMatch, Any<bool>()),
         Declare<double>("erk_power_scale", &C::erk_power_scale, kMethod,
@@ -474,9 +479,23 @@ TrainConfig ConfigFromFlags() {
   return c;
 }
 
+const std::vector<std::string>& SupportedBlocks() {
+  static const std::vector<std::string> kBlocks = {"1x1", "2x1", "4x1", "8x1", "1x4", "2x2", "4x4"};
+  return kBlocks;
+}
+
+BlockShape ParseBlock(const std::string& text) {
+  OneOf(SupportedBlocks())("block", text);
+  const size_t x = text.find('x');
+  return {std::stoll(text.substr(0, x)), std::stoll(text.substr(x + 1))};
+}
+
 void ValidateConfig(const TrainConfig& c) {
   for (const Field& f : Fields()) f.validate(c);
   // Rules over several fields.
+  ENGINE_CHECK(c.block == "1x1" || Info(c.method).sparse_storage, "--block=", c.block, " --method=",
+               MethodName(c.method), ": blocks shape a sparse pattern and this method trains a dense model; "
+               "expected --block=1x1 or a sparse method");
   const models::ModelName* model = models::FindModelName(c.model);
   ENGINE_CHECK(c.flops_only || (model != nullptr && model->trainable), "--model=", c.model,
                ": trainable on Fashion-MNIST are ", models::ModelNameList(true), "; expected one of those (", c.model,

@@ -22,6 +22,17 @@ inline constexpr double kMaxMultiplier = 1000;
 inline constexpr int64_t kMaxBatchSize = int64_t{1} << 20;
 inline constexpr int64_t kMaxWidth = (int64_t{1} << 31) - 1;
 
+// A --block value parsed: rows x cols of one block.
+struct BlockShape {
+  int64_t rows = 1;
+  int64_t cols = 1;
+  bool unstructured() const { return rows == 1 && cols == 1; }
+};
+// The supported --block values (those every BSR kernel runs on a vector tile), in the order --help lists them.
+const std::vector<std::string>& SupportedBlocks();
+// "4x1" -> {4, 1}. Throws engine::Error naming --block, the value and SupportedBlocks() for anything else.
+BlockShape ParseBlock(const std::string& text);
+
 struct TrainConfig {
   // Model and data.
   std::string model = "mlp";             // models::ModelNames()
@@ -48,6 +59,7 @@ struct TrainConfig {
   Method method = Method::kRigl;
   double sparsity = 0.9;
   std::string distribution = "erk";  // uniform | er | erk | mnist
+  std::string block = "1x1";         // RxC: sparsity in blocks of R rows x C cols (linear layers); 1x1 = CSR
   bool first_layer_dense = false;
   double erk_power_scale = 1.0;
   int64_t delta_t = 100;

@@ -48,9 +48,8 @@ std::vector<int64_t> TorchShape(const models::Network& net, const engine::Sparse
         : l.kind == models::LayerSpec::kConv
             ? std::vector<int64_t>{l.out_channels, l.in_channels, l.kernel_h, l.kernel_w}
             : std::vector<int64_t>{l.out_channels, 1, l.kernel_h, l.kernel_w};
-    ENGINE_CHECK(shape[0] == p.weight().rows() && engine::ShapeSize(shape) == p.weight().rows() * p.weight().cols(),
-                 p.name, ": the layer table says ", ShapeText(shape), " but the weight is ", p.weight().rows(), " x ",
-                 p.weight().cols());
+    ENGINE_CHECK(shape[0] == p.rows() && engine::ShapeSize(shape) == p.rows() * p.cols(), p.name,
+                 ": the layer table says ", ShapeText(shape), " but the weight is ", p.rows(), " x ", p.cols());
     return shape;
   }
   ENGINE_CHECK(false, p.name, ": not in the model's layer table");
@@ -99,12 +98,14 @@ ExportStats ExportNetwork(models::Network& net, const TrainConfig& config, const
   ExportStats stats;
   std::deque<std::vector<int64_t>> columns;  // int32 column indices widened for PyTorch (alive until Write)
   std::deque<engine::Tensor> densified;      // sparse weights written dense
+  std::deque<engine::CsrMatrix> unblocked;   // blocked weights as CSR (every in-bounds entry of a stored block)
   for (const Slot& s : Slots(net)) {
     if (s.sparse == nullptr) {
       w.Add(s.name, Dtype::kF32, s.shape, s.tensor().data());
       continue;
     }
-    const engine::CsrMatrix& m = s.sparse->weight();
+    if (s.sparse->blocked()) unblocked.push_back(s.sparse->ToCsr());
+    const engine::CsrMatrix& m = s.sparse->blocked() ? unblocked.back() : s.sparse->weight();
     if (options.dense) {
       densified.push_back(m.ToDense());
       w.Add(s.name, Dtype::kF32, s.shape, densified.back().data());
@@ -131,6 +132,7 @@ ExportStats ExportNetwork(models::Network& net, const TrainConfig& config, const
   if (config.method != Method::kDense) {
     w.SetMetadata("sparsity", Number(config.sparsity));
     w.SetMetadata("distribution", config.distribution);
+    w.SetMetadata("block", config.block);
   }
   w.SetMetadata("seed", std::to_string(config.seed));
   w.SetMetadata("step", std::to_string(options.step));
@@ -140,7 +142,7 @@ ExportStats ExportNetwork(models::Network& net, const TrainConfig& config, const
   for (const models::LayerSpec& l : net.layers) {
     double density = 1.0;
     for (const engine::SparseParameter* p : net.params.sparse) {
-      if (p->name == l.name) density = p->weight().density();
+      if (p->name == l.name) density = p->density();
     }
     w.SetMetadata(l.name + ".density", Number(density));
   }
@@ -307,6 +309,9 @@ ImportStats ImportNetwork(const std::string& path, models::Network* net, const s
     const int64_t rows = s.shape.empty() ? 1 : s.shape[0];
     const int64_t cols = engine::ShapeSize(s.shape) / std::max<int64_t>(rows, 1);
     if (s.sparse != nullptr) {
+      ENGINE_CHECK(!s.sparse->blocked(), where, s.name, " is stored in ", s.sparse->block_rows(), "x",
+                   s.sparse->block_cols(), " blocks in this run; expected an unstructured (--block=1x1) run: "
+                   "importing into a block-sparse model is not supported");
       const int64_t nnz = s.sparse->weight().nnz();
       if (has_csr) {
         sparse[i] = in.Csr(s.name, s.shape);

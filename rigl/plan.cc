@@ -76,13 +76,29 @@ SparsityPlan MakeSparsityPlan(const TrainConfig& c, const std::vector<models::La
     return plan;
   }
   const bool starts_full = Info(c.method).starts_full;
+  const BlockShape block = ParseBlock(c.block);
   for (size_t l = 0; l < plan.layers.size(); ++l) {
     const LayerSparsity& ls = plan.distribution.layers[l];
+    const models::LayerSpec& spec = plan.layers[l];
     if (ls.sparsity <= 0.0) continue;  // dense layers stay dense (and are never updated)
-    plan.network.plan[plan.layers[l].name] = engine::nn::WeightStorage::Sparse(starts_full ? ls.n : ls.nnz);
-    plan.target_nnz[plan.layers[l].name] = ls.nnz;
+    if (block.unstructured() || spec.kind != models::LayerSpec::kDense) {
+      plan.network.plan[spec.name] = engine::nn::WeightStorage::Sparse(starts_full ? ls.n : ls.nnz);
+      plan.target_nnz[spec.name] = ls.nnz;
+      continue;
+    }
+    // Blocks over the weight [out, in]: the exact-count rule on the block grid (the last block row / column is
+    // padded when the shape is not a multiple of the block; its padding is neither a weight nor computed).
+    const int64_t grid = BlockGridCells(spec, block);
+    const int64_t blocks = models::MaskNnz(grid, ls.sparsity);
+    plan.network.plan[spec.name] =
+        engine::nn::WeightStorage::Blocked(starts_full ? grid : blocks, block.rows, block.cols);
+    plan.target_nnz[spec.name] = blocks;
   }
   return plan;
+}
+
+int64_t BlockGridCells(const models::LayerSpec& layer, const BlockShape& block) {
+  return ((layer.out_channels + block.rows - 1) / block.rows) * ((layer.in_channels + block.cols - 1) / block.cols);
 }
 
 double EstimateTrainingBytes(const TrainConfig& c) {
@@ -92,7 +108,9 @@ double EstimateTrainingBytes(const TrainConfig& c) {
     const double n = static_cast<double>(l.N());
     const auto it = plan.network.plan.find(l.name);
     const bool sparse = it != plan.network.plan.end() && it->second.sparse;
-    bytes += sparse ? 32.0 * static_cast<double>(it->second.nnz) + 8.0 * static_cast<double>(l.out_channels) : 12 * n;
+    const double stored = sparse ? static_cast<double>(it->second.nnz * it->second.block_rows * it->second.block_cols)
+                                 : 0.0;
+    bytes += sparse ? 32.0 * stored + 8.0 * static_cast<double>(l.out_channels) : 12 * n;
     if (c.method == Method::kSnfs && sparse) bytes += 4 * n;
     // Output activations, their gradient and one saved copy (ReLU mask or pre-activation).
     bytes += 3.0 * 4.0 * static_cast<double>(c.batch_size) * static_cast<double>(l.out_channels) *

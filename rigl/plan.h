@@ -20,12 +20,17 @@ struct SparsityPlan {
   models::NetworkOptions network;           // what BuildNetwork builds (storage plan included)
   std::vector<models::LayerSpec> layers;    // the full-width model's weight layers
   std::vector<double> sparsities;           // target sparsity per layer (0 for dense / unmasked)
-  std::map<std::string, int64_t> target_nnz;  // per sparse-stored weight: the nnz to train at (or prune to)
+  // Per sparse-stored weight: the stored positions to train at (or prune to): entries, or blocks under --block.
+  std::map<std::string, int64_t> target_nnz;
   SparsityDistribution distribution;        // as computed (for telemetry)
   std::vector<models::LayerSpec> trained_layers;  // the layer table actually trained (Small-Dense: scaled)
 };
 
+// Under --block=RxC (R x C > 1) every sparse linear layer is stored in R x C blocks (BSR) with
+// MaskNnz(block grid cells, its sparsity) blocks; convolutions stay CSR.
 SparsityPlan MakeSparsityPlan(const TrainConfig& config);
+// Cells of a linear layer's block grid: ceil(out / R) * ceil(in / C).
+int64_t BlockGridCells(const models::LayerSpec& layer, const BlockShape& block);
 // The same for another layer table of the model (a benchmark's variant at another input size): the distribution is
 // computed over `layers`. Small-Dense needs the model's own table.
 SparsityPlan MakeSparsityPlan(const TrainConfig& config, const std::vector<models::LayerSpec>& layers);

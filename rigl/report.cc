@@ -38,7 +38,7 @@ double StoredDensity(const SparsityPlan& plan, const std::vector<LayerState>& la
   for (const models::LayerSpec& spec : plan.layers) {
     if (maskable_only && !spec.maskable) continue;
     const LayerState* ls = FindLayer(layers, spec.name);
-    nnz += ls != nullptr ? ls->param->weight().nnz() : spec.N();
+    nnz += ls != nullptr ? ls->param->entries() : spec.N();
     total += spec.N();
   }
   return total == 0 ? 1.0 : static_cast<double>(nnz) / static_cast<double>(total);
@@ -63,8 +63,15 @@ void Reporter::Banner(const SparsityPlan& plan, const std::vector<LayerState>& l
   for (size_t l = 0; l < plan.layers.size(); ++l) {
     const models::LayerSpec& spec = plan.layers[l];
     const LayerState* ls = FindLayer(layers, spec.name);
-    const double realised = ls != nullptr ? ls->param->weight().density() : 1.0;
-    std::string storage = ls != nullptr ? "csr nnz " + std::to_string(ls->param->weight().nnz()) : "dense";
+    const double realised = ls != nullptr ? ls->param->density() : 1.0;
+    std::string storage = "dense";
+    if (ls != nullptr && ls->param->blocked()) {
+      storage = "bsr " + std::to_string(ls->param->block_rows()) + "x" + std::to_string(ls->param->block_cols()) +
+                " blocks " + std::to_string(ls->param->positions()) + " (" + std::to_string(ls->param->entries()) +
+                " weights)";
+    } else if (ls != nullptr) {
+      storage = "csr nnz " + std::to_string(ls->param->entries());
+    }
     if (c_.method == Method::kSmallDense) {
       storage = "dense (width x" + std::to_string(plan.network.width_multiplier) + ")";
     }
@@ -97,7 +104,7 @@ nlohmann::json Reporter::Epoch(const RunTotals& t, int64_t step, float lr, bool 
   m["theoretical_train_flops_engine"] = t.theoretical_engine_flops;
   m["dense_train_flops"] = t.dense_flops;
   nlohmann::json density = nlohmann::json::object();
-  for (const LayerState& s : layers) density[s.param->name] = s.param->weight().density();
+  for (const LayerState& s : layers) density[s.param->name] = s.param->density();
   m["density"] = density;
   m["overall_density"] = StoredDensity(plan, layers, /*maskable_only=*/false);
   if (!layers.empty() && t.updates > 0) {
@@ -126,7 +133,7 @@ nlohmann::json Reporter::Epoch(const RunTotals& t, int64_t step, float lr, bool 
     for (const LayerState& s : layers) {
       progress_->Line(Format("  %-28s density %.6f  last update: dropped %lld grown %lld  |w| dropped %.4g, "
                              "previously grown %.4g  ever active %.4f",
-                             s.param->name.c_str(), s.param->weight().density(), static_cast<long long>(s.last.dropped),
+                             s.param->name.c_str(), s.param->density(), static_cast<long long>(s.last.dropped),
                              static_cast<long long>(s.last.grown), s.last.mean_abs_dropped,
                              s.last.mean_abs_prev_grown, s.last.ever_active_fraction));
     }

@@ -69,9 +69,9 @@ void Trainer::BuildModel() {
     const auto it = plan_.target_nnz.find(p->name);
     ENGINE_CHECK(it != plan_.target_nnz.end(), "sparsity plan has no target for ", p->name);
     s.target_nnz = it->second;
-    s.target_sparsity = 1.0 - static_cast<double>(s.target_nnz) /
-                                  static_cast<double>(p->weight().rows() * p->weight().cols());
-    InitHistory(p->weight(), &s.history);
+    const engine::PatternView grid = p->pattern();
+    s.target_sparsity = 1.0 - static_cast<double>(s.target_nnz) / static_cast<double>(grid.rows * grid.cols);
+    InitHistory(grid, &s.history);
     layers_.push_back(std::move(s));
   }
   method_ = MakeTrainingMethod({&c_, &layers_, &opt_, [this] { MakeOptimizer(); }});
@@ -135,7 +135,7 @@ float Trainer::RunIteration(const Batch& batch, int* correct) {
 std::vector<double> Trainer::CurrentSparsities() const {
   std::vector<double> s = plan_.sparsities;
   for (size_t l = 0; l < plan_.layers.size(); ++l) {
-    if (const LayerState* ls = FindLayer(layers_, plan_.layers[l].name)) s[l] = 1.0 - ls->param->weight().density();
+    if (const LayerState* ls = FindLayer(layers_, plan_.layers[l].name)) s[l] = 1.0 - ls->param->density();
   }
   return s;
 }
@@ -159,7 +159,7 @@ void Trainer::CheckFinite(float loss) {
     }
   };
   for (engine::DenseParameter* p : net_.params.dense) scan(p->name, p->var.value().data(), p->var.value().size());
-  for (engine::SparseParameter* p : net_.params.sparse) scan(p->name, p->weight().values().data(), p->weight().nnz());
+  for (engine::SparseParameter* p : net_.params.sparse) scan(p->name, p->values().data(), p->stored());
   const std::string culprit =
       !first.empty() ? "first non-finite parameter: " + first
                      : "every parameter is finite; the largest |value| is " + std::to_string(largest_abs) + " in " +
@@ -201,8 +201,8 @@ uint64_t Trainer::Fingerprint() const {
   uint64_t h = 0xCBF29CE484222325ull;
   for (const engine::DenseParameter* p : net_.params.dense) h = Fnv1a(h, p->var.value().data(), p->var.value().size() * 4);
   for (const engine::SparseParameter* p : net_.params.sparse) {
-    h = Fnv1a(h, p->weight().values().data(), p->weight().nnz() * 4);
-    h = Fnv1a(h, p->weight().col_indices().data(), p->weight().nnz() * 4);
+    h = Fnv1a(h, p->values().data(), p->stored() * 4);
+    h = Fnv1a(h, p->pattern().indices, p->positions() * 4);
   }
   return h;
 }

@@ -12,7 +12,7 @@ namespace rigl::internal {
 void Trainer::InitFrom(const std::string& path) {
   const ImportStats s = ImportNetwork(path, &net_, ModelFlags(c_));  // validated whole; the model changes last
   imported_steps_ = s.step;
-  for (LayerState& layer : layers_) InitHistory(layer.param->weight(), &layer.history);
+  for (LayerState& layer : layers_) InitHistory(layer.param->pattern(), &layer.history);
   MakeOptimizer();  // fresh slots for the imported patterns
   std::printf("init_from: %s: %lld tensors (%lld sparse weights from CSR parts, %lld sparsified by magnitude from "
               "dense tensors), %lld steps before\n",

@@ -40,10 +40,13 @@ void Trainer::SaveCheckpoint(const std::string& path) {
     w.AddFloats(p->name, p->var.value().data(), p->var.value().size());
   }
   for (engine::SparseParameter* p : net_.params.sparse) {
-    shapes[p->name] = {p->weight().rows(), p->weight().cols()};
-    w.AddInt64s(p->name + ".row_offsets", p->weight().row_offsets().data(), p->weight().rows() + 1);
-    w.AddInt32s(p->name + ".col_indices", p->weight().col_indices().data(), p->weight().nnz());
-    w.AddFloats(p->name + ".values", p->weight().values().data(), p->weight().nnz());
+    // A blocked weight saves its block grid's pattern under the same keys and its shape as [rows, cols, R, C].
+    const engine::PatternView grid = p->pattern();
+    shapes[p->name] = {p->rows(), p->cols()};
+    if (p->blocked()) shapes[p->name] = {p->rows(), p->cols(), p->block_rows(), p->block_cols()};
+    w.AddInt64s(p->name + ".row_offsets", grid.offsets, grid.rows + 1);
+    w.AddInt32s(p->name + ".col_indices", grid.indices, grid.positions);
+    w.AddFloats(p->name + ".values", p->values().data(), p->stored());
   }
   meta["sparse_shapes"] = shapes;
   std::vector<std::pair<std::string, engine::Tensor*>> buffers;
@@ -142,15 +145,27 @@ void Trainer::RestoreFrom(const std::string& path) {
   }
   for (engine::SparseParameter* p : net_.params.sparse) {
     const auto shape = meta.at("sparse_shapes").at(p->name);
+    ENGINE_CHECK(shape.is_array() && (shape.size() == 2 || shape.size() == 4), "--resume=", path, ": ", p->name,
+                 "'s shape is ", shape.dump(), "; expected [rows, cols] or [rows, cols, block_rows, block_cols]");
     const int64_t rows = shape.at(0).get<int64_t>(), cols = shape.at(1).get<int64_t>();
-    ENGINE_CHECK(rows == p->weight().rows() && cols == p->weight().cols(), "--resume=", path, ": ", p->name, " is ", rows,
-                 " x ", cols, " in the checkpoint; expected ", p->weight().rows(), " x ", p->weight().cols());
-    std::vector<int64_t> offsets = r.Int64s(p->name + ".row_offsets", rows + 1);
+    const int64_t br = shape.size() == 4 ? shape.at(2).get<int64_t>() : 1;
+    const int64_t bc = shape.size() == 4 ? shape.at(3).get<int64_t>() : 1;
+    ENGINE_CHECK(rows == p->rows() && cols == p->cols() && br == p->block_rows() && bc == p->block_cols(),
+                 "--resume=", path, ": ", p->name, " is ", rows, " x ", cols, " in ", br, "x", bc,
+                 " blocks in the checkpoint; expected ", p->rows(), " x ", p->cols(), " in ", p->block_rows(), "x",
+                 p->block_cols(), " blocks");
+    const engine::PatternView grid = p->pattern();
+    std::vector<int64_t> offsets = r.Int64s(p->name + ".row_offsets", grid.rows + 1);
     std::vector<int32_t> indices = r.Int32s(p->name + ".col_indices");
-    std::vector<float> values = r.Floats(p->name + ".values", static_cast<int64_t>(indices.size()));
+    std::vector<float> values = r.Floats(p->name + ".values", static_cast<int64_t>(indices.size()) * br * bc);
     // FromParts validates every index; Replace checks the shape and moves the topology version forward.
-    engine::TopologyEdit::Replace(
-        *p, engine::CsrMatrix::FromParts(rows, cols, std::move(offsets), std::move(indices), std::move(values)));
+    if (p->blocked()) {
+      engine::TopologyEdit::Replace(*p, engine::BsrMatrix::FromParts(rows, cols, br, bc, std::move(offsets),
+                                                                     std::move(indices), std::move(values)));
+    } else {
+      engine::TopologyEdit::Replace(
+          *p, engine::CsrMatrix::FromParts(rows, cols, std::move(offsets), std::move(indices), std::move(values)));
+    }
     p->ZeroGrad();
   }
   std::vector<std::pair<std::string, engine::Tensor*>> buffers;
@@ -167,13 +182,14 @@ void Trainer::RestoreFrom(const std::string& path) {
     std::copy(v.begin(), v.end(), b.data);
   }
   for (LayerState& s : layers_) {
-    const int64_t rows = s.param->weight().rows(), cols = s.param->weight().cols();
+    const engine::PatternView grid = s.param->pattern();
+    const int64_t rows = grid.rows, cols = grid.cols;
     const std::string ever = "history:" + s.param->name + ".ever_active";
     const std::string grown = "history:" + s.param->name + ".last_grown";
     s.history.ever_active = r.Int64s(ever);
     CheckPositions(path, ever, s.history.ever_active, rows, cols, rows * cols, /*sorted=*/true);
     s.history.last_grown = r.Int64s(grown);
-    CheckPositions(path, grown, s.history.last_grown, rows, cols, s.param->weight().nnz(), /*sorted=*/false);
+    CheckPositions(path, grown, s.history.last_grown, rows, cols, grid.positions, /*sorted=*/false);
   }
   method_->Restore(r, path);
   method_->RestoreSteps(t, last_update);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 #include "engine/base/check.h"
 #include "engine/base/rng.h"
@@ -76,9 +77,9 @@ std::vector<std::pair<float, int64_t>> TopK::TakeSortedByIndex() {
   return out;
 }
 
-std::vector<int64_t> TopScoresOutsideKept(const engine::CsrMatrix& w, const std::vector<int64_t>& dropped,
+std::vector<int64_t> TopScoresOutsideKept(const engine::PatternView& w, const std::vector<int64_t>& dropped,
                                           int64_t k, const RowTileFn& scores, int64_t tile_rows) {
-  const int64_t rows = w.rows(), cols = w.cols();
+  const int64_t rows = w.rows, cols = w.cols;
   ENGINE_CHECK(static_cast<bool>(scores), "rigl grow: no score source (dense_grad_rows not set: was the layer's "
                                           "want_dense_grad flag on during the backward pass?)");
   if (tile_rows <= 0) {
@@ -92,8 +93,8 @@ std::vector<int64_t> TopScoresOutsideKept(const engine::CsrMatrix& w, const std:
   engine::Tensor tile({tile_rows, cols});
   const int threads = omp_get_max_threads();
   std::vector<TopK> partial(threads, TopK(k));
-  const auto& offsets = w.row_offsets();
-  const auto& col_indices = w.col_indices();
+  const int64_t* offsets = w.offsets;
+  const int32_t* col_indices = w.indices;
   // Kept positions are overwritten with NaN, which Offer never accepts (a finite mark such as -1 could collide with a
   // real gradient value of exactly -1).
   const float kKept = std::numeric_limits<float>::quiet_NaN();
@@ -128,10 +129,37 @@ std::vector<int64_t> TopScoresOutsideKept(const engine::CsrMatrix& w, const std:
   return flat;
 }
 
-std::vector<int64_t> RandomOutsideKept(const engine::CsrMatrix& w, const std::vector<int64_t>& dropped, int64_t k,
+RowTileFn BlockNormTiles(RowTileFn entries, int64_t rows, int64_t cols, int64_t block_rows, int64_t block_cols) {
+  ENGINE_CHECK(static_cast<bool>(entries), "rigl block grow: no score source (dense_grad_rows not set: was the "
+                                           "layer's want_dense_grad flag on during the backward pass?)");
+  auto tile = std::make_shared<engine::Tensor>();
+  return [entries = std::move(entries), tile, rows, cols, block_rows, block_cols](int64_t rb0, int64_t rb1,
+                                                                                  engine::DenseView out) {
+    const int64_t r0 = rb0 * block_rows, r1 = std::min(rows, rb1 * block_rows);
+    if (r1 <= r0) return;
+    if (tile->rank() != 2 || tile->dim(0) < r1 - r0 || tile->dim(1) != cols) *tile = engine::Tensor({r1 - r0, cols});
+    const engine::DenseView e{tile->data(), r1 - r0, cols, cols};
+    entries(r0, r1, e);
+#pragma omp parallel for schedule(static)
+    for (int64_t ib = rb0; ib < rb1; ++ib) {
+      float* cell = out.row(ib - rb0);
+      const int64_t i0 = ib * block_rows - r0, i1 = std::min(r1, (ib + 1) * block_rows) - r0;
+      for (int64_t jb = 0; jb < out.cols; ++jb) {
+        const int64_t j0 = jb * block_cols, j1 = std::min(cols, j0 + block_cols);
+        double sum = 0;
+        for (int64_t i = i0; i < i1; ++i) {
+          for (int64_t j = j0; j < j1; ++j) sum += static_cast<double>(e.row(i)[j]) * e.row(i)[j];
+        }
+        cell[jb] = static_cast<float>(std::sqrt(sum));
+      }
+    }
+  };
+}
+
+std::vector<int64_t> RandomOutsideKept(const engine::PatternView& w, const std::vector<int64_t>& dropped, int64_t k,
                                        uint64_t seed, uint64_t salt) {
-  const int64_t total = w.rows() * w.cols();
-  const int64_t eligible = total - (w.nnz() - static_cast<int64_t>(dropped.size()));
+  const int64_t total = w.rows * w.cols;
+  const int64_t eligible = total - (w.positions - static_cast<int64_t>(dropped.size()));
   ENGINE_CHECK(k <= eligible, "rigl random grow: k = ", k, " but only ", eligible, " positions are eligible");
   engine::Rng rng = engine::Rng::Stream(seed, salt);
   std::vector<int64_t> chosen;
@@ -141,7 +169,7 @@ std::vector<int64_t> RandomOutsideKept(const engine::CsrMatrix& w, const std::ve
     const int64_t missing = k - static_cast<int64_t>(chosen.size());
     for (int64_t t = 0; t < missing; ++t) {
       const int64_t flat = static_cast<int64_t>(rng.UniformInt(total));
-      const int64_t p = w.Find(flat / w.cols(), static_cast<int32_t>(flat % w.cols()));
+      const int64_t p = w.Find(flat / w.cols, static_cast<int32_t>(flat % w.cols));
       const bool kept = p >= 0 && !std::binary_search(dropped.begin(), dropped.end(), p);
       if (!kept) chosen.push_back(flat);
     }
@@ -158,37 +186,36 @@ std::vector<int64_t> SnipDrops(const float* grad, const float* values, int64_t n
   return LowestMagnitude(saliency.data(), n, n - keep);
 }
 
-void InitHistory(const engine::CsrMatrix& w, LayerHistory* history) {
+void InitHistory(const engine::PatternView& w, LayerHistory* history) {
   history->ever_active.clear();
-  history->ever_active.reserve(w.nnz());
-  for (int64_t i = 0; i < w.rows(); ++i) {
-    for (int64_t p = w.row_offsets()[i]; p < w.row_offsets()[i + 1]; ++p) {
-      history->ever_active.push_back(i * w.cols() + w.col_indices()[p]);
-    }
+  history->ever_active.reserve(w.positions);
+  for (int64_t i = 0; i < w.rows; ++i) {
+    for (int64_t p = w.offsets[i]; p < w.offsets[i + 1]; ++p) history->ever_active.push_back(i * w.cols + w.indices[p]);
   }
   history->last_grown.clear();
 }
 
 LayerUpdateStats UpdateLayer(engine::SparseParameter& w, float drop_fraction, const UpdateOptions& options,
                              const std::function<void(engine::PositionMap&)>& slots_remap, LayerHistory* history) {
-  const engine::CsrMatrix& m = w.weight();
+  const engine::PatternView m = w.pattern();
   LayerUpdateStats stats;
   stats.name = w.name;
-  stats.nnz = m.nnz();
+  stats.nnz = m.positions;
   ENGINE_CHECK(drop_fraction >= 0.0f && drop_fraction <= 1.0f, w.name, ": drop fraction ", drop_fraction,
                " given; expected 0 <= f <= 1");
-  const int64_t total = m.rows() * m.cols();
-  const int64_t k = DropCount(m.nnz(), drop_fraction);
+  const int64_t total = m.rows * m.cols;
+  const int64_t k = DropCount(m.positions, drop_fraction);
   stats.requested = k;
-  if (history != nullptr && history->ever_active.empty() && m.nnz() > 0) InitHistory(m, history);
+  if (history != nullptr && history->ever_active.empty() && m.positions > 0) InitHistory(m, history);
 
+  const std::vector<float> magnitudes = w.PositionMagnitudes();
   if (history != nullptr && !history->last_grown.empty()) {
     double sum = 0;
     int64_t alive = 0;
     for (int64_t flat : history->last_grown) {
-      const int64_t p = m.Find(flat / m.cols(), static_cast<int32_t>(flat % m.cols()));
+      const int64_t p = m.Find(flat / m.cols, static_cast<int32_t>(flat % m.cols));
       if (p >= 0) {
-        sum += std::fabs(m.values()[p]);
+        sum += magnitudes[p];
         ++alive;
       }
     }
@@ -201,18 +228,24 @@ LayerUpdateStats UpdateLayer(engine::SparseParameter& w, float drop_fraction, co
     }
     return stats;
   };
-  if (k == 0 || m.nnz() == total) return finish();
+  if (k == 0 || m.positions == total) return finish();
 
-  // Drop: the k smallest |w| (ties: lower position).
-  const std::vector<int64_t> drop = LowestMagnitude(m.values().data(), m.nnz(), k);
-  // Grow: k positions outside the kept set; just-dropped positions are eligible.
+  // Drop: the k smallest magnitudes (|w|, or a block's Frobenius norm; ties: lower position).
+  const std::vector<int64_t> drop = LowestMagnitude(magnitudes.data(), m.positions, k);
+  // Grow: k cells outside the kept set; just-dropped positions are eligible. A blocked layer scores a cell by the
+  // Frobenius norm of its block of entry scores, a tile of block rows at a time.
+  auto grid_scores = [&](const RowTileFn& entry_scores) {
+    if (!w.blocked()) return entry_scores;
+    return BlockNormTiles(entry_scores, w.rows(), w.cols(), w.block_rows(), w.block_cols());
+  };
+  const int64_t tile_rows = options.tile_rows > 0 ? std::max<int64_t>(1, options.tile_rows / w.block_rows()) : 0;
   std::vector<int64_t> grow_flat;
   switch (options.mode) {
     case GrowMode::kGradient:
-      grow_flat = TopScoresOutsideKept(m, drop, k, w.dense_grad_rows, options.tile_rows);
+      grow_flat = TopScoresOutsideKept(m, drop, k, grid_scores(w.dense_grad_rows), tile_rows);
       break;
     case GrowMode::kScores:
-      grow_flat = TopScoresOutsideKept(m, drop, k, options.scores, options.tile_rows);
+      grow_flat = TopScoresOutsideKept(m, drop, k, grid_scores(options.scores), tile_rows);
       break;
     case GrowMode::kRandom:
       grow_flat = RandomOutsideKept(m, drop, k, options.seed, options.salt);
@@ -227,8 +260,8 @@ LayerUpdateStats UpdateLayer(engine::SparseParameter& w, float drop_fraction, co
   final_grow.reserve(k);
   std::vector<uint8_t> regrown(drop.size(), 0);
   for (int64_t flat : grow_flat) {
-    const int64_t row = flat / m.cols();
-    const int32_t col = static_cast<int32_t>(flat % m.cols());
+    const int64_t row = flat / m.cols;
+    const int32_t col = static_cast<int32_t>(flat % m.cols);
     const int64_t p = m.Find(row, col);
     if (p >= 0) {
       // Stored and eligible means it was just dropped.
@@ -243,7 +276,7 @@ LayerUpdateStats UpdateLayer(engine::SparseParameter& w, float drop_fraction, co
   for (size_t q = 0; q < drop.size(); ++q) {
     if (regrown[q]) continue;
     final_drop.push_back(drop[q]);
-    dropped_sum += std::fabs(m.values()[drop[q]]);
+    dropped_sum += magnitudes[drop[q]];
   }
   stats.dropped = static_cast<int64_t>(final_drop.size());
   stats.grown = static_cast<int64_t>(final_grow.size());
@@ -251,7 +284,7 @@ LayerUpdateStats UpdateLayer(engine::SparseParameter& w, float drop_fraction, co
 
   engine::PositionMap map;
   engine::TopologyEdit::Apply(w, final_drop, final_grow, &map, /*grown_value=*/0.0f);
-  if (w.grad.size() == static_cast<size_t>(m.nnz())) map.Remap(w.grad, 0.0f);
+  if (w.grad.size() == static_cast<size_t>(w.stored())) map.Remap(w.grad, 0.0f);
   if (slots_remap) slots_remap(map);
   w.dense_grad_rows = nullptr;  // the saved activations belong to the old topology
 

@@ -73,14 +73,28 @@ class TopK {
   std::vector<std::pair<float, int64_t>> buffer_;
 };
 
-// Top-k positions (flat = row * cols + col) by |score| among positions that are NOT kept (kept = stored and not in
-// `dropped`: storage indices into w.values(), sorted ascending, as LowestMagnitude returns them), scanning tile_rows rows at a time through `scores`. Memory: one tile plus k.
-std::vector<int64_t> TopScoresOutsideKept(const engine::CsrMatrix& w, const std::vector<int64_t>& dropped,
+// Top-k cells (flat = row * cols + col of the pattern's grid) by |score| among cells that are NOT kept (kept =
+// stored and not in `dropped`: positions, sorted ascending, as LowestMagnitude returns them), scanning tile_rows
+// grid rows at a time through `scores` (which fills grid rows). Memory: one tile plus k.
+std::vector<int64_t> TopScoresOutsideKept(const engine::PatternView& w, const std::vector<int64_t>& dropped,
                                           int64_t k, const RowTileFn& scores, int64_t tile_rows);
+inline std::vector<int64_t> TopScoresOutsideKept(const engine::CsrMatrix& w, const std::vector<int64_t>& dropped,
+                                                 int64_t k, const RowTileFn& scores, int64_t tile_rows) {
+  return TopScoresOutsideKept(engine::PatternOf(w), dropped, k, scores, tile_rows);
+}
 
-// k distinct positions drawn uniformly among those not kept, from a stream seeded by (seed, salt). O(k) memory.
-std::vector<int64_t> RandomOutsideKept(const engine::CsrMatrix& w, const std::vector<int64_t>& dropped, int64_t k,
+// Block scores from entry scores: given `entries`, which fills rows of a rows x cols matrix, returns a RowTileFn
+// over the block grid (ceil(rows / block_rows) x ceil(cols / block_cols)) whose cell is the Frobenius norm of the
+// block's in-bounds entries (|score| each). It asks `entries` for block_rows rows per grid row, into its own tile.
+RowTileFn BlockNormTiles(RowTileFn entries, int64_t rows, int64_t cols, int64_t block_rows, int64_t block_cols);
+
+// k distinct cells drawn uniformly among those not kept, from a stream seeded by (seed, salt). O(k) memory.
+std::vector<int64_t> RandomOutsideKept(const engine::PatternView& w, const std::vector<int64_t>& dropped, int64_t k,
                                        uint64_t seed, uint64_t salt);
+inline std::vector<int64_t> RandomOutsideKept(const engine::CsrMatrix& w, const std::vector<int64_t>& dropped,
+                                              int64_t k, uint64_t seed, uint64_t salt) {
+  return RandomOutsideKept(engine::PatternOf(w), dropped, k, seed, salt);
+}
 
 // Per-layer state kept across updates (telemetry only; not needed for correctness).
 struct LayerHistory {
@@ -96,13 +110,15 @@ struct UpdateOptions {
   RowTileFn scores;           // for kScores
 };
 
-// One drop-and-grow update of layer w with the given drop fraction. slots_remap carries every optimizer slot of w
+// One drop-and-grow update of layer w with the given drop fraction. For a blocked (BSR) layer every count and
+// position is a block: drop the k blocks of smallest Frobenius norm, grow the k cells of the block grid whose block
+// of scores (dense gradient, or options.scores) has the largest Frobenius norm. slots_remap carries every optimizer slot of w
 // across the edit (kept: unchanged; new: zero). w.grad is remapped too. Layers that are fully dense are left alone.
 LayerUpdateStats UpdateLayer(engine::SparseParameter& w, float drop_fraction, const UpdateOptions& options,
                              const std::function<void(engine::PositionMap&)>& slots_remap, LayerHistory* history);
 
-// Starts a history from the current pattern.
-void InitHistory(const engine::CsrMatrix& w, LayerHistory* history);
+// Starts a history from the current pattern (flat cells of its grid: entries, or blocks for BSR).
+void InitHistory(const engine::PatternView& w, LayerHistory* history);
 
 }  // namespace rigl
 

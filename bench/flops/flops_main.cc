@@ -159,7 +159,8 @@ Options ReadOptions(const std::string& command) {
   ResolveOutputs();
   std::string shape = MlpShape(o.model);
   std::replace_if(shape.begin(), shape.end(), [](char c) { return c == '-' || c == ','; }, '_');
-  o.stem = o.model.name + (shape.empty() ? "" : "_" + shape) + (FLAGS_smoke ? "_smoke" : "");
+  o.stem = o.model.name + (shape.empty() ? "" : "_" + shape) +
+           (g_trainer.block == "1x1" ? "" : "_block" + g_trainer.block) + (FLAGS_smoke ? "_smoke" : "");
   return o;
 }
 
@@ -175,9 +176,9 @@ void PrintBanner(const Options& o, const flopsbench::MachineInfo& machine) {
   std::printf("%s", flopsbench::FormatMachine(machine).c_str());
   std::printf("command:       %s\n", o.command.c_str());
   const std::string shape = MlpShape(o.model);
-  std::printf("model %s%s, batch %lld, distribution %s, dT %lld, drop fraction %g, %d timed steps\n",
+  std::printf("model %s%s, batch %lld, distribution %s, block %s, dT %lld, drop fraction %g, %d timed steps\n",
               o.model.name.c_str(), shape.empty() ? "" : (" " + shape).c_str(),
-              static_cast<long long>(g_trainer.batch_size), g_trainer.distribution.c_str(),
+              static_cast<long long>(g_trainer.batch_size), g_trainer.distribution.c_str(), g_trainer.block.c_str(),
               static_cast<long long>(g_trainer.delta_t), g_trainer.drop_fraction, FLAGS_steps);
   if (!o.model.buildable()) {
     std::printf("note: %s is timed at kernel level only (per layer: forward, input gradient, weight gradient, "
@@ -369,7 +370,7 @@ void WriteReport(const flopsbench::MachineInfo& machine, const Options& o, const
   const json summary = flopsbench::Summarise(res.rows, have_step);
   std::ostringstream md;
   md << "### " << o.stem << ", batch " << g_trainer.batch_size << ", " << g_trainer.distribution
-     << " sparsity, dT = " << g_trainer.delta_t << "\n\n`" << o.command << "`\n\n```\n"
+     << " sparsity in " << g_trainer.block << " blocks, dT = " << g_trainer.delta_t << "\n\n`" << o.command << "`\n\n```\n"
      << flopsbench::FormatMachine(machine) << "```\n\n"
      << flopsbench::StepSection(res.rows, have_step, FLAGS_steps) << flopsbench::KernelSection(res.rows)
      << (have_step ? flopsbench::MemorySection(res.rows) : "") << "Summary:\n\n" << flopsbench::FormatSummary(summary)
@@ -379,7 +380,7 @@ void WriteReport(const flopsbench::MachineInfo& machine, const Options& o, const
   const json doc = {{"command", o.command},    {"machine", flopsbench::ToJson(machine)},
                     {"model", o.model.name},   {"width", o.model.name == "mlp" ? g_width : ""},
                     {"batch_size", g_trainer.batch_size}, {"distribution", g_trainer.distribution},
-                    {"delta_t", g_trainer.delta_t},       {"steps", FLAGS_steps},
+                    {"block", g_trainer.block},           {"delta_t", g_trainer.delta_t},       {"steps", FLAGS_steps},
                     {"rows", res.rows},        {"layers", res.layer_rows},
                     {"summary", summary}};
   const std::string base = FLAGS_out + "/" + o.stem;

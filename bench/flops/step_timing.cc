@@ -38,7 +38,7 @@ int64_t GraphActivationBytes(const engine::Variable& root) {
 int64_t StateBytes(const engine::ParameterList& params) {
   int64_t bytes = 0;
   for (const engine::DenseParameter* p : params.dense) bytes += 3 * p->var.value().size() * 4;  // w, grad, momentum
-  for (const engine::SparseParameter* p : params.sparse) bytes += p->weight().MemoryBytes() + 2 * p->weight().nnz() * 4;
+  for (const engine::SparseParameter* p : params.sparse) bytes += p->MemoryBytes() + 2 * p->stored() * 4;
   return bytes;
 }
 
@@ -99,18 +99,20 @@ StepResult TimeTrainingStep(const models::NetworkOptions& network,
   r.counted_flops = Median(flops);
   r.state_bytes = StateBytes(net.params);
   r.peak_rss_delta = PeakRssBytes() - rss_before;
-  for (const engine::SparseParameter* p : net.params.sparse) r.patterns.emplace(p->name, p->weight());
+  for (const engine::SparseParameter* p : net.params.sparse) {
+    if (!p->blocked()) r.patterns.emplace(p->name, p->weight());  // the layer table times CSR kernels only
+  }
 
   if (net.params.sparse.empty() || o.update_repeats <= 0) return r;
   for (const engine::SparseParameter* p : net.params.sparse) {
-    const int64_t rows = p->weight().rows(), cols = p->weight().cols();
+    const int64_t rows = p->rows(), cols = p->cols();
     r.largest_dense_grad_bytes = std::max(r.largest_dense_grad_bytes, rows * cols * 4);
     const int64_t tile_rows = o.grow_tile_rows > 0 ? o.grow_tile_rows
                                                    : std::max<int64_t>(1, (int64_t{4} << 20) / std::max<int64_t>(1, cols));
     r.largest_tile_bytes = std::max(r.largest_tile_bytes, std::min(rows, tile_rows) * cols * 4);
   }
   std::vector<rigl::LayerHistory> history(net.params.sparse.size());
-  for (size_t l = 0; l < history.size(); ++l) rigl::InitHistory(net.params.sparse[l]->weight(), &history[l]);
+  for (size_t l = 0; l < history.size(); ++l) rigl::InitHistory(net.params.sparse[l]->pattern(), &history[l]);
   auto update_all = [&](rigl::GrowMode mode, uint64_t salt) {
     for (size_t l = 0; l < net.params.sparse.size(); ++l) {
       engine::SparseParameter& p = *net.params.sparse[l];

@@ -32,6 +32,8 @@ Conv2d::Conv2d(std::string name, int64_t in_channels, int64_t out_channels, int6
     for (int64_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(std_dev * rng.Normal());
     dense_weight_ = std::make_unique<DenseParameter>(weight_name, std::move(w));
   } else {
+    ENGINE_CHECK(!storage.blocked(), "nn::Conv2d(", weight_name, "): ", storage.block_rows, "x", storage.block_cols,
+                 " block storage given; expected CSR (block-sparse convolutions are not supported)");
     const int64_t total = out_channels * fan_in;
     const int64_t nnz = storage.nnz;
     ENGINE_CHECK(nnz >= 0 && nnz <= total, "nn::Conv2d(", weight_name, "): nnz = ", nnz,

@@ -10,14 +10,20 @@
 
 namespace engine::nn {
 
-// How a layer stores its weight: dense, or CSR with exactly `nnz` entries (nnz may equal the full size, e.g. for
-// gradual pruning, which starts full and shrinks). Callers decide the count (rigl's plan, by models::MaskNnz); the
-// layers never round a density themselves.
+// How a layer stores its weight: dense, CSR with exactly `nnz` entries, or BSR with exactly `nnz` stored blocks of
+// block_rows x block_cols (nnz may be the whole (block) grid, e.g. for gradual pruning, which starts full and
+// shrinks). Callers decide the count (rigl's plan, by models::MaskNnz); the layers never round a density themselves.
 struct WeightStorage {
   bool sparse = false;
-  int64_t nnz = 0;
+  int64_t nnz = 0;  // stored positions: entries (CSR) or blocks (BSR)
+  int64_t block_rows = 1;
+  int64_t block_cols = 1;
+  bool blocked() const { return sparse && block_rows * block_cols > 1; }
   static WeightStorage Dense() { return {}; }
-  static WeightStorage Sparse(int64_t nnz) { return {true, nnz}; }
+  static WeightStorage Sparse(int64_t nnz) { return {true, nnz, 1, 1}; }
+  static WeightStorage Blocked(int64_t blocks, int64_t block_rows, int64_t block_cols) {
+    return {true, blocks, block_rows, block_cols};
+  }
 };
 
 // FNV-1a 64 of the name: stable across runs, platforms and compilers (std::hash is not).

@@ -16,6 +16,8 @@ namespace engine {
 // at stored p = (k; c, r, s);  db += Σ dy;  dense dW rows [r0, r1) = dy[r0:r1]·im2col(x)ᵀ (on demand, per tile).
 Variable SparseConv2d(const Variable& x, SparseParameter& w, DenseParameter* b, int64_t kernel_h, int64_t kernel_w,
                       int64_t stride, int64_t pad) {
+  ENGINE_CHECK(!w.blocked(), "SparseConv2d(", w.name, "): the weight is stored in ", w.block_rows(), "x",
+               w.block_cols(), " blocks; expected CSR (block-sparse convolutions are not supported)");
   const CsrMatrix& wm = w.weight();
   ENGINE_CHECK(kernel_h >= 1 && kernel_w >= 1, "SparseConv2d(", w.name, "): kernel ", kernel_h, "x", kernel_w,
                " given; expected both >= 1");
@@ -34,11 +36,12 @@ Variable SparseConv2d(const Variable& x, SparseParameter& w, DenseParameter* b, 
   kernels::SparseConv2dForward(cp, wm.view(), x.value().view(), y.view(), bias);
 
   SparseWeightKernels backward;
-  backward.input_grad = [cp](const CsrMatrix& weight, const Tensor& d_y, Tensor& d_x) {
-    kernels::SparseConv2dBackwardInput(cp, weight.view(/*with_transpose=*/true), d_y.view(), d_x.view());
+  backward.input_grad = [cp](const SparseParameter& weight, const Tensor& d_y, Tensor& d_x) {
+    kernels::SparseConv2dBackwardInput(cp, weight.weight().view(/*with_transpose=*/true), d_y.view(), d_x.view());
   };
-  backward.pattern_grad = [cp](const CsrMatrix& weight, const Tensor& d_y, const Tensor& x_value, float* grad) {
-    kernels::SparseConv2dBackwardWeight(cp, weight.view(), d_y.view(), x_value.view(), grad);
+  backward.pattern_grad = [cp](const SparseParameter& weight, const Tensor& d_y, const Tensor& x_value,
+                               float* grad) {
+    kernels::SparseConv2dBackwardWeight(cp, weight.weight().view(), d_y.view(), x_value.view(), grad);
   };
   // Each tile is one dense weight-gradient kernel call over output channels [row_begin, row_end).
   backward.dense_grad_tile = [cp](int64_t row_begin, int64_t row_end, ConstDenseView d_y_rows,

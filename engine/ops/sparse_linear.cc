@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "engine/base/check.h"
+#include "engine/kernels/bsr_spmm.h"
 #include "engine/kernels/gemm.h"
 #include "engine/kernels/sddmm.h"
 #include "engine/kernels/spmm.h"
@@ -14,22 +15,33 @@ namespace engine {
 
 // y = W·x + b.   dx += Wᵀ·dy (transposed SpMM);  dW[p] += <dy[i, :], x[j, :]> for stored p = (i, j) (SDDMM);
 // db += sum over the batch of dy;  dense dW rows [r0, r1) = dy[r0:r1, :]·xᵀ (GEMM, on demand).
+// A blocked (BSR) weight takes the BSR twins of the three kernels; everything else is shared.
 Variable SparseLinear(const Variable& x, SparseParameter& w, DenseParameter* b) {
-  const CsrMatrix& wm = w.weight();
-  ENGINE_CHECK(x.value().rank() == 2 && x.shape()[0] == wm.cols(), "SparseLinear(", w.name, "): input has shape ",
-               x.value().ShapeString(), "; expected [", wm.cols(), ", batch] (feature-major)");
+  ENGINE_CHECK(x.value().rank() == 2 && x.shape()[0] == w.cols(), "SparseLinear(", w.name, "): input has shape ",
+               x.value().ShapeString(), "; expected [", w.cols(), ", batch] (feature-major)");
   SparseWeightOp op("SparseLinear", w);
   const float* bias = op.UseBias(b);
-  Tensor y({wm.rows(), x.shape()[1]});
-  kernels::SpmmCsr(wm.view(), x.value().view(), y.view(), bias);
-
+  Tensor y({w.rows(), x.shape()[1]});
   SparseWeightKernels backward;
-  backward.input_grad = [](const CsrMatrix& weight, const Tensor& d_y, Tensor& d_x) {
-    kernels::SpmmCsrTransposedAccumulate(weight.view(/*with_transpose=*/true), d_y.view(), d_x.view());
-  };
-  backward.pattern_grad = [](const CsrMatrix& weight, const Tensor& d_y, const Tensor& x_value, float* grad) {
-    kernels::SddmmCsrAccumulate(weight.view(), d_y.view(), x_value.view(), grad);
-  };
+  if (w.blocked()) {
+    kernels::SpmmBsr(w.blocks().view(), x.value().view(), y.view(), bias);
+    backward.input_grad = [](const SparseParameter& weight, const Tensor& d_y, Tensor& d_x) {
+      kernels::SpmmBsrTransposedAccumulate(weight.blocks().view(/*with_transpose=*/true), d_y.view(), d_x.view());
+    };
+    backward.pattern_grad = [](const SparseParameter& weight, const Tensor& d_y, const Tensor& x_value,
+                               float* grad) {
+      kernels::SddmmBsrAccumulate(weight.blocks().view(), d_y.view(), x_value.view(), grad);
+    };
+  } else {
+    kernels::SpmmCsr(w.weight().view(), x.value().view(), y.view(), bias);
+    backward.input_grad = [](const SparseParameter& weight, const Tensor& d_y, Tensor& d_x) {
+      kernels::SpmmCsrTransposedAccumulate(weight.weight().view(/*with_transpose=*/true), d_y.view(), d_x.view());
+    };
+    backward.pattern_grad = [](const SparseParameter& weight, const Tensor& d_y, const Tensor& x_value,
+                               float* grad) {
+      kernels::SddmmCsrAccumulate(weight.weight().view(), d_y.view(), x_value.view(), grad);
+    };
+  }
   backward.dense_grad_tile = [](int64_t, int64_t, ConstDenseView d_y_rows, const Tensor& x_value, DenseView out) {
     kernels::Gemm(false, true, 1.0f, d_y_rows, x_value.view(), 0.0f, out);
   };

@@ -12,15 +12,15 @@
 namespace engine {
 
 SparseWeightOp::SparseWeightOp(std::string op_name, SparseParameter& w) : op_name_(std::move(op_name)), w_(&w) {
-  ENGINE_CHECK(static_cast<int64_t>(w.grad.size()) == w.weight().nnz(), op_name_, "(", w.name, "): gradient has ",
-               w.grad.size(), " entries; expected nnz = ", w.weight().nnz(),
+  ENGINE_CHECK(static_cast<int64_t>(w.grad.size()) == w.stored(), op_name_, "(", w.name, "): gradient has ",
+               w.grad.size(), " entries; expected the stored count ", w.stored(),
                " (call ZeroGrad after changing the weight)");
 }
 
 const float* SparseWeightOp::UseBias(DenseParameter* b) {
   b_ = b;
   if (b == nullptr) return nullptr;
-  const int64_t out = w_->weight().rows();
+  const int64_t out = w_->rows();
   ENGINE_CHECK(b->var.value().rank() == 1 && b->var.value().dim(0) == out, op_name_, "(", b->name,
                "): bias has shape ", b->var.value().ShapeString(), "; expected [", out, "]");
   return b->var.value().data();
@@ -35,15 +35,15 @@ Variable SparseWeightOp::Record(Tensor y, const Variable& x, SparseWeightKernels
     bvar = b_->var;
     parents.push_back(bvar);
   }
-  const uint64_t version = wp->weight().topology_version();
+  const uint64_t version = wp->topology_version();
   const std::string op = op_name_;
   auto backward = [op, x, wp, bvar, version, kernels = std::move(kernels)](const Tensor& d_y) {
-    const CsrMatrix& wm = wp->weight();
+    const SparseParameter& wm = *wp;
     ENGINE_CHECK(wm.topology_version() == version, op, "(", wp->name, ") backward: topology version ",
                  wm.topology_version(), " found; expected ", version,
                  " as at the forward (the pattern changed between forward and backward)");
-    ENGINE_CHECK(static_cast<int64_t>(wp->grad.size()) == wm.nnz(), op, "(", wp->name, ") backward: gradient has ",
-                 wp->grad.size(), " entries; expected nnz = ", wm.nnz());
+    ENGINE_CHECK(static_cast<int64_t>(wp->grad.size()) == wm.stored(), op, "(", wp->name, ") backward: gradient has ",
+                 wp->grad.size(), " entries; expected the stored count ", wm.stored());
     if (x.requires_grad()) kernels.input_grad(wm, d_y, x.grad());
     if (!wp->skip_pattern_grad) kernels.pattern_grad(wm, d_y, x.value(), wp->grad.data());
     if (bvar.requires_grad()) AccumulateRowSums(d_y.view(), bvar.grad().data());

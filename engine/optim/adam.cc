@@ -38,8 +38,8 @@ Adam::Adam(ParameterList params, AdamOptions options) : Optimizer(std::move(para
   }
   for (SparseParameter* p : params_.sparse) {
     ENGINE_CHECK(p != nullptr, "Adam: null sparse parameter given; expected a parameter");
-    sparse_m_.emplace_back(static_cast<size_t>(p->weight().nnz()), 0.0f);
-    sparse_v_.emplace_back(static_cast<size_t>(p->weight().nnz()), 0.0f);
+    sparse_m_.emplace_back(static_cast<size_t>(p->stored()), 0.0f);
+    sparse_v_.emplace_back(static_cast<size_t>(p->stored()), 0.0f);
   }
 }
 
@@ -57,18 +57,18 @@ void Adam::Step(float lr) {
   }
   for (size_t i = 0; i < params_.sparse.size(); ++i) {
     SparseParameter& p = *params_.sparse[i];
-    const int64_t nnz = p.weight().nnz();
+    const int64_t nnz = p.stored();
     ENGINE_CHECK(static_cast<int64_t>(p.grad.size()) == nnz && static_cast<int64_t>(sparse_m_[i].size()) == nnz,
                  "Adam::Step(", p.name, "): gradient has ", p.grad.size(), " and moments ", sparse_m_[i].size(),
-                 " entries; expected nnz = ", nnz, " each");
+                 " entries; expected stored() = ", nnz, " each");
     Update(p.mutable_values().data(), p.grad.data(), sparse_m_[i].data(), sparse_v_[i].data(), nnz, k);
   }
 }
 
 std::vector<float*> Adam::SparseSlots(const SparseParameter& p) {
   const size_t k = SparseIndex(p, "Adam::SparseSlots");
-  ENGINE_CHECK(static_cast<int64_t>(sparse_m_[k].size()) == p.weight().nnz(), "Adam::SparseSlots(", p.name,
-               "): moments have ", sparse_m_[k].size(), " entries; expected nnz = ", p.weight().nnz());
+  ENGINE_CHECK(static_cast<int64_t>(sparse_m_[k].size()) == p.stored(), "Adam::SparseSlots(", p.name,
+               "): moments have ", sparse_m_[k].size(), " entries; expected stored() = ", p.stored());
   return {sparse_m_[k].data(), sparse_v_[k].data()};
 }
 

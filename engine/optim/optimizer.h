@@ -22,7 +22,7 @@ class Optimizer {
   virtual void Step(float lr) = 0;
   // Zeroes every parameter gradient (dense and sparse).
   void ZeroGrad();
-  // The per-position slot buffers of p, each with p.weight().nnz() entries. Throws if p is not managed here.
+  // The per-position slot buffers of p, each with p.stored() entries. Throws if p is not managed here.
   virtual std::vector<float*> SparseSlots(const SparseParameter& p) = 0;
   // Every slot (and scalar state), named "<param>.<slot>", for checkpoints.
   virtual void CollectState(std::vector<NamedBuffer>* out) = 0;

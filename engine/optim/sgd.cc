@@ -32,7 +32,7 @@ Sgd::Sgd(ParameterList params, SgdOptions options) : Optimizer(std::move(params)
   }
   for (SparseParameter* p : params_.sparse) {
     ENGINE_CHECK(p != nullptr, "Sgd: null sparse parameter given; expected a parameter");
-    sparse_momentum_.emplace_back(static_cast<size_t>(p->weight().nnz()), 0.0f);
+    sparse_momentum_.emplace_back(static_cast<size_t>(p->stored()), 0.0f);
   }
 }
 
@@ -48,10 +48,10 @@ void Sgd::Step(float lr) {
   }
   for (size_t k = 0; k < params_.sparse.size(); ++k) {
     SparseParameter& p = *params_.sparse[k];
-    const int64_t nnz = p.weight().nnz();
+    const int64_t nnz = p.stored();
     ENGINE_CHECK(static_cast<int64_t>(p.grad.size()) == nnz && static_cast<int64_t>(sparse_momentum_[k].size()) == nnz,
                  "Sgd::Step(", p.name, "): gradient has ", p.grad.size(), " and momentum ", sparse_momentum_[k].size(),
-                 " entries; expected nnz = ", nnz, " each");
+                 " entries; expected stored() = ", nnz, " each");
     Update(p.mutable_values().data(), p.grad.data(), sparse_momentum_[k].data(), nnz, lr, options_.momentum,
            options_.nesterov, options_.weight_decay);
   }
@@ -59,8 +59,8 @@ void Sgd::Step(float lr) {
 
 std::vector<float*> Sgd::SparseSlots(const SparseParameter& p) {
   const size_t k = SparseIndex(p, "Sgd::SparseSlots");
-  ENGINE_CHECK(static_cast<int64_t>(sparse_momentum_[k].size()) == p.weight().nnz(), "Sgd::SparseSlots(", p.name,
-               "): momentum has ", sparse_momentum_[k].size(), " entries; expected nnz = ", p.weight().nnz());
+  ENGINE_CHECK(static_cast<int64_t>(sparse_momentum_[k].size()) == p.stored(), "Sgd::SparseSlots(", p.name,
+               "): momentum has ", sparse_momentum_[k].size(), " entries; expected stored() = ", p.stored());
   return {sparse_momentum_[k].data()};
 }
 

@@ -30,7 +30,7 @@ class Sgd : public Optimizer {
 
   // One update of every parameter from its current gradient.
   void Step(float lr) override;
-  // One slot per sparse parameter: momentum, p.weight().nnz() entries. RemapSparse(p, map) (in Optimizer) carries it
+  // One slot per sparse parameter: momentum, p.stored() entries. RemapSparse(p, map) (in Optimizer) carries it
   // across a topology edit.
   std::vector<float*> SparseSlots(const SparseParameter& p) override;
   // Every slot, named "<param>.momentum", for checkpoints.

@@ -39,8 +39,8 @@ struct PositionMap {
   // move bit for bit, grown entries become `grown_value`. `buffer` must have old nnz * width floats (== new).
   void Remap(float* buffer, float grown_value = 0.0f);
   void Remap(AlignedVector<float>& buffer, float grown_value = 0.0f) { Remap(buffer.data(), grown_value); }
-  // After a Prune: moves kept entries of `buffer` (old nnz floats) to their new positions and shrinks it to the
-  // new nnz (forward compaction in place; kept entries bit for bit).
+  // After a Prune: moves kept entries of `buffer` (old nnz * width floats) to their new positions and shrinks it to
+  // the new nnz * width (forward compaction in place; kept entries bit for bit).
   void Compact(AlignedVector<float>& buffer) const;
 };
 
@@ -64,27 +64,48 @@ class TopologyEdit {
   static void Prune(CsrMatrix& matrix, const std::vector<int64_t>& drop, PositionMap* map,
                     const char* name = "prune");
 
-  // The same three on a sparse parameter (any Param with weight_for_edit(TopologyEditKey), i.e.
-  // engine::SparseParameter): the only ways to change a parameter's pattern.
+  // The same at block granularity: `drop` holds block positions; whole blocks go. map->width = block size.
+  static void Prune(BsrMatrix& matrix, const std::vector<int64_t>& drop, PositionMap* map,
+                    const char* name = "prune");
+
+  // The same three on a sparse parameter (any Param with weight_for_edit / blocks_for_edit(TopologyEditKey), i.e.
+  // engine::SparseParameter): the only ways to change a parameter's pattern. Positions and coordinates are entries
+  // for a CSR parameter and blocks (over the block grid) for a blocked one.
   template <typename Param>
   static void Apply(Param& param, const std::vector<int64_t>& drop, const std::vector<GrowCoord>& grow,
                     PositionMap* map, float grown_value = 0.0f) {
-    Apply(param.weight_for_edit(TopologyEditKey()), drop, grow, map, grown_value, param.name.c_str());
+    if (param.blocked()) {
+      Apply(param.blocks_for_edit(TopologyEditKey()), drop, grow, map, grown_value, param.name.c_str());
+    } else {
+      Apply(param.weight_for_edit(TopologyEditKey()), drop, grow, map, grown_value, param.name.c_str());
+    }
   }
   template <typename Param>
   static void Prune(Param& param, const std::vector<int64_t>& drop, PositionMap* map) {
-    Prune(param.weight_for_edit(TopologyEditKey()), drop, map, param.name.c_str());
+    if (param.blocked()) {
+      Prune(param.blocks_for_edit(TopologyEditKey()), drop, map, param.name.c_str());
+    } else {
+      Prune(param.weight_for_edit(TopologyEditKey()), drop, map, param.name.c_str());
+    }
   }
-  // Replaces a parameter's whole matrix (checkpoint restore) by `source`, which must have the same shape and pass
-  // Validate. The topology version moves past both the old and the new matrix's, so nothing cached or saved
-  // against the old pattern can match the new one.
+  // Replaces a parameter's whole matrix (checkpoint restore) by `source`, which must have the parameter's storage
+  // (CSR, or BSR with the same block shape), the same shape, and pass Validate. The topology version moves past both
+  // the old and the new matrix's, so nothing cached or saved against the old pattern can match the new one.
   template <typename Param>
   static void Replace(Param& param, CsrMatrix source) {
+    CheckStorage(!param.blocked(), "CSR", param.name.c_str());
     Replace(param.weight_for_edit(TopologyEditKey()), std::move(source), param.name.c_str());
+  }
+  template <typename Param>
+  static void Replace(Param& param, BsrMatrix source) {
+    CheckStorage(param.blocked(), "BSR", param.name.c_str());
+    Replace(param.blocks_for_edit(TopologyEditKey()), std::move(source), param.name.c_str());
   }
 
  private:
+  static void CheckStorage(bool matches, const char* given, const char* name);
   static void Replace(CsrMatrix& target, CsrMatrix source, const char* name);
+  static void Replace(BsrMatrix& target, BsrMatrix source, const char* name);
 };
 
 }  // namespace engine

@@ -1,7 +1,8 @@
 // Gradual magnitude pruning (Zhu & Gupta 2017; RIGL.md 3.7): the network starts dense-stored; after the optimizer
 // step of every prune_frequency-th step between prune_start and prune_end (and on the last one, so the final
 // sparsity is reached even when the span is not a multiple of the frequency), each layer keeps its
-// MaskNnz(N, s_t) largest |w| under the cubic schedule s_t, and storage shrinks to match.
+// MaskNnz(N, s_t) largest |w| under the cubic schedule s_t (a blocked layer: the MaskNnz(blocks, s_t) blocks of
+// largest Frobenius norm), and storage shrinks to match.
 #include <algorithm>
 #include <memory>
 #include <vector>
@@ -36,13 +37,14 @@ class Pruning : public TrainingMethod {
     std::vector<std::vector<int64_t>> drops(layers().size());
     bool any = false;
     for (size_t l = 0; l < layers().size(); ++l) {
-      const engine::CsrMatrix& w = layers()[l].param->weight();
+      const engine::SparseParameter& w = *layers()[l].param;
+      const engine::PatternView grid = w.pattern();
       PruningScheduleConfig schedule = schedule_;
       schedule.final_sparsity = layers()[l].target_sparsity;
-      const int64_t keep =
-          std::max(layers()[l].target_nnz, models::MaskNnz(w.rows() * w.cols(), PruningSparsity(schedule, it.update_step)));
-      if (keep >= w.nnz()) continue;
-      drops[l] = LowestMagnitude(w.values().data(), w.nnz(), w.nnz() - keep);
+      const int64_t keep = std::max(layers()[l].target_nnz,
+                                    models::MaskNnz(grid.rows * grid.cols, PruningSparsity(schedule, it.update_step)));
+      if (keep >= grid.positions) continue;
+      drops[l] = LowestMagnitude(w.PositionMagnitudes().data(), grid.positions, grid.positions - keep);
       any = true;
     }
     return any ? Prune(drops) : TopologyChange{};

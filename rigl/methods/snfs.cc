@@ -1,5 +1,6 @@
 // SNFS (Dettmers & Zettlemoyer 2019; RIGL.md 3.6): keeps an exponential moving average of the dense gradient of
-// every masked layer, updated after every backward, and grows where |EMA| is largest; updates sit after the
+// every masked layer, updated after every backward, and grows where |EMA| is largest (a blocked layer: where the
+// Frobenius norm of the EMA's block is); updates sit after the
 // optimizer step like SET's. The EMA is rows x cols floats per layer: SNFS is dense by definition, the one method
 // whose memory scales with the dense size, so it is refused past a budget instead of failing deep in an allocation.
 #include <algorithm>
@@ -20,7 +21,7 @@ class Snfs : public TrainingMethod {
  public:
   explicit Snfs(const MethodContext& context) : TrainingMethod(context) {
     for (LayerState& s : layers()) {
-      const engine::CsrMatrix& w = s.param->weight();
+      const engine::SparseParameter& w = *s.param;
       const double ema_bytes = 4.0 * static_cast<double>(w.rows()) * static_cast<double>(w.cols());
       ENGINE_CHECK(ema_bytes <= kSnfsEmaBudgetBytes, "--method=snfs: layer ", s.param->name, " is ", w.rows(), " x ",
                    w.cols(), ", so its dense-gradient EMA needs ", ema_bytes / (1 << 30), " GiB; expected at most ",
@@ -40,7 +41,7 @@ class Snfs : public TrainingMethod {
     const float beta = static_cast<float>(config().snfs_momentum);
     for (size_t l = 0; l < layers().size(); ++l) {
       engine::SparseParameter& p = *layers()[l].param;
-      const int64_t rows = p.weight().rows(), cols = p.weight().cols();
+      const int64_t rows = p.rows(), cols = p.cols();
       const int64_t tile = std::max<int64_t>(1, (int64_t{1} << 20) / std::max<int64_t>(cols, 1));
       engine::Tensor buf({std::min(tile, rows), cols});
       for (int64_t r0 = 0; r0 < rows; r0 += tile) {
@@ -54,7 +55,7 @@ class Snfs : public TrainingMethod {
   TopologyChange UpdateTopology(const IterationPlan& it) override {
     return DropAndGrow(GrowMode::kScores, it.update_step, [this](size_t l) -> RowTileFn {
       const std::vector<float>* ema = &ema_[l];
-      const int64_t cols = layers()[l].param->weight().cols();
+      const int64_t cols = layers()[l].param->cols();
       return [ema, cols](int64_t r0, int64_t r1, engine::DenseView out) {
         for (int64_t i = r0; i < r1; ++i) {
           std::copy(ema->data() + i * cols, ema->data() + (i + 1) * cols, out.row(i - r0));

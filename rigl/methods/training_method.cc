@@ -70,7 +70,9 @@ TopologyChange TrainingMethod::Prune(const std::vector<std::vector<int64_t>>& dr
     engine::TopologyEdit::Prune(p, drops[l], &map);
     map.Compact(p.grad);
     for (auto& [name, buffer] : saved) {
-      if (name.rfind(p.name + ".", 0) == 0 && buffer.size() == map.old_to_new.size()) map.Compact(buffer);
+      if (name.rfind(p.name + ".", 0) == 0 && buffer.size() == map.old_to_new.size() * map.width) {
+        map.Compact(buffer);
+      }
     }
   }
   context_.make_optimizer();

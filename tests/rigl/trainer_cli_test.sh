@@ -28,6 +28,10 @@ expect 2 "--lr=abc" --lr=abc
 expect 2 "expected 1 <= epochs <= 1000000" --epochs=99999999999
 expect 2 "expected 0 < multiplier <= 1000" --multiplier=1e18
 expect 2 "GiB" --width=2000000000
+# --block: only the supported shapes, and only for methods that store a sparse pattern.
+expect 2 "--block=3x3: unknown value; expected one of 1x1 | 2x1 | 4x1 | 8x1 | 1x4 | 2x2 | 4x4" --block=3x3
+expect 2 "--block=4x1 --method=dense" --block=4x1 --method=dense
+expect 2 "--block=4x1 --method=small_dense" --block=4x1 --method=small_dense
 # Every validation rule, through the binary: each bad value exits 2 naming its flag (the rules' texts are checked one
 # by one in trainer_test's Config.BadValuesNameTheFlagAndTheRule).
 for bad in --model=resnet50 --width= --width=0 --train_limit=-1 --test_limit=-1 --epochs=0 --batch_size=2000000 \

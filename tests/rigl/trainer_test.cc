@@ -75,14 +75,18 @@ TEST(Trainer, DenseTrainingReducesLossAndWritesOutputs) {
 struct ResumeCase {
   std::string method, model;
   bool augment;
+  std::string block = "1x1";
 };
 
-void PrintTo(const ResumeCase& c, std::ostream* os) { *os << c.method << "/" << c.model << (c.augment ? "/augment" : ""); }
+void PrintTo(const ResumeCase& c, std::ostream* os) {
+  *os << c.method << "/" << c.model << (c.augment ? "/augment" : "") << "/" << c.block;
+}
 
 rigl::TrainConfig ForCase(const ResumeCase& k) {
   rigl::TrainConfig c = Small(k.method);
   c.model = k.model;
   c.augment = k.augment;
+  c.block = k.block;
   if (k.model != "mlp") {  // convnets: a smaller slice, still two epochs with the stop mid second epoch
     c.train_limit = 640;
     c.batch_size = 32;
@@ -92,7 +96,7 @@ rigl::TrainConfig ForCase(const ResumeCase& k) {
 }
 
 void ExpectResumeIsBitExact(const ResumeCase& k) {
-  const std::string tag = k.method + "_" + k.model + (k.augment ? "_aug" : "");
+  const std::string tag = k.method + "_" + k.model + (k.augment ? "_aug" : "") + "_" + k.block;
   rigl::TrainConfig full = ForCase(k);
   full.out_dir = TempDir(tag + "_full");
   const rigl::TrainSummary a = rigl::Train(full);
@@ -128,9 +132,15 @@ INSTANTIATE_TEST_SUITE_P(
                       ResumeCase{"static", "mlp", false}, ResumeCase{"snfs", "mlp", false},
                       ResumeCase{"snip", "mlp", false}, ResumeCase{"small_dense", "mlp", false},
                       ResumeCase{"rigl", "mlp", true}, ResumeCase{"rigl", "lenet5", false},
-                      ResumeCase{"static", "wrn22_2", false}),
+                      ResumeCase{"static", "wrn22_2", false},
+                      // Block-sparse linear layers: every method that edits a pattern, each block family.
+                      ResumeCase{"rigl", "mlp", false, "4x1"}, ResumeCase{"set", "mlp", false, "2x2"},
+                      ResumeCase{"snfs", "mlp", false, "4x4"}, ResumeCase{"pruning", "mlp", false, "8x1"},
+                      ResumeCase{"snip", "mlp", false, "1x4"}, ResumeCase{"static", "mlp", false, "8x1"},
+                      ResumeCase{"rigl", "lenet5", false, "4x1"}),
     [](const ::testing::TestParamInfo<ResumeCase>& info) {
-      return info.param.method + "_" + info.param.model + (info.param.augment ? "_augment" : "");
+      const std::string block = info.param.block == "1x1" ? "" : "_block" + info.param.block;
+      return info.param.method + "_" + info.param.model + (info.param.augment ? "_augment" : "") + block;
     });
 
 TEST(Trainer, ResumeFromAlteredWeightsChangesTheResult) {
@@ -183,15 +193,16 @@ TEST(Trainer, TrainsOnEveryIsaPath) {
 // independent), on the MLP with RigL and on LeNet-5 (dense convolutions through Gemm, sparse ones ours).
 TEST(Trainer, BitIdenticalForOneAndTwoThreads) {
   if (!HaveData()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-  for (const std::string& model : {std::string("mlp"), std::string("lenet5")}) {
+  for (const ResumeCase& k : {ResumeCase{"rigl", "mlp", false}, ResumeCase{"rigl", "lenet5", false},
+                              ResumeCase{"rigl", "mlp", false, "4x1"}, ResumeCase{"rigl", "mlp", false, "4x4"}}) {
     rigl::TrainSummary s[2];
     for (int t = 0; t < 2; ++t) {
-      rigl::TrainConfig c = ForCase({"rigl", model, false});
+      rigl::TrainConfig c = ForCase(k);
       c.threads = t + 1;
       s[t] = rigl::Train(c);
     }
-    EXPECT_EQ(s[0].weights_fingerprint, s[1].weights_fingerprint) << model;
-    EXPECT_EQ(s[0].test_accuracy, s[1].test_accuracy) << model;
+    EXPECT_EQ(s[0].weights_fingerprint, s[1].weights_fingerprint) << k.model << " " << k.block;
+    EXPECT_EQ(s[0].test_accuracy, s[1].test_accuracy) << k.model << " " << k.block;
   }
 }
 
@@ -243,6 +254,26 @@ TEST(Trainer, SparseMethodsEndAtTheirTargetSparsity) {
     EXPECT_NEAR(s.realised_sparsity, 0.8, 1e-3) << method;
     if (std::string(method) != "static") {
       EXPECT_GT(s.updates, 0) << method;
+    }
+  }
+}
+
+// The same in blocks: counts are rounded on each layer's block grid, so the realised sparsity is S within a block
+// per layer, and the pattern stays made of whole blocks (the run's summary reports BSR storage).
+TEST(Trainer, BlockSparseMethodsEndAtTheirTargetSparsity) {
+  if (!HaveData()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  for (const char* block : {"4x1", "8x1", "4x4"}) {
+    for (const char* method : {"static", "set", "rigl", "snfs", "snip", "pruning"}) {
+      rigl::TrainConfig c = Small(method);
+      c.epochs = 1;
+      c.prune_start = 0.0;
+      c.prune_end = 0.5;
+      c.block = block;
+      const rigl::TrainSummary s = rigl::Train(c);
+      EXPECT_NEAR(s.realised_sparsity, 0.8, 5e-3) << method << " " << block;
+      if (std::string(method) != "static") {
+        EXPECT_GT(s.updates, 0) << method << " " << block;
+      }
     }
   }
 }
