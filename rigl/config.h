@@ -59,7 +59,7 @@ struct TrainConfig {
   Method method = Method::kRigl;
   double sparsity = 0.9;
   std::string distribution = "erk";  // uniform | er | erk | mnist
-  std::string block = "1x1";         // RxC: sparsity in blocks of R rows x C cols (linear layers); 1x1 = CSR
+  std::string block = "1x1";         // RxC: sparsity in blocks of R rows x C cols of each weight; 1x1 = CSR
   bool first_layer_dense = false;
   double erk_power_scale = 1.0;
   int64_t delta_t = 100;

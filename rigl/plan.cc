@@ -81,13 +81,14 @@ SparsityPlan MakeSparsityPlan(const TrainConfig& c, const std::vector<models::La
     const LayerSparsity& ls = plan.distribution.layers[l];
     const models::LayerSpec& spec = plan.layers[l];
     if (ls.sparsity <= 0.0) continue;  // dense layers stay dense (and are never updated)
-    if (block.unstructured() || spec.kind != models::LayerSpec::kDense) {
+    if (block.unstructured() || spec.kind == models::LayerSpec::kDepthwiseConv) {
       plan.network.plan[spec.name] = engine::nn::WeightStorage::Sparse(starts_full ? ls.n : ls.nnz);
       plan.target_nnz[spec.name] = ls.nnz;
       continue;
     }
-    // Blocks over the weight [out, in]: the exact-count rule on the block grid (the last block row / column is
-    // padded when the shape is not a multiple of the block; its padding is neither a weight nor computed).
+    // Blocks over the weight [out, in] (a conv's [K, C*R*S]: output channels x filter taps): the exact-count rule
+    // on the block grid (the last block row / column is padded when the shape is not a multiple of the block; its
+    // padding is neither a weight nor computed).
     const int64_t grid = BlockGridCells(spec, block);
     const int64_t blocks = models::MaskNnz(grid, ls.sparsity);
     plan.network.plan[spec.name] =
@@ -98,7 +99,8 @@ SparsityPlan MakeSparsityPlan(const TrainConfig& c, const std::vector<models::La
 }
 
 int64_t BlockGridCells(const models::LayerSpec& layer, const BlockShape& block) {
-  return ((layer.out_channels + block.rows - 1) / block.rows) * ((layer.in_channels + block.cols - 1) / block.cols);
+  const int64_t cols = layer.N() / layer.out_channels;  // in (linear) or C*R*S (conv)
+  return ((layer.out_channels + block.rows - 1) / block.rows) * ((cols + block.cols - 1) / block.cols);
 }
 
 double EstimateTrainingBytes(const TrainConfig& c) {

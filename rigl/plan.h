@@ -26,10 +26,10 @@ struct SparsityPlan {
   std::vector<models::LayerSpec> trained_layers;  // the layer table actually trained (Small-Dense: scaled)
 };
 
-// Under --block=RxC (R x C > 1) every sparse linear layer is stored in R x C blocks (BSR) with
-// MaskNnz(block grid cells, its sparsity) blocks; convolutions stay CSR.
+// Under --block=RxC (R x C > 1) every sparse linear and conv layer is stored in R x C blocks (BSR) with
+// MaskNnz(block grid cells, its sparsity) blocks, over [out, in] or [K, C*R*S].
 SparsityPlan MakeSparsityPlan(const TrainConfig& config);
-// Cells of a linear layer's block grid: ceil(out / R) * ceil(in / C).
+// Cells of a layer's block grid: ceil(out / R) * ceil(in / C), with in = C*R*S for a conv.
 int64_t BlockGridCells(const models::LayerSpec& layer, const BlockShape& block);
 // The same for another layer table of the model (a benchmark's variant at another input size): the distribution is
 // computed over `layers`. Small-Dense needs the model's own table.

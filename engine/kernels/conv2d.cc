@@ -127,23 +127,52 @@ void CheckConv2dParams(const Conv2dParams& cp, const char* context) {
                cp.kernel_h, "x", cp.kernel_w, "; expected H + 2*pad >= R and W + 2*pad >= S");
 }
 
+void Conv2dForwardLowered(const Conv2dParams& cp, ConstDenseView x, DenseView y, const LoweredProduct& product,
+                          const float* bias, bool relu) {
+  const int64_t pq = cp.out_h() * cp.out_w(), chunk = ImagesPerChunk(cp);
+  AlignedVector<float> cols(static_cast<size_t>(cp.filter_size() * chunk * pq));
+  for (int64_t n0 = 0; n0 < cp.batch; n0 += chunk) {
+    const int64_t nb = std::min(chunk, cp.batch - n0);
+    Im2Col(cp, x, n0, nb, cols.data());
+    product(ConstDenseView{cols.data(), cp.filter_size(), nb * pq, nb * pq}, Columns(y, n0 * pq, nb * pq));
+  }
+  BiasRelu(y, 0, cp.batch * pq, bias, relu);
+  FlopCounter::Add(((bias != nullptr ? 1.0 : 0.0) + (relu ? 1.0 : 0.0)) * static_cast<double>(y.rows * y.cols));
+}
+
+void Conv2dBackwardInputLowered(const Conv2dParams& cp, ConstDenseView d_y, DenseView d_x,
+                                const LoweredProduct& product_t) {
+  const int64_t pq = cp.out_h() * cp.out_w(), chunk = ImagesPerChunk(cp);
+  AlignedVector<float> d_cols(static_cast<size_t>(cp.filter_size() * chunk * pq));
+  for (int64_t n0 = 0; n0 < cp.batch; n0 += chunk) {
+    const int64_t nb = std::min(chunk, cp.batch - n0);
+    product_t(Columns(d_y, n0 * pq, nb * pq), DenseView{d_cols.data(), cp.filter_size(), nb * pq, nb * pq});
+    Col2ImAccumulate(cp, d_cols.data(), n0, nb, d_x);
+  }
+}
+
+void Conv2dBackwardWeightLowered(const Conv2dParams& cp, ConstDenseView d_y, ConstDenseView x,
+                                 const LoweredWeightGrad& accumulate) {
+  const int64_t pq = cp.out_h() * cp.out_w(), chunk = ImagesPerChunk(cp);
+  AlignedVector<float> cols(static_cast<size_t>(cp.filter_size() * chunk * pq));
+  for (int64_t n0 = 0; n0 < cp.batch; n0 += chunk) {
+    const int64_t nb = std::min(chunk, cp.batch - n0);
+    Im2Col(cp, x, n0, nb, cols.data());
+    accumulate(Columns(d_y, n0 * pq, nb * pq), ConstDenseView{cols.data(), cp.filter_size(), nb * pq, nb * pq});
+  }
+}
+
 void Conv2dForward(const Conv2dParams& cp, ConstDenseView w, ConstDenseView x, DenseView y, const float* bias,
                    bool relu) {
   DCheckShapes(cp, w, x, y);
-  const int64_t pq = cp.out_h() * cp.out_w();
-  if (cp.IsPointwise()) {
-    Gemm(false, false, 1.0f, w, x, 0.0f, y);
-  } else {
-    const int64_t chunk = ImagesPerChunk(cp);
-    AlignedVector<float> cols(static_cast<size_t>(cp.filter_size() * chunk * pq));
-    for (int64_t n0 = 0; n0 < cp.batch; n0 += chunk) {
-      const int64_t nb = std::min(chunk, cp.batch - n0);
-      Im2Col(cp, x, n0, nb, cols.data());
-      const ConstDenseView cols_view{cols.data(), cp.filter_size(), nb * pq, nb * pq};
-      Gemm(false, false, 1.0f, w, cols_view, 0.0f, Columns(y, n0 * pq, nb * pq));
-    }
+  if (!cp.IsPointwise()) {
+    Conv2dForwardLowered(
+        cp, x, y, [&w](ConstDenseView cols, DenseView out) { Gemm(false, false, 1.0f, w, cols, 0.0f, out); }, bias,
+        relu);
+    return;
   }
-  BiasRelu(y, 0, cp.batch * pq, bias, relu);
+  Gemm(false, false, 1.0f, w, x, 0.0f, y);
+  BiasRelu(y, 0, y.cols, bias, relu);
   FlopCounter::Add(((bias != nullptr ? 1.0 : 0.0) + (relu ? 1.0 : 0.0)) * static_cast<double>(y.rows * y.cols));
 }
 
@@ -153,14 +182,8 @@ void Conv2dBackwardInput(const Conv2dParams& cp, ConstDenseView w, ConstDenseVie
     Gemm(true, false, 1.0f, w, d_y, 1.0f, d_x);  // dX += Wᵀ dY
     return;
   }
-  const int64_t pq = cp.out_h() * cp.out_w(), chunk = ImagesPerChunk(cp);
-  AlignedVector<float> d_cols(static_cast<size_t>(cp.filter_size() * chunk * pq));
-  for (int64_t n0 = 0; n0 < cp.batch; n0 += chunk) {
-    const int64_t nb = std::min(chunk, cp.batch - n0);
-    const DenseView d_cols_view{d_cols.data(), cp.filter_size(), nb * pq, nb * pq};
-    Gemm(true, false, 1.0f, w, Columns(d_y, n0 * pq, nb * pq), 0.0f, d_cols_view);
-    Col2ImAccumulate(cp, d_cols.data(), n0, nb, d_x);
-  }
+  Conv2dBackwardInputLowered(
+      cp, d_y, d_x, [&w](ConstDenseView dy, DenseView d_cols) { Gemm(true, false, 1.0f, w, dy, 0.0f, d_cols); });
 }
 
 void Conv2dBackwardWeight(const Conv2dParams& cp, ConstDenseView d_y, ConstDenseView x, DenseView d_w) {
@@ -169,14 +192,8 @@ void Conv2dBackwardWeight(const Conv2dParams& cp, ConstDenseView d_y, ConstDense
     Gemm(false, true, 1.0f, d_y, x, 1.0f, d_w);  // dW += dY Xᵀ
     return;
   }
-  const int64_t pq = cp.out_h() * cp.out_w(), chunk = ImagesPerChunk(cp);
-  AlignedVector<float> cols(static_cast<size_t>(cp.filter_size() * chunk * pq));
-  for (int64_t n0 = 0; n0 < cp.batch; n0 += chunk) {
-    const int64_t nb = std::min(chunk, cp.batch - n0);
-    Im2Col(cp, x, n0, nb, cols.data());
-    const ConstDenseView cols_view{cols.data(), cp.filter_size(), nb * pq, nb * pq};
-    Gemm(false, true, 1.0f, Columns(d_y, n0 * pq, nb * pq), cols_view, 1.0f, d_w);
-  }
+  Conv2dBackwardWeightLowered(
+      cp, d_y, x, [&d_w](ConstDenseView dy, ConstDenseView cols) { Gemm(false, true, 1.0f, dy, cols, 1.0f, d_w); });
 }
 
 // --- naive twins ---

@@ -11,6 +11,7 @@
 #define ENGINE_KERNELS_CONV2D_H_
 
 #include <cstdint>
+#include <functional>
 
 #include "engine/tensor/views.h"
 
@@ -50,6 +51,23 @@ void Conv2dForward(const Conv2dParams& params, ConstDenseView w, ConstDenseView 
 void Conv2dBackwardInput(const Conv2dParams& params, ConstDenseView w, ConstDenseView d_y, DenseView d_x);
 // dW += dY · im2col(X)ᵀ: d_w [K, C*R*S] accumulated, chunk by chunk of images in a fixed order.
 void Conv2dBackwardWeight(const Conv2dParams& params, ConstDenseView d_y, ConstDenseView x, DenseView d_w);
+
+// The same im2col chunk loop with the product left to the caller, for weights in other formats (engine/ops'
+// block-sparse convolution passes the BSR kernels). Each chunk of nb images is lowered to cols [C*R*S, nb*P*Q]:
+//   forward:        product(cols, y_chunk) must overwrite y_chunk [K, nb*P*Q] with W·cols; bias and ReLU follow.
+//   input gradient: product_t(d_y_chunk, d_cols) must overwrite d_cols [C*R*S, nb*P*Q] with Wᵀ·d_y_chunk; the
+//                   driver adds it into d_x (col2im).
+//   weight grad:    accumulate(d_y_chunk, cols) must add d_y_chunk·colsᵀ (restricted to the weight's pattern).
+// Chunks run in ascending image order, so a deterministic product gives a deterministic result. Pointwise convs
+// are lowered too (a copy); callers that care special-case them.
+using LoweredProduct = std::function<void(ConstDenseView in, DenseView out)>;
+using LoweredWeightGrad = std::function<void(ConstDenseView d_y_chunk, ConstDenseView cols)>;
+void Conv2dForwardLowered(const Conv2dParams& params, ConstDenseView x, DenseView y, const LoweredProduct& product,
+                          const float* bias = nullptr, bool relu = false);
+void Conv2dBackwardInputLowered(const Conv2dParams& params, ConstDenseView d_y, DenseView d_x,
+                                const LoweredProduct& product_t);
+void Conv2dBackwardWeightLowered(const Conv2dParams& params, ConstDenseView d_y, ConstDenseView x,
+                                 const LoweredWeightGrad& accumulate);
 
 // Reference twins: the direct 7-loop convolution, single-threaded, float accumulation, same contracts.
 void Conv2dForwardNaive(const Conv2dParams& params, ConstDenseView w, ConstDenseView x, DenseView y,

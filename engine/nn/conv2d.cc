@@ -31,9 +31,18 @@ Conv2d::Conv2d(std::string name, int64_t in_channels, int64_t out_channels, int6
     Tensor w({out_channels, in_channels, kernel, kernel});
     for (int64_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(std_dev * rng.Normal());
     dense_weight_ = std::make_unique<DenseParameter>(weight_name, std::move(w));
+  } else if (storage.blocked()) {
+    // Blocks over output channels (rows) x filter taps (columns c*R*S + r*S + s).
+    const int64_t br = storage.block_rows, bc = storage.block_cols;
+    ENGINE_CHECK(br >= 1 && bc >= 1, "nn::Conv2d(", weight_name, "): block ", br, "x", bc, "; expected both >= 1");
+    const int64_t grid = ((out_channels + br - 1) / br) * ((fan_in + bc - 1) / bc);
+    ENGINE_CHECK(storage.nnz >= 0 && storage.nnz <= grid, "nn::Conv2d(", weight_name, "): ", storage.nnz,
+                 " blocks; expected 0 <= blocks <= the block grid's ", grid);
+    BsrMatrix w = BsrMatrix::RandomPattern(out_channels, fan_in, br, bc, storage.nnz, rng);
+    const double std_dev = std::sqrt(2.0 / InitFan(fan, fan_in, w.entries(), out_channels));
+    w.FillEntries([&rng, std_dev] { return static_cast<float>(std_dev * rng.Normal()); });
+    sparse_weight_ = std::make_unique<SparseParameter>(weight_name, std::move(w));
   } else {
-    ENGINE_CHECK(!storage.blocked(), "nn::Conv2d(", weight_name, "): ", storage.block_rows, "x", storage.block_cols,
-                 " block storage given; expected CSR (block-sparse convolutions are not supported)");
     const int64_t total = out_channels * fan_in;
     const int64_t nnz = storage.nnz;
     ENGINE_CHECK(nnz >= 0 && nnz <= total, "nn::Conv2d(", weight_name, "): nnz = ", nnz,

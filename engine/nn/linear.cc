@@ -32,18 +32,7 @@ Linear::Linear(std::string name, int64_t in, int64_t out, WeightStorage storage,
     BsrMatrix w = BsrMatrix::RandomPattern(out, in, br, bc, storage.nnz, rng);
     const float limit = GlorotLimit(InitFan(fan, in, w.entries(), out), InitFan(fan, out, w.entries(), in));
     // Every in-bounds entry of a stored block is a weight; padding (outside out x in) stays 0.
-    const BsrView v = w.view();
-    float* values = w.mutable_values().data();
-    for (int64_t ib = 0; ib < v.row_blocks; ++ib) {
-      for (int64_t p = v.block_row_offsets[ib]; p < v.block_row_offsets[ib + 1]; ++p) {
-        for (int64_t r = 0; r < br; ++r) {
-          for (int64_t c = 0; c < bc; ++c) {
-            const bool inside = ib * br + r < out && v.block_col_indices[p] * bc + c < in;
-            if (inside) values[p * br * bc + r * bc + c] = rng.UniformFloat(-limit, limit);
-          }
-        }
-      }
-    }
+    w.FillEntries([&rng, limit] { return rng.UniformFloat(-limit, limit); });
     sparse_weight_ = std::make_unique<SparseParameter>(weight_name, std::move(w));
   } else {
     const int64_t total = in * out;

@@ -6,43 +6,83 @@
 #include <utility>
 
 #include "engine/base/check.h"
+#include "engine/kernels/bsr_spmm.h"
 #include "engine/kernels/conv2d.h"
 #include "engine/kernels/sparse_conv2d.h"
 #include "engine/ops/sparse_weight_op.h"
 
 namespace engine {
+namespace {
+
+// A CSR filter bank: our direct kernels (no im2col of the batch).
+void CsrConv2d(const kernels::Conv2dParams& cp, const SparseParameter& w, const Tensor& x, Tensor& y,
+               const float* bias, SparseWeightKernels* backward) {
+  kernels::SparseConv2dForward(cp, w.weight().view(), x.view(), y.view(), bias);
+  backward->input_grad = [cp](const SparseParameter& weight, const Tensor& d_y, Tensor& d_x) {
+    kernels::SparseConv2dBackwardInput(cp, weight.weight().view(/*with_transpose=*/true), d_y.view(), d_x.view());
+  };
+  backward->pattern_grad = [cp](const SparseParameter& weight, const Tensor& d_y, const Tensor& x_value,
+                                float* grad) {
+    kernels::SparseConv2dBackwardWeight(cp, weight.weight().view(), d_y.view(), x_value.view(), grad);
+  };
+}
+
+// A BSR filter bank [K, C*R*S] (blocks over output channels x filter taps): im2col chunks through the BSR kernels;
+// a pointwise conv needs no im2col, the kernels run on x itself.
+void BlockedConv2d(const kernels::Conv2dParams& cp, const SparseParameter& w, const Tensor& x, Tensor& y,
+                   const float* bias, SparseWeightKernels* backward) {
+  const BsrView v = w.blocks().view();
+  if (cp.IsPointwise()) {
+    kernels::SpmmBsr(v, x.view(), y.view(), bias);
+  } else {
+    kernels::Conv2dForwardLowered(
+        cp, x.view(), y.view(), [&v](ConstDenseView cols, DenseView out) { kernels::SpmmBsr(v, cols, out); }, bias);
+  }
+  backward->input_grad = [cp](const SparseParameter& weight, const Tensor& d_y, Tensor& d_x) {
+    const BsrView vt = weight.blocks().view(/*with_transpose=*/true);
+    if (cp.IsPointwise()) return kernels::SpmmBsrTransposedAccumulate(vt, d_y.view(), d_x.view());
+    kernels::Conv2dBackwardInputLowered(cp, d_y.view(), d_x.view(), [&vt](ConstDenseView dy, DenseView d_cols) {
+      kernels::SpmmBsrTransposed(vt, dy, d_cols);
+    });
+  };
+  backward->pattern_grad = [cp](const SparseParameter& weight, const Tensor& d_y, const Tensor& x_value,
+                                float* grad) {
+    const BsrView pattern = weight.blocks().view();
+    if (cp.IsPointwise()) return kernels::SddmmBsrAccumulate(pattern, d_y.view(), x_value.view(), grad);
+    kernels::Conv2dBackwardWeightLowered(cp, d_y.view(), x_value.view(),
+                                         [&pattern, grad](ConstDenseView dy, ConstDenseView cols) {
+                                           kernels::SddmmBsrAccumulate(pattern, dy, cols, grad);
+                                         });
+  };
+}
+
+}  // namespace
 
 // y = conv(W, x) + b.  dx += Σ shifted Wᵀ·dy (transposed index);  dW[p] += Σ_{n,p',q} dy[k,n,p',q]·x[c,n,shifted]
 // at stored p = (k; c, r, s);  db += Σ dy;  dense dW rows [r0, r1) = dy[r0:r1]·im2col(x)ᵀ (on demand, per tile).
+// A blocked (BSR) W computes the same through im2col chunks and the BSR kernels.
 Variable SparseConv2d(const Variable& x, SparseParameter& w, DenseParameter* b, int64_t kernel_h, int64_t kernel_w,
                       int64_t stride, int64_t pad) {
-  ENGINE_CHECK(!w.blocked(), "SparseConv2d(", w.name, "): the weight is stored in ", w.block_rows(), "x",
-               w.block_cols(), " blocks; expected CSR (block-sparse convolutions are not supported)");
-  const CsrMatrix& wm = w.weight();
   ENGINE_CHECK(kernel_h >= 1 && kernel_w >= 1, "SparseConv2d(", w.name, "): kernel ", kernel_h, "x", kernel_w,
                " given; expected both >= 1");
-  ENGINE_CHECK(wm.cols() % (kernel_h * kernel_w) == 0, "SparseConv2d(", w.name, "): weight has ", wm.cols(),
+  ENGINE_CHECK(w.cols() % (kernel_h * kernel_w) == 0, "SparseConv2d(", w.name, "): weight has ", w.cols(),
                " columns; expected a multiple of kernel_h * kernel_w = ", kernel_h * kernel_w);
-  const int64_t in_channels = wm.cols() / (kernel_h * kernel_w);
+  const int64_t in_channels = w.cols() / (kernel_h * kernel_w);
   ENGINE_CHECK(x.value().rank() == 4 && x.shape()[0] == in_channels, "SparseConv2d(", w.name, "): input has shape ",
                x.value().ShapeString(), "; expected [", in_channels, ", batch, height, width] (channel-major)");
   SparseWeightOp op("SparseConv2d", w);
   kernels::Conv2dParams cp;
   cp.in_channels = in_channels, cp.batch = x.shape()[1], cp.in_h = x.shape()[2], cp.in_w = x.shape()[3];
-  cp.out_channels = wm.rows(), cp.kernel_h = kernel_h, cp.kernel_w = kernel_w, cp.stride = stride, cp.pad = pad;
+  cp.out_channels = w.rows(), cp.kernel_h = kernel_h, cp.kernel_w = kernel_w, cp.stride = stride, cp.pad = pad;
   kernels::CheckConv2dParams(cp, ("SparseConv2d(" + w.name + ")").c_str());
   const float* bias = op.UseBias(b);
   Tensor y({cp.out_channels, cp.batch, cp.out_h(), cp.out_w()});
-  kernels::SparseConv2dForward(cp, wm.view(), x.value().view(), y.view(), bias);
-
   SparseWeightKernels backward;
-  backward.input_grad = [cp](const SparseParameter& weight, const Tensor& d_y, Tensor& d_x) {
-    kernels::SparseConv2dBackwardInput(cp, weight.weight().view(/*with_transpose=*/true), d_y.view(), d_x.view());
-  };
-  backward.pattern_grad = [cp](const SparseParameter& weight, const Tensor& d_y, const Tensor& x_value,
-                               float* grad) {
-    kernels::SparseConv2dBackwardWeight(cp, weight.weight().view(), d_y.view(), x_value.view(), grad);
-  };
+  if (w.blocked()) {
+    BlockedConv2d(cp, w, x.value(), y, bias, &backward);
+  } else {
+    CsrConv2d(cp, w, x.value(), y, bias, &backward);
+  }
   // Each tile is one dense weight-gradient kernel call over output channels [row_begin, row_end).
   backward.dense_grad_tile = [cp](int64_t row_begin, int64_t row_end, ConstDenseView d_y_rows,
                                   const Tensor& x_value, DenseView out) {

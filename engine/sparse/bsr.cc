@@ -226,6 +226,20 @@ Tensor BsrMatrix::ToDense() const {
   return dense;
 }
 
+void BsrMatrix::FillEntries(const std::function<float()>& draw) {
+  const int64_t bs = block_size();
+  for (int64_t ib = 0; ib < row_blocks_; ++ib) {
+    for (int64_t p = block_row_offsets_[ib]; p < block_row_offsets_[ib + 1]; ++p) {
+      for (int64_t r = 0; r < block_rows_; ++r) {
+        for (int64_t c = 0; c < block_cols_; ++c) {
+          const bool inside = ib * block_rows_ + r < rows_ && block_col_indices_[p] * block_cols_ + c < cols_;
+          values_[p * bs + r * block_cols_ + c] = inside ? draw() : 0.0f;
+        }
+      }
+    }
+  }
+}
+
 CsrMatrix BsrMatrix::ToCsr() const {
   const int64_t br = block_rows_, bc = block_cols_, bs = block_size();
   std::vector<int64_t> offsets(rows_ + 1, 0);

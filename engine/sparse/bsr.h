@@ -11,6 +11,7 @@
 #define ENGINE_SPARSE_BSR_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,10 @@ class BsrMatrix {
   const std::vector<int32_t>& block_col_indices() const { return block_col_indices_; }
   const AlignedVector<float>& values() const { return values_; }
   AlignedVector<float>& mutable_values() { return values_; }
+
+  // Sets every in-bounds entry of every stored block to draw(), in storage order (block by block, row-major in the
+  // block); padding entries stay 0. Values only: the pattern does not change.
+  void FillEntries(const std::function<float()>& draw);
 
   // Increases on every topology change; caches compare against it.
   uint64_t topology_version() const { return topology_version_; }

@@ -27,13 +27,7 @@ struct Layer {
 SparseParameter MakeBlocked(Layer& l, int64_t blocks, uint64_t seed) {
   engine::Rng rng(seed);
   BsrMatrix m = BsrMatrix::RandomPattern(l.rows, l.cols, l.br, l.bc, blocks, rng);
-  const engine::BsrView v = m.view();
-  for (int64_t ib = 0; ib < v.row_blocks; ++ib)
-    for (int64_t p = v.block_row_offsets[ib]; p < v.block_row_offsets[ib + 1]; ++p)
-      for (int64_t r = 0; r < l.br; ++r)
-        for (int64_t c = 0; c < l.bc; ++c)
-          if (ib * l.br + r < l.rows && v.block_col_indices[p] * l.bc + c < l.cols)
-            m.mutable_values()[(p * l.br + r) * l.bc + c] = rng.UniformFloat(-1, 1);
+  m.FillEntries([&rng] { return rng.UniformFloat(-1, 1); });
   SparseParameter w("fc.weight", std::move(m));
   l.dense_grad.resize(l.rows * l.cols);
   for (float& g : l.dense_grad) g = rng.UniformFloat(-1, 1);

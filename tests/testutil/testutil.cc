@@ -29,6 +29,14 @@ engine::CsrMatrix RandomCsr(int64_t m, int64_t k, double density, Rng& rng) {
   return a;
 }
 
+engine::BsrMatrix RandomBsr(int64_t m, int64_t k, int64_t br, int64_t bc, double density, Rng& rng) {
+  const int64_t grid = ((m + br - 1) / br) * ((k + bc - 1) / bc);
+  const int64_t blocks = static_cast<int64_t>(std::llround(density * static_cast<double>(grid)));
+  engine::BsrMatrix a = engine::BsrMatrix::RandomPattern(m, k, br, bc, blocks, rng);
+  a.FillEntries([&rng] { return rng.UniformFloat(-1.0f, 1.0f); });
+  return a;
+}
+
 DenseF64 ToF64(const engine::Tensor& t) {
   DenseF64 d;
   const engine::ConstDenseView v = t.view();

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/base/rng.h"
+#include "engine/sparse/bsr.h"
 #include "engine/sparse/csr.h"
 #include "engine/tensor/tensor.h"
 
@@ -21,6 +22,9 @@ using engine::Rng;
 engine::Tensor RandomDense(std::vector<int64_t> shape, Rng& rng);
 // A CSR matrix with exactly round(density * m * k) stored entries at uniform positions, values in [-1, 1).
 engine::CsrMatrix RandomCsr(int64_t m, int64_t k, double density, Rng& rng);
+// An m x k BSR matrix in br x bc blocks with round(density * block grid) stored blocks at uniform cells, in-bounds
+// values in [-1, 1), padding 0.
+engine::BsrMatrix RandomBsr(int64_t m, int64_t k, int64_t br, int64_t bc, double density, Rng& rng);
 
 // A dense matrix in double precision, row-major.
 struct DenseF64 {

@@ -17,24 +17,7 @@
 namespace engine {
 namespace {
 
-// A rows x cols BSR weight with about density * grid blocks, in-bounds entries uniform in [-1, 1], padding 0.
-BsrMatrix RandomBsr(int64_t rows, int64_t cols, int64_t br, int64_t bc, double density, Rng& rng) {
-  const int64_t grid = ((rows + br - 1) / br) * ((cols + bc - 1) / bc);
-  BsrMatrix m = BsrMatrix::RandomPattern(rows, cols, br, bc, static_cast<int64_t>(density * grid + 0.5), rng);
-  const BsrView v = m.view();
-  for (int64_t ib = 0; ib < v.row_blocks; ++ib) {
-    for (int64_t p = v.block_row_offsets[ib]; p < v.block_row_offsets[ib + 1]; ++p) {
-      for (int64_t r = 0; r < br; ++r) {
-        for (int64_t c = 0; c < bc; ++c) {
-          if (ib * br + r < rows && v.block_col_indices[p] * bc + c < cols) {
-            m.mutable_values()[p * br * bc + r * bc + c] = rng.UniformFloat(-1.0f, 1.0f);
-          }
-        }
-      }
-    }
-  }
-  return m;
-}
+using testutil::RandomBsr;
 
 struct Case {
   int64_t out, in, batch, br, bc;

@@ -1,17 +1,20 @@
-// SparseConv2d op: forward vs the double direct-convolution oracle on the densified weight, input/weight/bias
-// gradients vs central differences (the weight only on its pattern), dense_grad_rows tiles vs the oracle's dense
-// weight gradient, the topology-version check and input validation.
+// SparseConv2d op, with a CSR and with blocked (BSR) filter banks: forward vs the double direct-convolution oracle on
+// the densified weight, input/weight/bias gradients vs central differences (the weight only on its stored floats; a
+// block's padding must get a zero gradient), dense_grad_rows tiles vs the oracle's dense weight gradient, 1 vs 2
+// threads bit-identical, the topology-version check and input validation.
 #include "engine/ops/sparse_conv2d.h"
 
 #include <algorithm>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "engine/autograd/gradcheck.h"
 #include "engine/base/check.h"
+#include "engine/base/parallel.h"
 #include "engine/sparse/topology_edit.h"
 #include "tests/engine/kernels/conv2d_cases.h"
 #include "tests/testutil/testutil.h"
@@ -29,18 +32,28 @@ const ConvCase kCases[] = {
     {2, 2, 5, 5, 3, 3, 3, 1, 1, 0.0, "no nonzeros: output is the bias"},
 };
 
-class SparseConv2dOpTest : public ::testing::TestWithParam<ConvCase> {
+// A filter bank's storage: CSR (1x1) or BSR blocks over output channels x filter taps.
+struct Block {
+  int64_t rows, cols;
+};
+
+class SparseConv2dOpTest : public ::testing::TestWithParam<std::tuple<ConvCase, Block>> {
  protected:
   void SetUp() override {
-    const ConvCase& c = GetParam();
+    const ConvCase& c = Case();
+    const Block block = std::get<1>(GetParam());
     cp_ = c.params();
     Rng rng(21);
-    w_ = std::make_unique<SparseParameter>("layer.conv.weight",
-                                               testutil::RandomCsr(c.k, c.c * c.r * c.s, c.density, rng));
+    const int64_t taps = c.c * c.r * c.s;
+    w_ = block.rows * block.cols == 1
+             ? std::make_unique<SparseParameter>("layer.conv.weight", testutil::RandomCsr(c.k, taps, c.density, rng))
+             : std::make_unique<SparseParameter>(
+                   "layer.conv.weight", testutil::RandomBsr(c.k, taps, block.rows, block.cols, c.density, rng));
     b_ = DenseParameter("layer.conv.bias", testutil::RandomDense({c.k}, rng));
     x_ = Leaf(testutil::RandomDense({c.c, c.n, c.h, c.w}, rng), "x");
   }
   Variable Run() { return SparseConv2d(x_, *w_, &b_, cp_.kernel_h, cp_.kernel_w, cp_.stride, cp_.pad); }
+  const ConvCase& Case() const { return std::get<0>(GetParam()); }
 
   kernels::Conv2dParams cp_;
   std::unique_ptr<SparseParameter> w_;  // made in SetUp (a parameter is not assignable)
@@ -51,19 +64,19 @@ class SparseConv2dOpTest : public ::testing::TestWithParam<ConvCase> {
 TEST_P(SparseConv2dOpTest, ForwardMatchesDoubleOracle) {
   const Variable y = Run();
   ASSERT_EQ(y.shape(), (std::vector<int64_t>{cp_.out_channels, cp_.batch, cp_.out_h(), cp_.out_w()}));
-  std::vector<double> expected = testutil::ConvForwardF64(cp_, w_->weight().ToDense(), x_.value());
+  std::vector<double> expected = testutil::ConvForwardF64(cp_, w_->ToCsr().ToDense(), x_.value());
   const int64_t per_channel = static_cast<int64_t>(expected.size()) / cp_.out_channels;
   for (size_t i = 0; i < expected.size(); ++i) expected[i] += b_.var.value()[static_cast<int64_t>(i) / per_channel];
   const std::vector<float> got(y.value().data(), y.value().data() + y.value().size());
-  EXPECT_TRUE(testutil::AllClose(got, expected, 1e-5)) << GetParam().why;
+  EXPECT_TRUE(testutil::AllClose(got, expected, 1e-5)) << Case().why;
 }
 
 TEST_P(SparseConv2dOpTest, GradientsMatchFiniteDifferences) {
-  GradCheckInput w_input{"layer.conv.weight.values", w_->mutable_values().data(), w_->weight().nnz(),
+  GradCheckInput w_input{"layer.conv.weight.values", w_->mutable_values().data(), w_->stored(),
                          [this]() -> const float* { return w_->grad.data(); }};
   const GradCheckReport r = GradCheck([this] { return Run(); }, {LeafInput(x_), w_input, LeafInput(b_.var)});
-  EXPECT_TRUE(r.ok) << GetParam().why << ": " << r.first_failure;
-  EXPECT_EQ(r.checked, x_.value().size() + w_->weight().nnz() + cp_.out_channels);
+  EXPECT_TRUE(r.ok) << Case().why << ": " << r.first_failure;
+  EXPECT_EQ(r.checked, x_.value().size() + w_->stored() + cp_.out_channels);
 }
 
 TEST_P(SparseConv2dOpTest, DenseGradRowsTilesEqualTheDenseWeightGradient) {
@@ -83,16 +96,47 @@ TEST_P(SparseConv2dOpTest, DenseGradRowsTilesEqualTheDenseWeightGradient) {
     w_->dense_grad_rows(r0, r1, DenseView{dense.data() + r0 * cols, r1 - r0, cols, cols});
   }
   const std::vector<float> got(dense.data(), dense.data() + dense.size());
-  EXPECT_TRUE(testutil::AllClose(got, expected, 1e-4)) << GetParam().why;
-  // On the pattern, the sparse gradient holds the same numbers.
-  for (int64_t k = 0; k < rows; ++k) {
-    for (int64_t p = w_->weight().row_offsets()[k]; p < w_->weight().row_offsets()[k + 1]; ++p) {
-      EXPECT_NEAR(w_->grad[p], expected[k * cols + w_->weight().col_indices()[p]], 1e-4) << "position " << p;
+  EXPECT_TRUE(testutil::AllClose(got, expected, 1e-4)) << Case().why;
+  // On the pattern, the sparse gradient holds the same numbers (a block's padding: exactly 0).
+  const PatternView g = w_->pattern();
+  const int64_t br = w_->block_rows(), bc = w_->block_cols();
+  for (int64_t ib = 0; ib < g.rows; ++ib) {
+    for (int64_t p = g.offsets[ib]; p < g.offsets[ib + 1]; ++p) {
+      for (int64_t e = 0; e < br * bc; ++e) {
+        const int64_t k = ib * br + e / bc, col = g.indices[p] * bc + e % bc;
+        const float got_grad = w_->grad[p * br * bc + e];
+        if (k < rows && col < cols) {
+          EXPECT_NEAR(got_grad, expected[k * cols + col], 1e-4) << "position " << p << " entry " << e;
+        } else {
+          EXPECT_EQ(got_grad, 0.0f) << "padding of position " << p;
+        }
+      }
     }
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Shapes, SparseConv2dOpTest, ::testing::ValuesIn(kCases));
+TEST_P(SparseConv2dOpTest, OneAndTwoThreadsAreBitIdentical) {
+  std::vector<float> out[2], d_x[2], d_w[2];
+  for (int t = 0; t < 2; ++t) {
+    SetNumThreads(t + 1);
+    SetUp();
+    Rng rng(25);
+    Variable y = Run();
+    Backward(y, testutil::RandomDense(y.shape(), rng));
+    out[t].assign(y.value().data(), y.value().data() + y.value().size());
+    d_x[t].assign(x_.grad().data(), x_.grad().data() + x_.grad().size());
+    d_w[t].assign(w_->grad.begin(), w_->grad.end());
+  }
+  SetNumThreads(2);
+  EXPECT_EQ(out[0], out[1]) << Case().why;
+  EXPECT_EQ(d_x[0], d_x[1]) << Case().why;
+  EXPECT_EQ(d_w[0], d_w[1]) << Case().why;
+}
+
+// CSR, blocks over 2 and 4 output channels, and 2x2 blocks (two channels x two filter taps).
+INSTANTIATE_TEST_SUITE_P(Shapes, SparseConv2dOpTest,
+                         ::testing::Combine(::testing::ValuesIn(kCases),
+                                            ::testing::Values(Block{1, 1}, Block{2, 1}, Block{4, 1}, Block{2, 2})));
 
 TEST(SparseConv2dOp, NoDenseGradUnlessRequested) {
   Rng rng(23);
