@@ -107,6 +107,52 @@ TEST(Export, ImportRestoresTheNetworkAndReexportsByteIdentical) {
   EXPECT_EQ(r.Get("fc3.weight").shape, (std::vector<int64_t>{10, 10}));
 }
 
+// A block-sparse model exports its blocks as CSR (every in-bounds entry of a stored block): the parts densify to
+// exactly the BSR weight, and they initialise an unstructured model with that many entries; importing into a
+// block-sparse model is refused, naming the weight.
+TEST(Export, BlockSparseWeightsExportAsTheirCsrAndImportIntoUnstructuredModels) {
+  models::NetworkOptions o;
+  o.model = "mlp";
+  o.hidden = {20, 10};
+  o.seed = 5;
+  o.plan["fc1.weight"] = engine::nn::WeightStorage::Blocked(30, 4, 1);  // 20 x 784: 5 x 784 grid
+  o.plan["fc2.weight"] = engine::nn::WeightStorage::Blocked(8, 4, 4);   // 10 x 20: 3 x 5 grid, last row padded
+  models::Network blocked = models::BuildNetwork(o);
+  ExportNetwork(blocked, MlpConfig(), Options(), Path("blocked.safetensors"));
+  const SafetensorsReader r(Path("blocked.safetensors"));
+  for (engine::SparseParameter* p : blocked.params.sparse) {
+    ASSERT_TRUE(p->blocked()) << p->name;
+    const std::vector<int64_t> crow = r.ReadInt64s(p->name + ".crow_indices");
+    const std::vector<int64_t> col = r.ReadInt64s(p->name + ".col_indices");
+    const std::vector<float> val = r.ReadFloats(p->name + ".values");
+    ASSERT_EQ(static_cast<int64_t>(val.size()), p->entries()) << p->name;
+    const engine::Tensor want = p->blocks().ToDense();
+    std::vector<float> got(static_cast<size_t>(want.size()), 0.0f);
+    for (int64_t i = 0; i + 1 < static_cast<int64_t>(crow.size()); ++i) {
+      for (int64_t q = crow[i]; q < crow[i + 1]; ++q) got[i * p->cols() + col[q]] = val[q];
+    }
+    EXPECT_EQ(got, std::vector<float>(want.data(), want.data() + want.size())) << p->name;
+  }
+  models::NetworkOptions u = o;
+  u.plan["fc1.weight"] = engine::nn::WeightStorage::Sparse(blocked.params.sparse[0]->entries());
+  u.plan["fc2.weight"] = engine::nn::WeightStorage::Sparse(blocked.params.sparse[1]->entries());
+  u.seed = 6;
+  models::Network unstructured = models::BuildNetwork(u);
+  ImportNetwork(Path("blocked.safetensors"), &unstructured, "--model=mlp --width=20,10");
+  for (size_t l = 0; l < 2; ++l) {
+    const engine::Tensor a = blocked.params.sparse[l]->blocks().ToDense();
+    const engine::Tensor b = unstructured.params.sparse[l]->weight().ToDense();
+    EXPECT_EQ(std::vector<float>(a.data(), a.data() + a.size()), std::vector<float>(b.data(), b.data() + b.size()));
+  }
+  models::Network again = models::BuildNetwork(o);
+  try {
+    ImportNetwork(Path("blocked.safetensors"), &again, "--model=mlp --width=20,10");
+    FAIL() << "imported into a block-sparse model";
+  } catch (const engine::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("fc1.weight is stored in 4x1 blocks"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Export, ConvWeightsAreTheRowMajorReshapeOfTheirCsrMatrix) {
   models::NetworkOptions o;
   o.model = "lenet5";

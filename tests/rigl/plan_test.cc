@@ -57,3 +57,38 @@ TEST(MemoryEstimate, GrowsWithTheModelAndRefusesWhatCannotFit) {
 }
 
 }  // namespace
+
+// --block: each sparse layer's storage is blocks, n_blocks = cells - floor(s * cells) over its block grid
+// (ceil(out / R) x ceil(in / C), a conv's in being C*R*S), counted here by hand; the same for a method that starts
+// full (every cell stored, the target kept for the end).
+TEST(BlockPlan, BlockCountsAreTheExactCountRuleOnEachBlockGrid) {
+  for (const char* model : {"mlp", "lenet5"}) {
+    for (const char* method : {"rigl", "pruning"}) {
+      rigl::TrainConfig c;
+      c.model = model;
+      c.method = rigl::ParseMethod(method);
+      c.sparsity = 0.9;
+      c.distribution = "uniform";
+      c.block = "8x1";
+      const rigl::SparsityPlan plan = rigl::MakeSparsityPlan(c);
+      for (size_t l = 0; l < plan.layers.size(); ++l) {
+        const models::LayerSpec& spec = plan.layers[l];
+        const auto it = plan.network.plan.find(spec.name);
+        if (plan.sparsities[l] == 0.0) {
+          EXPECT_EQ(it, plan.network.plan.end()) << spec.name << " is dense and has no storage plan";
+          continue;
+        }
+        ASSERT_NE(it, plan.network.plan.end()) << spec.name;
+        const int64_t in = spec.kernel_h * spec.kernel_w * spec.in_channels;
+        const int64_t cells = ((spec.out_channels + 7) / 8) * in;
+        const int64_t blocks =
+            cells - static_cast<int64_t>(std::floor(plan.sparsities[l] * static_cast<double>(cells)));
+        EXPECT_TRUE(it->second.blocked()) << model << " " << spec.name;
+        EXPECT_EQ(it->second.block_rows, 8);
+        EXPECT_EQ(it->second.block_cols, 1);
+        EXPECT_EQ(plan.target_nnz.at(spec.name), blocks) << model << " " << spec.name;
+        EXPECT_EQ(it->second.nnz, std::string(method) == "pruning" ? cells : blocks) << model << " " << spec.name;
+      }
+    }
+  }
+}

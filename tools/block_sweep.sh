@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The block-sparse trade-off (issue 18): Fashion-MNIST, MLP 784-300-100-10 and LeNet-5, RigL and Static (ERK) at
+# sparsity 0.9 and 0.95, in 1x1 (CSR), 4x1 and 8x1 blocks, 3 seeds, plus the dense model per seed as the reference.
+# Each run writes out/blocks/<run>/summary.json; tools/block_report.py then writes out/blocks/BLOCKS.md and
+# out/blocks/blocks.png (accuracy against training FLOPs and against wall time).
+# Usage: tools/block_sweep.sh [--epochs_mlp N] [--epochs_lenet N] [--seeds "0 1 2"] [--threads T] [--jobs J] [--quick]
+# --jobs J runs J trainings at once (each with --threads T); --quick: one seed, 1 epoch each (a smoke check of the
+# script). Finished runs (with a summary.json) are skipped, so an interrupted sweep continues where it stopped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+epochs_mlp=20
+epochs_lenet=10
+seeds="0 1 2"
+threads=1
+jobs=2
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --epochs_mlp) epochs_mlp="$2"; shift 2 ;;
+    --epochs_lenet) epochs_lenet="$2"; shift 2 ;;
+    --seeds) seeds="$2"; shift 2 ;;
+    --threads) threads="$2"; shift 2 ;;
+    --jobs) jobs="$2"; shift 2 ;;
+    --quick) epochs_mlp=1; epochs_lenet=1; seeds="0"; shift ;;
+    *) echo "block_sweep.sh: unknown argument $1; expected --epochs_mlp, --epochs_lenet, --seeds, --threads, --jobs or --quick" >&2; exit 2 ;;
+  esac
+done
+bazel build //rigl:trainer >/dev/null
+bin="bazel-bin/rigl/trainer"
+out="out/blocks"
+mkdir -p "$out"
+# The trainer's defaults otherwise (batch 128, SGD momentum 0.9, lr 0.05 cosine, dT 100, drop fraction 0.3).
+common=(--threads=$threads --progress=none)
+jobs_file="$out/jobs.txt"
+: > "$jobs_file"
+run() {  # run <name> <args...>: queues one training unless it already finished
+  local name="$1"; shift
+  if [[ -f "$out/$name/summary.json" ]]; then echo "skip $name (done)"; return; fi
+  mkdir -p "$out/$name"
+  echo "$name $bin ${common[*]} --out_dir=$out/$name $*" >> "$jobs_file"
+}
+for seed in $seeds; do
+  for model in mlp lenet5; do
+    if [[ $model == mlp ]]; then epochs=$epochs_mlp; else epochs=$epochs_lenet; fi
+    base=(--model=$model --epochs=$epochs --seed=$seed)
+    run "${model}_dense_1x1_s0_seed${seed}" "${base[@]}" --method=dense
+    for s in 0.9 0.95; do
+      for method in rigl static; do
+        for block in 1x1 4x1 8x1; do
+          run "${model}_${method}_${block}_s${s}_seed${seed}" "${base[@]}" --method=$method --sparsity=$s --block=$block
+        done
+      done
+    done
+  done
+done
+echo "running $(wc -l < "$jobs_file") trainings, $jobs at a time"
+# Each line: <name> <command...>; a failed run is reported and the sweep goes on.
+xargs -P "$jobs" -L 1 bash -c 'name="$0"; if "$@" > "'"$out"'/$name/log.txt" 2>&1; then echo "done $name"; else echo "FAILED $name (see '"$out"'/$name/log.txt)"; fi' < "$jobs_file"
+python3 tools/block_report.py "$out"
