@@ -183,8 +183,9 @@ const std::vector<Field>& Fields() {
                              R::kMustMatch, OneOf({"uniform", "er", "erk", "mnist"})),
         Declare<std::string>("block", &C::block, kMethod,
                              "Block shape RxC of the sparsity, rows x cols of the weight [out, in] (a conv's [K, "
-                             "C*R*S]: output channels x filter taps): 1x1 (CSR, unstructured) | 2x1 | 4x1 | 8x1 | "
-                             "1x4 | 2x2 | 4x4 (BSR; drop by a block's weight norm, grow by its dense-gradient norm)",
+                             "C*R*S]: output channels x filter taps; a conv whose sizes are not multiples of R, C "
+                             "stays 1x1): 1x1 (CSR, unstructured) | 2x1 | 4x1 | 8x1 | 1x4 | 2x2 | 4x4 (BSR; drop by "
+                             "a block's weight norm, grow by its dense-gradient norm)",
                              R::kMustMatch, OneOf(SupportedBlocks()), json("1x1")),
         Declare<bool>("first_layer_dense", &C::first_layer_dense, kMethod,
                       "Keep the first layer dense (outside the sparsity budget)", R::kMustMatch, Any<bool>()),

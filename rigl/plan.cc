@@ -81,7 +81,7 @@ SparsityPlan MakeSparsityPlan(const TrainConfig& c, const std::vector<models::La
     const LayerSparsity& ls = plan.distribution.layers[l];
     const models::LayerSpec& spec = plan.layers[l];
     if (ls.sparsity <= 0.0) continue;  // dense layers stay dense (and are never updated)
-    if (block.unstructured() || spec.kind == models::LayerSpec::kDepthwiseConv) {
+    if (!Blockable(spec, block)) {
       plan.network.plan[spec.name] = engine::nn::WeightStorage::Sparse(starts_full ? ls.n : ls.nnz);
       plan.target_nnz[spec.name] = ls.nnz;
       continue;
@@ -96,6 +96,14 @@ SparsityPlan MakeSparsityPlan(const TrainConfig& c, const std::vector<models::La
     plan.target_nnz[spec.name] = blocks;
   }
   return plan;
+}
+
+bool Blockable(const models::LayerSpec& layer, const BlockShape& block) {
+  if (block.unstructured() || layer.kind == models::LayerSpec::kDepthwiseConv) return false;
+  if (layer.kind == models::LayerSpec::kDense) return true;
+  // A conv only where the block maps onto whole output channels and filter taps: a padded block row over LeNet-5's
+  // 6-channel conv1 would hold 2 of 8 rows of padding and run on the clipped (portable) kernel path.
+  return layer.out_channels % block.rows == 0 && (layer.N() / layer.out_channels) % block.cols == 0;
 }
 
 int64_t BlockGridCells(const models::LayerSpec& layer, const BlockShape& block) {

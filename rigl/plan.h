@@ -26,9 +26,13 @@ struct SparsityPlan {
   std::vector<models::LayerSpec> trained_layers;  // the layer table actually trained (Small-Dense: scaled)
 };
 
-// Under --block=RxC (R x C > 1) every sparse linear and conv layer is stored in R x C blocks (BSR) with
-// MaskNnz(block grid cells, its sparsity) blocks, over [out, in] or [K, C*R*S].
+// Under --block=RxC (R x C > 1) every sparse layer that Blockable() accepts is stored in R x C blocks (BSR) with
+// MaskNnz(block grid cells, its sparsity) blocks, over [out, in] or [K, C*R*S]; the others stay CSR.
 SparsityPlan MakeSparsityPlan(const TrainConfig& config);
+// Whether --block applies to a layer: every linear layer (a shape that is not a multiple of the block pads its last
+// block row / column), and a conv whose output channels are a multiple of R and C*R*S a multiple of C (no padding;
+// otherwise the conv stays CSR). Depthwise convs never.
+bool Blockable(const models::LayerSpec& layer, const BlockShape& block);
 // Cells of a layer's block grid: ceil(out / R) * ceil(in / C), with in = C*R*S for a conv.
 int64_t BlockGridCells(const models::LayerSpec& layer, const BlockShape& block);
 // The same for another layer table of the model (a benchmark's variant at another input size): the distribution is

@@ -4,6 +4,7 @@
 # Each run writes out/blocks/<run>/summary.json; tools/block_report.py then writes out/blocks/BLOCKS.md and
 # out/blocks/blocks.png (accuracy against training FLOPs and against wall time).
 # Usage: tools/block_sweep.sh [--epochs_mlp N] [--epochs_lenet N] [--seeds "0 1 2"] [--threads T] [--jobs J] [--quick]
+#                             [--out DIR]
 # --jobs J runs J trainings at once (each with --threads T); --quick: one seed, 1 epoch each (a smoke check of the
 # script). Finished runs (with a summary.json) are skipped, so an interrupted sweep continues where it stopped.
 set -euo pipefail
@@ -13,6 +14,7 @@ epochs_lenet=10
 seeds="0 1 2"
 threads=1
 jobs=2
+out="out/blocks"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --epochs_mlp) epochs_mlp="$2"; shift 2 ;;
@@ -21,12 +23,12 @@ while [[ $# -gt 0 ]]; do
     --threads) threads="$2"; shift 2 ;;
     --jobs) jobs="$2"; shift 2 ;;
     --quick) epochs_mlp=1; epochs_lenet=1; seeds="0"; shift ;;
-    *) echo "block_sweep.sh: unknown argument $1; expected --epochs_mlp, --epochs_lenet, --seeds, --threads, --jobs or --quick" >&2; exit 2 ;;
+    --out) out="$2"; shift 2 ;;
+    *) echo "block_sweep.sh: unknown argument $1; expected --epochs_mlp, --epochs_lenet, --seeds, --threads, --jobs, --quick or --out" >&2; exit 2 ;;
   esac
 done
 bazel build //rigl:trainer >/dev/null
 bin="bazel-bin/rigl/trainer"
-out="out/blocks"
 mkdir -p "$out"
 # The trainer's defaults otherwise (batch 128, SGD momentum 0.9, lr 0.05 cosine, dT 100, drop fraction 0.3).
 common=(--threads=$threads --progress=none)
