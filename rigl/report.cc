@@ -131,10 +131,13 @@ nlohmann::json Reporter::Epoch(const RunTotals& t, int64_t step, float lr, bool 
                          t.theoretical_flops / std::max(t.dense_flops, 1.0), static_cast<long long>(t.updates)));
   if (!layers.empty() && t.updates > 0 && Info(c_.method).drop_and_grow) {
     for (const LayerState& s : layers) {
-      progress_->Line(Format("  %-28s density %.6f  last update: dropped %lld grown %lld  |w| dropped %.4g, "
+      // A blocked layer counts blocks and reports their Frobenius norms.
+      progress_->Line(Format("  %-28s density %.6f  last update: dropped %lld grown %lld%s  %s dropped %.4g, "
                              "previously grown %.4g  ever active %.4f",
                              s.param->name.c_str(), s.param->density(), static_cast<long long>(s.last.dropped),
-                             static_cast<long long>(s.last.grown), s.last.mean_abs_dropped,
+                             static_cast<long long>(s.last.grown), s.param->blocked() ? " blocks" : "",
+                             s.param->blocked() ? "|block|" : "|w|",
+                             s.last.mean_abs_dropped,
                              s.last.mean_abs_prev_grown, s.last.ever_active_fraction));
     }
   }

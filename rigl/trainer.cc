@@ -325,6 +325,7 @@ TrainSummary Trainer::Summarise(bool stopped_by_time_budget) const {
   s.openblas_below_best = engine::kernels::BlasCoreBelowBest();
   s.realised_sparsity =
       c_.method == Method::kSmallDense ? 0.0 : 1.0 - StoredDensity(plan_, layers_, /*maskable_only=*/true);
+  for (const LayerState& l : layers_) s.blocked_layers += l.param->blocked() ? 1 : 0;
   return s;
 }
 

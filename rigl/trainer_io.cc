@@ -160,8 +160,10 @@ void Trainer::RestoreFrom(const std::string& path) {
     std::vector<float> values = r.Floats(p->name + ".values", static_cast<int64_t>(indices.size()) * br * bc);
     // FromParts validates every index; Replace checks the shape and moves the topology version forward.
     if (p->blocked()) {
-      engine::TopologyEdit::Replace(*p, engine::BsrMatrix::FromParts(rows, cols, br, bc, std::move(offsets),
-                                                                     std::move(indices), std::move(values)));
+      engine::BsrMatrix m = engine::BsrMatrix::FromParts(rows, cols, br, bc, std::move(offsets), std::move(indices),
+                                                         std::move(values));
+      m.CheckPaddingZero(m.values().data(), "--resume=" + path + ": " + p->name, "the values");
+      engine::TopologyEdit::Replace(*p, std::move(m));
     } else {
       engine::TopologyEdit::Replace(
           *p, engine::CsrMatrix::FromParts(rows, cols, std::move(offsets), std::move(indices), std::move(values)));
@@ -180,6 +182,16 @@ void Trainer::RestoreFrom(const std::string& path) {
   for (engine::NamedBuffer& b : state) {
     const std::vector<float> v = r.Floats("optim:" + b.name, b.size);
     std::copy(v.begin(), v.end(), b.data);
+  }
+  // A blocked weight's slots (momentum, moments) must hold 0 in its padding, as its values do (FromParts checked
+  // those): a non-zero slot there would move padding away from 0 at the next step.
+  for (const engine::SparseParameter* p : net_.params.sparse) {
+    if (!p->blocked()) continue;
+    for (const engine::NamedBuffer& b : state) {
+      if (b.name.rfind(p->name + ".", 0) == 0 && b.size == p->stored()) {
+        p->blocks().CheckPaddingZero(b.data, "--resume=" + path + ": optim:" + b.name, "the slot");
+      }
+    }
   }
   for (LayerState& s : layers_) {
     const engine::PatternView grid = s.param->pattern();

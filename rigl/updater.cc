@@ -77,18 +77,20 @@ std::vector<std::pair<float, int64_t>> TopK::TakeSortedByIndex() {
   return out;
 }
 
+int64_t DefaultTileRows(int64_t cols) {
+  // About 4 Mi floats a tile, but at least 256 rows (each tile's GEMM repacks the whole input x, so thin tiles
+  // spend as long packing as multiplying: measured 19% packing vs 23% multiply at 41 rows x 100000 cols), and
+  // never more than 64 Mi floats. Memory stays O(tile), never O(rows x cols).
+  const int64_t c = std::max<int64_t>(cols, 1);
+  return std::min(std::max<int64_t>((int64_t{4} << 20) / c, 256), std::max<int64_t>(1, (int64_t{64} << 20) / c));
+}
+
 std::vector<int64_t> TopScoresOutsideKept(const engine::PatternView& w, const std::vector<int64_t>& dropped,
                                           int64_t k, const RowTileFn& scores, int64_t tile_rows) {
   const int64_t rows = w.rows, cols = w.cols;
   ENGINE_CHECK(static_cast<bool>(scores), "rigl grow: no score source (dense_grad_rows not set: was the layer's "
                                           "want_dense_grad flag on during the backward pass?)");
-  if (tile_rows <= 0) {
-    // About 4 Mi floats a tile, but at least 256 rows (each tile's GEMM repacks the whole input x, so thin tiles
-    // spend as long packing as multiplying: measured 19% packing vs 23% multiply at 41 rows x 100000 cols), and
-    // never more than 64 Mi floats. Memory stays O(tile), never O(rows x cols).
-    const int64_t c = std::max<int64_t>(cols, 1);
-    tile_rows = std::min(std::max<int64_t>((int64_t{4} << 20) / c, 256), std::max<int64_t>(1, (int64_t{64} << 20) / c));
-  }
+  if (tile_rows <= 0) tile_rows = DefaultTileRows(cols);
   tile_rows = std::min(tile_rows, std::max<int64_t>(rows, 1));
   engine::Tensor tile({tile_rows, cols});
   const int threads = omp_get_max_threads();
@@ -197,6 +199,7 @@ void InitHistory(const engine::PatternView& w, LayerHistory* history) {
 
 LayerUpdateStats UpdateLayer(engine::SparseParameter& w, float drop_fraction, const UpdateOptions& options,
                              const std::function<void(engine::PositionMap&)>& slots_remap, LayerHistory* history) {
+  // A view of the pattern as it is now: its pointers go stale at the TopologyEdit below, after their last use.
   const engine::PatternView m = w.pattern();
   LayerUpdateStats stats;
   stats.name = w.name;
@@ -238,7 +241,10 @@ LayerUpdateStats UpdateLayer(engine::SparseParameter& w, float drop_fraction, co
     if (!w.blocked()) return entry_scores;
     return BlockNormTiles(entry_scores, w.rows(), w.cols(), w.block_rows(), w.block_cols());
   };
-  const int64_t tile_rows = options.tile_rows > 0 ? std::max<int64_t>(1, options.tile_rows / w.block_rows()) : 0;
+  // Tiles in grid rows: the weight rows a tile of entry scores spans (the default, or options.tile_rows) over R, so a
+  // blocked layer's entry tile is no larger than a CSR layer's (plus the grid tile, 1 / (R x C) of it).
+  const int64_t entry_tile_rows = options.tile_rows > 0 ? options.tile_rows : DefaultTileRows(w.cols());
+  const int64_t tile_rows = std::max<int64_t>(1, entry_tile_rows / w.block_rows());
   std::vector<int64_t> grow_flat;
   switch (options.mode) {
     case GrowMode::kGradient:

@@ -35,7 +35,7 @@ struct LayerUpdateStats {
   int64_t requested = 0;  // k = int(nnz * drop_fraction)
   int64_t dropped = 0;    // positions actually removed (k minus those regrown in the same update)
   int64_t grown = 0;      // truly new positions (== dropped)
-  double mean_abs_dropped = 0;    // mean |w| of the removed weights, at removal
+  double mean_abs_dropped = 0;    // mean |w| of the removed weights, at removal (blocks: mean Frobenius norm)
   double mean_abs_prev_grown = 0; // mean |w| now of the weights grown at this layer's previous update that survived
   int64_t ever_active = 0;        // distinct positions ever active in this layer
   double ever_active_fraction = 0;  // ever_active / (rows * cols): the in-time over-parameterisation rate
@@ -73,9 +73,14 @@ class TopK {
   std::vector<std::pair<float, int64_t>> buffer_;
 };
 
+// Rows per dense-gradient tile of a layer with `cols` columns when none is asked for: about 4 Mi floats, at least
+// 256 rows, at most 64 Mi floats.
+int64_t DefaultTileRows(int64_t cols);
+
 // Top-k cells (flat = row * cols + col of the pattern's grid) by |score| among cells that are NOT kept (kept =
 // stored and not in `dropped`: positions, sorted ascending, as LowestMagnitude returns them), scanning tile_rows
-// grid rows at a time through `scores` (which fills grid rows). Memory: one tile plus k.
+// grid rows at a time through `scores` (which fills grid rows; 0 = DefaultTileRows). Memory: one tile plus 2k
+// candidates (plus, for BlockNormTiles scores, its entry tile).
 std::vector<int64_t> TopScoresOutsideKept(const engine::PatternView& w, const std::vector<int64_t>& dropped,
                                           int64_t k, const RowTileFn& scores, int64_t tile_rows);
 inline std::vector<int64_t> TopScoresOutsideKept(const engine::CsrMatrix& w, const std::vector<int64_t>& dropped,
@@ -85,7 +90,8 @@ inline std::vector<int64_t> TopScoresOutsideKept(const engine::CsrMatrix& w, con
 
 // Block scores from entry scores: given `entries`, which fills rows of a rows x cols matrix, returns a RowTileFn
 // over the block grid (ceil(rows / block_rows) x ceil(cols / block_cols)) whose cell is the Frobenius norm of the
-// block's in-bounds entries (|score| each). It asks `entries` for block_rows rows per grid row, into its own tile.
+// block's in-bounds entries (|score| each). It asks `entries` for block_rows rows per grid row, into its own tile,
+// which every copy of the returned function shares: call it from one thread at a time.
 RowTileFn BlockNormTiles(RowTileFn entries, int64_t rows, int64_t cols, int64_t block_rows, int64_t block_cols);
 
 // k distinct cells drawn uniformly among those not kept, from a stream seeded by (seed, salt). O(k) memory.
@@ -104,7 +110,7 @@ struct LayerHistory {
 
 struct UpdateOptions {
   GrowMode mode = GrowMode::kGradient;
-  int64_t tile_rows = 0;      // rows per dense tile; 0 = about 4 Mi floats, at least 256 rows, at most 64 Mi floats
+  int64_t tile_rows = 0;      // weight rows per dense tile; 0 = DefaultTileRows (a blocked layer: that over R grid rows)
   uint64_t seed = 0;          // for kRandom
   uint64_t salt = 0;          // e.g. the step, so every update draws fresh random positions
   RowTileFn scores;           // for kScores

@@ -4,11 +4,12 @@ accuracy, training FLOPs and wall time, per model, method, sparsity and block sh
 against training FLOPs and against wall time, one point per row)."""
 import glob
 import json
-import math
 import os
 import re
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sweep_common import plot, stats, write_blocks, write_table  # noqa: E402
 
 out = sys.argv[1] if len(sys.argv) > 1 else "out/blocks"
 groups = {}
@@ -19,12 +20,6 @@ for path in sorted(glob.glob(os.path.join(out, "*", "summary.json"))):
     model, method, block, sparsity, _ = m.groups()
     with open(path) as f:
         groups.setdefault((model, sparsity, method, block), []).append(json.load(f))
-
-
-def stats(xs):
-    mean = sum(xs) / len(xs)
-    sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
-    return mean, sd
 
 
 lines = ["| model | sparsity | method | block | seeds | test acc % (mean ± sd) | train FLOPs vs dense (theoretical) | "
@@ -45,17 +40,12 @@ for model in ["mlp", "lenet5"]:
                      f"{rel[0]:.3f} | {counted[0]:.1f} | {secs[0]:.1f} ± {secs[1]:.1f} | {secs[0] / dense_secs:.3f} |")
         points.setdefault(model, []).append((f"{method} {sparsity} {block}", rel[0], secs[0], acc[0], acc[1]))
 
-with open(os.path.join(out, "BLOCKS.md"), "w") as f:
-    f.write("\n".join(lines) + "\n")
-print("\n".join(lines))
+write_table(os.path.join(out, "BLOCKS.md"), lines)
 
+# One data block per model: label, FLOPs vs dense, seconds, accuracy, sd.
 dat = os.path.join(out, "blocks.dat")
-with open(dat, "w") as f:
-    for model in ["mlp", "lenet5"]:
-        f.write(f"# {model}: label, FLOPs vs dense, seconds, accuracy, sd\n")
-        for (label, rel, secs, acc, sd) in points.get(model, []):
-            f.write(f"\"{label}\" {rel:.6f} {secs:.3f} {acc:.4f} {sd:.4f}\n")
-        f.write("\n\n")
+write_blocks(dat, ["mlp", "lenet5"], lambda model: [f"\"{label}\" {rel:.6f} {secs:.3f} {acc:.4f} {sd:.4f}"
+                                                    for (label, rel, secs, acc, sd) in points.get(model, [])])
 png = os.path.join(out, "blocks.png")
 panels = []
 for index, title in [(0, "MLP 784-300-100-10"), (1, "LeNet-5")]:
@@ -66,8 +56,4 @@ for index, title in [(0, "MLP 784-300-100-10"), (1, "LeNet-5")]:
 script = (f"set terminal pngcairo size 1400,1000 font ',10'\nset output '{png}'\nset multiplot layout 2,2\n"
           "set logscale x\nset ylabel 'test accuracy %'\nset grid\nset key off\n" + "\n".join(panels) +
           "\nunset multiplot\n")
-try:
-    subprocess.run(["gnuplot"], input=script.encode(), check=True)
-    print("wrote", png)
-except (OSError, subprocess.CalledProcessError) as e:
-    print("gnuplot failed:", e)
+plot(script, png)

@@ -3,11 +3,12 @@
 accuracy vs training FLOPs (one point per method, per model and sparsity)."""
 import glob
 import json
-import math
 import os
 import re
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sweep_common import plot, stats, write_blocks, write_table  # noqa: E402
 
 out = sys.argv[1] if len(sys.argv) > 1 else "out/evidence"
 groups = {}
@@ -22,11 +23,6 @@ for path in sorted(glob.glob(os.path.join(out, "*", "summary.json"))):
     with open(path) as f:
         s = json.load(f)
     groups.setdefault((model, tag, method), []).append(s)
-
-def stats(xs):
-    mean = sum(xs) / len(xs)
-    sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
-    return mean, sd
 
 order = ["dense", "static", "set", "snfs", "snip", "pruning", "small_dense", "rigl", "rigl-erk", "rigl-2x"]
 names = {"dense": "Dense", "static": "Static", "set": "SET", "snfs": "SNFS", "snip": "SNIP", "pruning": "Pruning",
@@ -52,18 +48,12 @@ for model in ["mlp", "lenet5"]:
                          f"{loss[0]:.4f} ± {loss[1]:.4f} | {rel[0]:.3f} | {ratio[0]:.3f} | {secs[0]:.1f} |")
             points.setdefault(model, []).append((names[method], sparsity, rel[0], acc[0], acc[1]))
 
-with open(os.path.join(out, "EVIDENCE.md"), "w") as f:
-    f.write("\n".join(lines) + "\n")
-print("\n".join(lines))
+write_table(os.path.join(out, "EVIDENCE.md"), lines)
 
 # One data block per model; x = training FLOPs relative to dense, y = test accuracy.
 dat = os.path.join(out, "points.dat")
-with open(dat, "w") as f:
-    for model in ["mlp", "lenet5"]:
-        f.write(f"# {model}\n")
-        for (method, sparsity, rel, acc, sd) in points.get(model, []):
-            f.write(f"{rel:.6f} {acc:.4f} {sd:.4f} \"{method} {sparsity}\"\n")
-        f.write("\n\n")
+write_blocks(dat, ["mlp", "lenet5"], lambda model: [f"{rel:.6f} {acc:.4f} {sd:.4f} \"{method} {sparsity}\""
+                                                    for (method, sparsity, rel, acc, sd) in points.get(model, [])])
 png = os.path.join(out, "accuracy_vs_flops.png")
 script = f"""
 set terminal pngcairo size 1300,600 font ',10'
@@ -80,8 +70,4 @@ set title 'LeNet-5, Fashion-MNIST'
 plot '{dat}' index 1 using 1:2:3 with yerrorbars pt 7, '' index 1 using 1:2:4 with labels offset 0,0.8 font ',7'
 unset multiplot
 """
-try:
-    subprocess.run(["gnuplot"], input=script.encode(), check=True)
-    print("wrote", png)
-except (OSError, subprocess.CalledProcessError) as e:
-    print("gnuplot failed:", e)
+plot(script, png)

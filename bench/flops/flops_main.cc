@@ -186,6 +186,10 @@ void PrintBanner(const Options& o, const flopsbench::MachineInfo& machine) {
                 o.model.name.c_str(),
                 o.model.has_depthwise() ? "; depthwise convs are skipped (no depthwise kernel)" : "");
   }
+  if (g_trainer.block != "1x1" && FLAGS_kernel_level) {
+    std::printf("note: --block=%s: the per-layer kernel table times CSR and dense kernels only, so it is left out; "
+                "the whole step is timed with the blocked layers\n", g_trainer.block.c_str());
+  }
 }
 
 // Everything measured so far. Densities run densest first, so the dense baseline is known before any sparse row.
@@ -336,7 +340,9 @@ void MeasureDensity(double density, const Options& o, Results* res) {
   std::fflush(stdout);
   const bool have_step = o.model.buildable();
   const flopsbench::StepResult sr = have_step ? TimeStep(plan, density, o) : flopsbench::StepResult();
-  const KernelSums k = FLAGS_kernel_level ? TimeKernels(plan, density, sr, o, res) : KernelSums();
+  // The per-layer table times the CSR and dense kernels; a blocked run has no such table (its step is timed whole).
+  const bool kernel_level = FLAGS_kernel_level && g_trainer.block == "1x1";
+  const KernelSums k = kernel_level ? TimeKernels(plan, density, sr, o, res) : KernelSums();
   if (density >= 1.0) {
     res->dense_step = sr.step, res->dense_kernel = k.total(), res->dense_counted = sr.counted_flops;
     res->dense_conv_kernel = k.conv;

@@ -107,9 +107,10 @@ StepResult TimeTrainingStep(const models::NetworkOptions& network,
   for (const engine::SparseParameter* p : net.params.sparse) {
     const int64_t rows = p->rows(), cols = p->cols();
     r.largest_dense_grad_bytes = std::max(r.largest_dense_grad_bytes, rows * cols * 4);
-    const int64_t tile_rows = o.grow_tile_rows > 0 ? o.grow_tile_rows
-                                                   : std::max<int64_t>(1, (int64_t{4} << 20) / std::max<int64_t>(1, cols));
-    r.largest_tile_bytes = std::max(r.largest_tile_bytes, std::min(rows, tile_rows) * cols * 4);
+    // The entry tile UpdateLayer scans (a blocked layer's is the same rows, rounded down to whole block rows).
+    const int64_t tile_rows = o.grow_tile_rows > 0 ? o.grow_tile_rows : rigl::DefaultTileRows(cols);
+    const int64_t rounded = std::max<int64_t>(1, tile_rows / p->block_rows()) * p->block_rows();
+    r.largest_tile_bytes = std::max(r.largest_tile_bytes, std::min(rows, rounded) * cols * 4);
   }
   std::vector<rigl::LayerHistory> history(net.params.sparse.size());
   for (size_t l = 0; l < history.size(); ++l) rigl::InitHistory(net.params.sparse[l]->pattern(), &history[l]);

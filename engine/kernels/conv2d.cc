@@ -127,39 +127,45 @@ void CheckConv2dParams(const Conv2dParams& cp, const char* context) {
                cp.kernel_h, "x", cp.kernel_w, "; expected H + 2*pad >= R and W + 2*pad >= S");
 }
 
-void Conv2dForwardLowered(const Conv2dParams& cp, ConstDenseView x, DenseView y, const LoweredProduct& product,
-                          const float* bias, bool relu) {
+// The chunk loop every lowered product shares: scratch for one chunk's columns [C*R*S, chunk*P*Q] (allocated once),
+// then f(n0, nb, scratch view) for the chunks of images in ascending order.
+template <typename F>
+void ForEachImageChunk(const Conv2dParams& cp, F&& f) {
   const int64_t pq = cp.out_h() * cp.out_w(), chunk = ImagesPerChunk(cp);
-  AlignedVector<float> cols(static_cast<size_t>(cp.filter_size() * chunk * pq));
+  AlignedVector<float> scratch(static_cast<size_t>(cp.filter_size() * chunk * pq));
   for (int64_t n0 = 0; n0 < cp.batch; n0 += chunk) {
     const int64_t nb = std::min(chunk, cp.batch - n0);
-    Im2Col(cp, x, n0, nb, cols.data());
-    product(ConstDenseView{cols.data(), cp.filter_size(), nb * pq, nb * pq}, Columns(y, n0 * pq, nb * pq));
+    f(n0, nb, DenseView{scratch.data(), cp.filter_size(), nb * pq, nb * pq});
   }
+}
+
+void Conv2dForwardLowered(const Conv2dParams& cp, ConstDenseView x, DenseView y, const LoweredProduct& product,
+                          const float* bias, bool relu) {
+  const int64_t pq = cp.out_h() * cp.out_w();
+  ForEachImageChunk(cp, [&](int64_t n0, int64_t nb, DenseView cols) {
+    Im2Col(cp, x, n0, nb, cols.data);
+    product(cols, Columns(y, n0 * pq, nb * pq));
+  });
   BiasRelu(y, 0, cp.batch * pq, bias, relu);
   FlopCounter::Add(((bias != nullptr ? 1.0 : 0.0) + (relu ? 1.0 : 0.0)) * static_cast<double>(y.rows * y.cols));
 }
 
 void Conv2dBackwardInputLowered(const Conv2dParams& cp, ConstDenseView d_y, DenseView d_x,
                                 const LoweredProduct& product_t) {
-  const int64_t pq = cp.out_h() * cp.out_w(), chunk = ImagesPerChunk(cp);
-  AlignedVector<float> d_cols(static_cast<size_t>(cp.filter_size() * chunk * pq));
-  for (int64_t n0 = 0; n0 < cp.batch; n0 += chunk) {
-    const int64_t nb = std::min(chunk, cp.batch - n0);
-    product_t(Columns(d_y, n0 * pq, nb * pq), DenseView{d_cols.data(), cp.filter_size(), nb * pq, nb * pq});
-    Col2ImAccumulate(cp, d_cols.data(), n0, nb, d_x);
-  }
+  const int64_t pq = cp.out_h() * cp.out_w();
+  ForEachImageChunk(cp, [&](int64_t n0, int64_t nb, DenseView d_cols) {
+    product_t(Columns(d_y, n0 * pq, nb * pq), d_cols);
+    Col2ImAccumulate(cp, d_cols.data, n0, nb, d_x);
+  });
 }
 
 void Conv2dBackwardWeightLowered(const Conv2dParams& cp, ConstDenseView d_y, ConstDenseView x,
                                  const LoweredWeightGrad& accumulate) {
-  const int64_t pq = cp.out_h() * cp.out_w(), chunk = ImagesPerChunk(cp);
-  AlignedVector<float> cols(static_cast<size_t>(cp.filter_size() * chunk * pq));
-  for (int64_t n0 = 0; n0 < cp.batch; n0 += chunk) {
-    const int64_t nb = std::min(chunk, cp.batch - n0);
-    Im2Col(cp, x, n0, nb, cols.data());
-    accumulate(Columns(d_y, n0 * pq, nb * pq), ConstDenseView{cols.data(), cp.filter_size(), nb * pq, nb * pq});
-  }
+  const int64_t pq = cp.out_h() * cp.out_w();
+  ForEachImageChunk(cp, [&](int64_t n0, int64_t nb, DenseView cols) {
+    Im2Col(cp, x, n0, nb, cols.data);
+    accumulate(Columns(d_y, n0 * pq, nb * pq), cols);
+  });
 }
 
 void Conv2dForward(const Conv2dParams& cp, ConstDenseView w, ConstDenseView x, DenseView y, const float* bias,

@@ -33,12 +33,7 @@ Conv2d::Conv2d(std::string name, int64_t in_channels, int64_t out_channels, int6
     dense_weight_ = std::make_unique<DenseParameter>(weight_name, std::move(w));
   } else if (storage.blocked()) {
     // Blocks over output channels (rows) x filter taps (columns c*R*S + r*S + s).
-    const int64_t br = storage.block_rows, bc = storage.block_cols;
-    ENGINE_CHECK(br >= 1 && bc >= 1, "nn::Conv2d(", weight_name, "): block ", br, "x", bc, "; expected both >= 1");
-    const int64_t grid = ((out_channels + br - 1) / br) * ((fan_in + bc - 1) / bc);
-    ENGINE_CHECK(storage.nnz >= 0 && storage.nnz <= grid, "nn::Conv2d(", weight_name, "): ", storage.nnz,
-                 " blocks; expected 0 <= blocks <= the block grid's ", grid);
-    BsrMatrix w = BsrMatrix::RandomPattern(out_channels, fan_in, br, bc, storage.nnz, rng);
+    BsrMatrix w = RandomBlockPattern(weight_name, out_channels, fan_in, storage, rng);
     const double std_dev = std::sqrt(2.0 / InitFan(fan, fan_in, w.entries(), out_channels));
     w.FillEntries([&rng, std_dev] { return static_cast<float>(std_dev * rng.Normal()); });
     sparse_weight_ = std::make_unique<SparseParameter>(weight_name, std::move(w));

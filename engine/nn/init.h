@@ -8,6 +8,9 @@
 #include <cstdint>
 #include <string>
 
+#include "engine/base/rng.h"
+#include "engine/sparse/bsr.h"
+
 namespace engine::nn {
 
 // How a layer stores its weight: dense, CSR with exactly `nnz` entries, or BSR with exactly `nnz` stored blocks of
@@ -18,13 +21,19 @@ struct WeightStorage {
   int64_t nnz = 0;  // stored positions: entries (CSR) or blocks (BSR)
   int64_t block_rows = 1;
   int64_t block_cols = 1;
-  bool blocked() const { return sparse && block_rows * block_cols > 1; }
+  bool blocked() const { return sparse && (block_rows != 1 || block_cols != 1); }
   static WeightStorage Dense() { return {}; }
   static WeightStorage Sparse(int64_t nnz) { return {true, nnz, 1, 1}; }
   static WeightStorage Blocked(int64_t blocks, int64_t block_rows, int64_t block_cols) {
     return {true, blocks, block_rows, block_cols};
   }
 };
+
+// The pattern of a blocked (storage.blocked()) rows x cols weight: exactly storage.nnz blocks drawn uniformly over
+// its block grid (BsrMatrix::RandomPattern), values 0. Throws engine::Error naming `weight_name` when the block
+// shape is not positive or the count exceeds the grid.
+BsrMatrix RandomBlockPattern(const std::string& weight_name, int64_t rows, int64_t cols, const WeightStorage& storage,
+                             Rng& rng);
 
 // FNV-1a 64 of the name: stable across runs, platforms and compilers (std::hash is not).
 inline uint64_t NameHash(const std::string& name) {

@@ -24,12 +24,7 @@ Linear::Linear(std::string name, int64_t in, int64_t out, WeightStorage storage,
     for (int64_t i = 0; i < w.size(); ++i) w[i] = rng.UniformFloat(-limit, limit);
     dense_weight_ = std::make_unique<DenseParameter>(weight_name, std::move(w));
   } else if (storage.blocked()) {
-    const int64_t br = storage.block_rows, bc = storage.block_cols;
-    ENGINE_CHECK(br >= 1 && bc >= 1, "nn::Linear(", weight_name, "): block ", br, "x", bc, "; expected both >= 1");
-    const int64_t grid = ((out + br - 1) / br) * ((in + bc - 1) / bc);
-    ENGINE_CHECK(storage.nnz >= 0 && storage.nnz <= grid, "nn::Linear(", weight_name, "): ", storage.nnz,
-                 " blocks; expected 0 <= blocks <= the block grid's ", grid);
-    BsrMatrix w = BsrMatrix::RandomPattern(out, in, br, bc, storage.nnz, rng);
+    BsrMatrix w = RandomBlockPattern(weight_name, out, in, storage, rng);
     const float limit = GlorotLimit(InitFan(fan, in, w.entries(), out), InitFan(fan, out, w.entries(), in));
     // Every in-bounds entry of a stored block is a weight; padding (outside out x in) stays 0.
     w.FillEntries([&rng, limit] { return rng.UniformFloat(-limit, limit); });

@@ -210,6 +210,23 @@ void BsrMatrix::Validate(const std::string& name) const {
   }
 }
 
+void BsrMatrix::CheckPaddingZero(const float* buffer, const std::string& name, const char* what) const {
+  if (rows_ % block_rows_ == 0 && cols_ % block_cols_ == 0) return;  // no padding anywhere
+  const int64_t bs = block_size();
+  for (int64_t ib = 0; ib < row_blocks_; ++ib) {
+    for (int64_t p = block_row_offsets_[ib]; p < block_row_offsets_[ib + 1]; ++p) {
+      for (int64_t r = 0; r < block_rows_; ++r) {
+        for (int64_t c = 0; c < block_cols_; ++c) {
+          const bool inside = ib * block_rows_ + r < rows_ && block_col_indices_[p] * block_cols_ + c < cols_;
+          const float v = buffer[p * bs + r * block_cols_ + c];
+          ENGINE_CHECK(inside || v == 0.0f, name, ": `padding entries are 0` is not satisfied (", what, " of block ",
+                       p, ", entry (", r, ", ", c, ") lies outside ", rows_, " x ", cols_, " and holds ", v, ")");
+        }
+      }
+    }
+  }
+}
+
 Tensor BsrMatrix::ToDense() const {
   Tensor dense({rows_, cols_});
   const int64_t br = block_rows_, bc = block_cols_, bs = block_size();

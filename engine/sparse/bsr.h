@@ -104,7 +104,12 @@ class BsrMatrix {
   void EnsureTransposeIndex() const;
 
   // Checks every invariant one by one; throws engine::Error naming `name`, the invariant and the offending values.
+  // Padding values are not checked (kernels never read them): see CheckPaddingZero.
   void Validate(const std::string& name = "bsr") const;
+  // Throws engine::Error naming `name` and `what` unless every padding entry of `buffer` (aligned with values():
+  // nnz_blocks * block_size floats, e.g. the values or an optimizer slot read from a checkpoint) is 0, as a
+  // trained parameter's are.
+  void CheckPaddingZero(const float* buffer, const std::string& name, const char* what) const;
 
   Tensor ToDense() const;
   // Every entry of every stored block that lies inside rows x cols becomes a stored CSR entry (zeros included).

@@ -57,7 +57,9 @@ void TopologyEdit::Prune(BsrMatrix& m, const std::vector<int64_t>& drop, Positio
       if (dropped[p]) continue;
       map->old_to_new[p] = next;
       m.block_col_indices_[next] = m.block_col_indices_[p];
-      std::copy(m.values_.begin() + p * bs, m.values_.begin() + (p + 1) * bs, m.values_.begin() + next * bs);
+      if (next != p) {  // next < p: the ranges are disjoint
+        std::copy(m.values_.begin() + p * bs, m.values_.begin() + (p + 1) * bs, m.values_.begin() + next * bs);
+      }
       ++next;
     }
   }
@@ -75,7 +77,9 @@ void PositionMap::Compact(AlignedVector<float>& buffer) const {
   int64_t kept = 0;
   for (size_t p = 0; p < old_to_new.size(); ++p) {
     if (old_to_new[p] < 0) continue;
-    std::copy(buffer.begin() + p * w, buffer.begin() + (p + 1) * w, buffer.begin() + old_to_new[p] * w);
+    if (static_cast<size_t>(old_to_new[p]) != p) {  // moves forward only: the ranges are disjoint
+      std::copy(buffer.begin() + p * w, buffer.begin() + (p + 1) * w, buffer.begin() + old_to_new[p] * w);
+    }
     ++kept;
   }
   buffer.resize(kept * w);

@@ -62,37 +62,45 @@ TEST(MemoryEstimate, GrowsWithTheModelAndRefusesWhatCannotFit) {
 // (ceil(out / R) x ceil(in / C), a conv's in being C*R*S), counted here by hand; the same for a method that starts
 // full (every cell stored, the target kept for the end). A conv whose channels are not a multiple of R stays CSR.
 TEST(BlockPlan, BlockCountsAreTheExactCountRuleOnEachBlockGrid) {
-  for (const char* model : {"mlp", "lenet5"}) {
-    for (const char* method : {"rigl", "pruning"}) {
-      rigl::TrainConfig c;
-      c.model = model;
-      c.method = rigl::ParseMethod(method);
-      c.sparsity = 0.9;
-      c.distribution = "uniform";
-      c.block = "8x1";
-      const rigl::SparsityPlan plan = rigl::MakeSparsityPlan(c);
-      for (size_t l = 0; l < plan.layers.size(); ++l) {
-        const models::LayerSpec& spec = plan.layers[l];
-        const auto it = plan.network.plan.find(spec.name);
-        if (plan.sparsities[l] == 0.0) {
-          EXPECT_EQ(it, plan.network.plan.end()) << spec.name << " is dense and has no storage plan";
-          continue;
+  struct Shape {
+    const char* name;
+    int64_t rows, cols;
+  };
+  for (const Shape block : {Shape{"8x1", 8, 1}, Shape{"1x4", 1, 4}, Shape{"2x2", 2, 2}}) {
+    for (const char* model : {"mlp", "lenet5"}) {
+      for (const char* method : {"rigl", "pruning"}) {
+        rigl::TrainConfig c;
+        c.model = model;
+        c.method = rigl::ParseMethod(method);
+        c.sparsity = 0.9;
+        c.distribution = "uniform";
+        c.block = block.name;
+        const std::string tag = std::string(model) + " " + method + " " + block.name;
+        const rigl::SparsityPlan plan = rigl::MakeSparsityPlan(c);
+        for (size_t l = 0; l < plan.layers.size(); ++l) {
+          const models::LayerSpec& spec = plan.layers[l];
+          const auto it = plan.network.plan.find(spec.name);
+          if (plan.sparsities[l] == 0.0) {
+            EXPECT_EQ(it, plan.network.plan.end()) << tag << " " << spec.name << " is dense and has no storage plan";
+            continue;
+          }
+          ASSERT_NE(it, plan.network.plan.end()) << tag << " " << spec.name;
+          const int64_t in = spec.kernel_h * spec.kernel_w * spec.in_channels;
+          // A conv is blocked only when the block divides its channels and taps: LeNet-5's conv1 (6 channels) is
+          // not in 8x1, conv2 (150 taps) is not in 1x4, both are in 2x2 (150 = 75 x 2).
+          if (spec.kind == models::LayerSpec::kConv && (spec.out_channels % block.rows || in % block.cols)) {
+            EXPECT_FALSE(it->second.blocked()) << tag << " " << spec.name << " does not divide into blocks";
+            continue;
+          }
+          const int64_t cells = ((spec.out_channels + block.rows - 1) / block.rows) * ((in + block.cols - 1) / block.cols);
+          const int64_t blocks =
+              cells - static_cast<int64_t>(std::floor(plan.sparsities[l] * static_cast<double>(cells)));
+          EXPECT_TRUE(it->second.blocked()) << tag << " " << spec.name;
+          EXPECT_EQ(it->second.block_rows, block.rows) << tag;
+          EXPECT_EQ(it->second.block_cols, block.cols) << tag;
+          EXPECT_EQ(plan.target_nnz.at(spec.name), blocks) << tag << " " << spec.name;
+          EXPECT_EQ(it->second.nnz, std::string(method) == "pruning" ? cells : blocks) << tag << " " << spec.name;
         }
-        ASSERT_NE(it, plan.network.plan.end()) << spec.name;
-        const int64_t in = spec.kernel_h * spec.kernel_w * spec.in_channels;
-        const int64_t cells = ((spec.out_channels + 7) / 8) * in;
-        const int64_t blocks =
-            cells - static_cast<int64_t>(std::floor(plan.sparsities[l] * static_cast<double>(cells)));
-        if (spec.kind == models::LayerSpec::kConv && spec.out_channels % 8 != 0) {  // LeNet-5's conv1: 6 channels
-          EXPECT_FALSE(it->second.blocked()) << model << " " << spec.name << " does not divide into 8x1 blocks";
-          EXPECT_FALSE(rigl::Blockable(spec, {8, 1}));
-          continue;
-        }
-        EXPECT_TRUE(it->second.blocked()) << model << " " << spec.name;
-        EXPECT_EQ(it->second.block_rows, 8);
-        EXPECT_EQ(it->second.block_cols, 1);
-        EXPECT_EQ(plan.target_nnz.at(spec.name), blocks) << model << " " << spec.name;
-        EXPECT_EQ(it->second.nnz, std::string(method) == "pruning" ? cells : blocks) << model << " " << spec.name;
       }
     }
   }

@@ -111,6 +111,7 @@ void ExpectResumeIsBitExact(const ResumeCase& k) {
   resumed.resume = part.out_dir + "/checkpoint.bin";
   const rigl::TrainSummary b = rigl::Train(resumed);
   EXPECT_EQ(b.start_iteration, stop) << tag << ": the resumed run did not start at the checkpoint";
+  if (k.block != "1x1") EXPECT_GT(b.blocked_layers, 0) << tag << ": no layer was stored in blocks";
   EXPECT_EQ(a.weights_fingerprint, b.weights_fingerprint) << tag;
   EXPECT_EQ(a.steps, b.steps) << tag;
   EXPECT_EQ(a.test_accuracy, b.test_accuracy) << tag;
@@ -259,7 +260,7 @@ TEST(Trainer, SparseMethodsEndAtTheirTargetSparsity) {
 }
 
 // The same in blocks: counts are rounded on each layer's block grid, so the realised sparsity is S within a block
-// per layer, and the pattern stays made of whole blocks (the run's summary reports BSR storage).
+// per layer, and the layers end stored in blocks.
 TEST(Trainer, BlockSparseMethodsEndAtTheirTargetSparsity) {
   if (!HaveData()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   for (const char* block : {"4x1", "8x1", "4x4"}) {
@@ -270,6 +271,7 @@ TEST(Trainer, BlockSparseMethodsEndAtTheirTargetSparsity) {
       c.prune_end = 0.5;
       c.block = block;
       const rigl::TrainSummary s = rigl::Train(c);
+      EXPECT_EQ(s.blocked_layers, 2) << method << " " << block << ": fc1 and fc2 (fc3 is dense under ERK)";
       EXPECT_NEAR(s.realised_sparsity, 0.8, 5e-3) << method << " " << block;
       if (std::string(method) != "static") {
         EXPECT_GT(s.updates, 0) << method << " " << block;
@@ -414,6 +416,48 @@ TEST(Trainer, TamperedCheckpointWithValidChecksumIsRefused) {
   testutil::WriteFileBytes(path, good);
   rigl::TrainConfig r = Small("rigl");
   r.epochs = 2;
+  r.resume = path;
+  EXPECT_NO_THROW(rigl::Train(r));
+}
+
+// A block-sparse checkpoint whose padding (entries of a block outside the weight) holds a value, in the weights or
+// in the momentum: the kernels would never read it, but it would change block norms, so it is refused.
+TEST(Trainer, BlockCheckpointWithNonZeroPaddingIsRefused) {
+  if (!HaveData()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  auto config = [] {
+    rigl::TrainConfig c = Small("rigl");
+    c.width = {62, 30};  // 62 rows in 4x1 blocks: fc1's last block row has 2 rows of padding
+    c.block = "4x1";
+    return c;
+  };
+  rigl::TrainConfig c = config();
+  c.stop_after_steps = 14;
+  c.out_dir = TempDir("block_padding");
+  rigl::Train(c);
+  const std::string path = c.out_dir + "/checkpoint.bin";
+  const std::vector<uint8_t> good = testutil::ReadFileBytes(path);
+  for (const char* entry : {"fc1.weight.values", "optim:fc1.weight.momentum"}) {
+    testutil::CheckpointParts parts = testutil::ParseCheckpoint(good);
+    testutil::CheckpointParts::Blob* b = parts.Find(entry);
+    ASSERT_NE(b, nullptr) << entry;
+    // Put 1.0 into the padding rows (62, 63) of every stored block of the last block row: the last blocks stored.
+    const float one = 1.0f;
+    const size_t floats = b->bytes.size() / 4;
+    ASSERT_GE(floats, 4u);
+    std::memcpy(b->bytes.data() + (floats - 1) * 4, &one, 4);  // row 3 of the last block: row 63, padding
+    testutil::WriteFileBytes(path, testutil::SerializeCheckpoint(parts));
+    rigl::TrainConfig r = config();
+    r.resume = path;
+    try {
+      rigl::Train(r);
+      ADD_FAILURE() << entry << ": accepted";
+    } catch (const engine::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("padding entries are 0"), std::string::npos) << entry << ": " << e.what();
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << entry << ": " << e.what();
+    }
+  }
+  testutil::WriteFileBytes(path, good);
+  rigl::TrainConfig r = config();
   r.resume = path;
   EXPECT_NO_THROW(rigl::Train(r));
 }

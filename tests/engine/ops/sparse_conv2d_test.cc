@@ -30,6 +30,7 @@ const ConvCase kCases[] = {
     {2, 3, 4, 4, 2, 1, 1, 1, 0, 0.6, "pointwise: the SpMM / transposed SpMM / SDDMM path"},
     {2, 1, 7, 7, 2, 5, 5, 1, 2, 0.3, "5x5 pad 2, one input channel (LeNet conv1 in miniature)"},
     {2, 2, 5, 5, 3, 3, 3, 1, 1, 0.0, "no nonzeros: output is the bias"},
+    {2, 4, 6, 6, 64, 3, 3, 1, 1, 0.3, "64 output channels: enough (block) rows that both threads get work"},
 };
 
 // A filter bank's storage: CSR (1x1) or BSR blocks over output channels x filter taps.

@@ -1,11 +1,15 @@
-// SparseLinear op: forward vs the densified weight in double, input/weight/bias gradients vs central differences
-// (the weight only on its pattern), and dense_grad_rows vs dY·Xᵀ in double.
+// SparseLinear op, CSR and blocked (BSR) weights: forward vs the densified weight in double, input/weight/bias
+// gradients vs central differences (the weight only on its stored floats), dense_grad_rows vs dY·Xᵀ in double, and
+// 1 vs 2 threads bit-identical.
 #include "engine/ops/sparse_linear.h"
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "engine/autograd/gradcheck.h"
 #include "engine/base/check.h"
+#include "engine/base/parallel.h"
 #include "engine/sparse/topology_edit.h"
 #include "tests/testutil/testutil.h"
 
@@ -13,50 +17,69 @@ namespace engine {
 namespace {
 
 struct Case {
-  int64_t out, in, batch;
-  double density;
+  int64_t out, in, batch, br, bc;  // br x bc = 1 x 1: a CSR weight; otherwise BSR blocks
+  double density;                  // of the entries (CSR) or of the block grid (BSR)
   const char* why;
 };
 const Case kCases[] = {
-    {4, 6, 3, 0.5, "half dense"},
-    {5, 7, 2, 0.15, "very sparse: empty rows and columns likely"},
-    {3, 4, 1, 1.0, "fully stored pattern, batch 1"},
-    {6, 5, 4, 0.0, "no nonzeros: output is the bias"},
+    {4, 6, 3, 1, 1, 0.5, "CSR, half dense"},
+    {5, 7, 2, 1, 1, 0.15, "CSR, very sparse: empty rows and columns likely"},
+    {3, 4, 1, 1, 1, 1.0, "CSR, fully stored pattern, batch 1"},
+    {6, 5, 4, 1, 1, 0.0, "CSR, no nonzeros: output is the bias"},
+    {8, 6, 3, 4, 1, 0.5, "4x1, shape a multiple of the block"},
+    {10, 7, 5, 4, 1, 0.6, "4x1, the last block row padded (10 = 2 x 4 + 2)"},
+    {13, 5, 2, 8, 1, 0.7, "8x1, padded last block row"},
+    {9, 10, 4, 4, 4, 0.4, "4x4, padding on both axes"},
+    {6, 9, 3, 2, 2, 0.5, "2x2, padded last block column"},
+    {5, 11, 3, 1, 4, 0.5, "1x4, padded last block column"},
+    {8, 8, 17, 8, 1, 1.0, "8x1, every block stored; a batch not a multiple of the vector width"},
+    {8, 4, 2, 4, 1, 0.0, "4x1, no blocks: output is the bias"},
+    // Enough rows (block rows) that both threads get work in every kernel's schedule (chunks of 4 block rows).
+    {300, 40, 17, 1, 1, 0.2, "CSR, 300 rows"},
+    {300, 40, 17, 4, 1, 0.3, "4x1, 75 block rows"},
+    {264, 24, 9, 8, 1, 0.4, "8x1, 33 block rows"},
 };
+
+SparseParameter MakeWeight(const Case& c, Rng& rng) {
+  if (c.br * c.bc == 1) return SparseParameter("fc.weight", testutil::RandomCsr(c.out, c.in, c.density, rng));
+  return SparseParameter("fc.weight", testutil::RandomBsr(c.out, c.in, c.br, c.bc, c.density, rng));
+}
 
 class SparseLinearTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(SparseLinearTest, ForwardMatchesDenseDouble) {
   const Case& c = GetParam();
   Rng rng(11);
-  SparseParameter w("fc.weight", testutil::RandomCsr(c.out, c.in, c.density, rng));
+  SparseParameter w = MakeWeight(c, rng);
   DenseParameter b("fc.bias", testutil::RandomDense({c.out}, rng));
   Variable x = Constant(testutil::RandomDense({c.in, c.batch}, rng));
   Variable y = SparseLinear(x, w, &b);
-  testutil::DenseF64 expected = testutil::MatmulF64(testutil::ToF64(w.weight().ToDense()), testutil::ToF64(x.value()));
+  testutil::DenseF64 expected = testutil::MatmulF64(testutil::ToF64(w.ToCsr().ToDense()), testutil::ToF64(x.value()));
   for (int64_t i = 0; i < c.out; ++i)
     for (int64_t j = 0; j < c.batch; ++j) expected.data[i * c.batch + j] += b.var.value()[i];
   EXPECT_TRUE(testutil::AllClose(y.value(), expected, 1e-5)) << c.why;
 }
 
+// Every stored float is checked, a block's padding included: there the difference quotient is 0 (the kernels never
+// read padding) and so must the analytic gradient be.
 TEST_P(SparseLinearTest, GradientsMatchFiniteDifferences) {
   const Case& c = GetParam();
   Rng rng(12);
-  SparseParameter w("fc.weight", testutil::RandomCsr(c.out, c.in, c.density, rng));
+  SparseParameter w = MakeWeight(c, rng);
   DenseParameter b("fc.bias", testutil::RandomDense({c.out}, rng));
   Variable x = Leaf(testutil::RandomDense({c.in, c.batch}, rng), "x");
-  GradCheckInput w_input{"fc.weight.values", w.mutable_values().data(), w.weight().nnz(),
+  GradCheckInput w_input{"fc.weight.values", w.mutable_values().data(), w.stored(),
                          [&w]() -> const float* { return w.grad.data(); }};
   const GradCheckReport r =
       GradCheck([&] { return SparseLinear(x, w, &b); }, {LeafInput(x), w_input, LeafInput(b.var)});
   EXPECT_TRUE(r.ok) << c.why << ": " << r.first_failure;
-  EXPECT_EQ(r.checked, c.in * c.batch + w.weight().nnz() + c.out);
+  EXPECT_EQ(r.checked, c.in * c.batch + w.stored() + c.out);
 }
 
-TEST_P(SparseLinearTest, DenseGradRowsEqualsDyXtInDouble) {
+TEST_P(SparseLinearTest, DenseGradRowsAndPatternGradientEqualDyXtInDouble) {
   const Case& c = GetParam();
   Rng rng(13);
-  SparseParameter w("fc.weight", testutil::RandomCsr(c.out, c.in, c.density, rng));
+  SparseParameter w = MakeWeight(c, rng);
   w.want_dense_grad = true;
   Variable x = Constant(testutil::RandomDense({c.in, c.batch}, rng));
   Variable y = SparseLinear(x, w, nullptr);
@@ -64,19 +87,51 @@ TEST_P(SparseLinearTest, DenseGradRowsEqualsDyXtInDouble) {
   Backward(y, d_y);
   ASSERT_TRUE(static_cast<bool>(w.dense_grad_rows));
   const testutil::DenseF64 expected = testutil::MatmulF64(testutil::ToF64(d_y), testutil::ToF64(x.value()), false, true);
-  // Row tiles of 2 (the last one ragged) reassemble the whole dense gradient.
+  // Row tiles of 3 (the last one ragged, not aligned with the blocks) reassemble the whole dense gradient.
   Tensor dense({c.out, c.in});
-  for (int64_t r0 = 0; r0 < c.out; r0 += 2) {
-    const int64_t r1 = std::min(c.out, r0 + 2);
+  for (int64_t r0 = 0; r0 < c.out; r0 += 3) {
+    const int64_t r1 = std::min(c.out, r0 + 3);
     w.dense_grad_rows(r0, r1, DenseView{dense.data() + r0 * c.in, r1 - r0, c.in, c.in});
   }
   EXPECT_TRUE(testutil::AllClose(dense, expected, 1e-5)) << c.why;
-  // And on the pattern, the sparse gradient is the same numbers.
-  for (int64_t i = 0; i < c.out; ++i) {
-    for (int64_t p = w.weight().row_offsets()[i]; p < w.weight().row_offsets()[i + 1]; ++p) {
-      EXPECT_NEAR(w.grad[p], expected.at(i, w.weight().col_indices()[p]), 1e-5) << "position " << p;
+  // On the pattern, the sparse gradient holds the same numbers at in-bounds entries and exactly 0 in a block's
+  // padding.
+  const PatternView g = w.pattern();
+  for (int64_t ib = 0; ib < g.rows; ++ib) {
+    for (int64_t p = g.offsets[ib]; p < g.offsets[ib + 1]; ++p) {
+      for (int64_t r = 0; r < c.br; ++r) {
+        for (int64_t q = 0; q < c.bc; ++q) {
+          const int64_t i = ib * c.br + r, j = g.indices[p] * c.bc + q;
+          const float grad = w.grad[p * c.br * c.bc + r * c.bc + q];
+          if (i < c.out && j < c.in) {
+            EXPECT_NEAR(grad, expected.at(i, j), 1e-5) << c.why << " position " << p;
+          } else {
+            EXPECT_EQ(grad, 0.0f) << c.why << ": padding of block " << p << " got a gradient";
+          }
+        }
+      }
     }
   }
+}
+
+TEST_P(SparseLinearTest, OneAndTwoThreadsAreBitIdentical) {
+  const Case& c = GetParam();
+  std::vector<float> out[2], d_x[2], d_w[2];
+  for (int t = 0; t < 2; ++t) {
+    SetNumThreads(t + 1);
+    Rng rng(24);
+    SparseParameter w = MakeWeight(c, rng);
+    Variable x = Leaf(testutil::RandomDense({c.in, c.batch}, rng), "x");
+    Variable y = SparseLinear(x, w, nullptr);
+    Backward(y, testutil::RandomDense({c.out, c.batch}, rng));
+    out[t].assign(y.value().data(), y.value().data() + y.value().size());
+    d_x[t].assign(x.grad().data(), x.grad().data() + x.grad().size());
+    d_w[t].assign(w.grad.begin(), w.grad.end());
+  }
+  SetNumThreads(2);
+  EXPECT_EQ(out[0], out[1]) << c.why;
+  EXPECT_EQ(d_x[0], d_x[1]) << c.why;
+  EXPECT_EQ(d_w[0], d_w[1]) << c.why;
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, SparseLinearTest, ::testing::ValuesIn(kCases));
