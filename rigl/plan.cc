@@ -175,7 +175,9 @@ std::string FlopsReport(const TrainConfig& c) {
   o.delta_t = c.delta_t;
   std::ostringstream out;
   out << "model " << c.model << ", method " << MethodName(c.method) << ", sparsity " << c.sparsity << ", distribution "
-      << c.distribution << (c.first_layer_dense ? " (first layer dense)" : "") << "\n";
+      << c.distribution << (c.first_layer_dense ? " (first layer dense)" : "")
+      << (c.block == "1x1" ? "" : ", block " + c.block + " (blocks rounded per layer; the table is per weight)")
+      << "\n";
   if (o.rule == models::CostRule::kTrajectory) {
     // The pruning trajectory: the cubic schedule sampled at 0, 1/32, ..., 1 of training (RIGL.md 4.3).
     for (int i = 0; i <= 32; ++i) {

@@ -48,7 +48,8 @@ void Reporter::Banner(const SparsityPlan& plan, const std::vector<LayerState>& l
   // The sparsity settings mean nothing to a dense run; the opt-in settings are named only when used.
   std::string sparsity;
   if (c_.method != Method::kDense) {
-    sparsity = Format(", sparsity %.4g (%s)%s", c_.sparsity, c_.distribution.c_str(),
+    sparsity = Format(", sparsity %.4g (%s)%s%s", c_.sparsity, c_.distribution.c_str(),
+                      c_.block == "1x1" ? "" : (" in " + c_.block + " blocks").c_str(),
                       c_.init_fan == "stored" ? ", init over stored fans" : "");
   }
   std::string extras = c_.time_budget > 0 ? ", time budget " + FormatDuration(c_.time_budget) : "";
