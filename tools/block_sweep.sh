@@ -32,14 +32,7 @@ bin="bazel-bin/rigl/trainer"
 mkdir -p "$out"
 # The trainer's defaults otherwise (batch 128, SGD momentum 0.9, lr 0.05 cosine, dT 100, drop fraction 0.3).
 common=(--threads=$threads --progress=none)
-jobs_file="$out/jobs.txt"
-: > "$jobs_file"
-run() {  # run <name> <args...>: queues one training unless it already finished
-  local name="$1"; shift
-  if [[ -f "$out/$name/summary.json" ]]; then echo "skip $name (done)"; return; fi
-  mkdir -p "$out/$name"
-  echo "$name $bin ${common[*]} --out_dir=$out/$name $*" >> "$jobs_file"
-}
+source tools/sweep_lib.sh
 for seed in $seeds; do
   for model in mlp lenet5; do
     if [[ $model == mlp ]]; then epochs=$epochs_mlp; else epochs=$epochs_lenet; fi
@@ -54,7 +47,5 @@ for seed in $seeds; do
     done
   done
 done
-echo "running $(wc -l < "$jobs_file") trainings, $jobs at a time"
-# Each line: <name> <command...>; a failed run is reported and the sweep goes on.
-xargs -P "$jobs" -L 1 bash -c 'name="$0"; if "$@" > "'"$out"'/$name/log.txt" 2>&1; then echo "done $name"; else echo "FAILED $name (see '"$out"'/$name/log.txt)"; fi' < "$jobs_file"
+run_queue
 python3 tools/block_report.py "$out"

@@ -32,14 +32,7 @@ mkdir -p "$out"
 # weight decay 1e-4. Topology updates every 100 steps with alpha 0.3 cosine until 75% of training.
 common=(--batch_size=128 --lr=0.05 --momentum=0.9 --nesterov --weight_decay=1e-4 --lr_schedule=cosine
         --delta_t=100 --drop_fraction=0.3 --t_end=0.75 --threads=$threads --progress=none)
-jobs_file="$out/jobs.txt"
-: > "$jobs_file"
-run() {  # run <name> <args...>: queues one training
-  local name="$1"; shift
-  if [[ -f "$out/$name/summary.json" ]]; then echo "skip $name (done)"; return; fi
-  mkdir -p "$out/$name"
-  echo "$name $bin ${common[*]} --out_dir=$out/$name $*" >> "$jobs_file"
-}
+source tools/sweep_lib.sh
 for seed in $seeds; do
   for model in mlp lenet5; do
     if [[ $model == mlp ]]; then epochs=$epochs_mlp; sparsities="0.9 0.95 0.98"; else epochs=$epochs_lenet; sparsities="0.9 0.95"; fi
@@ -56,7 +49,5 @@ for seed in $seeds; do
     done
   done
 done
-echo "running $(wc -l < "$jobs_file") trainings, $jobs at a time"
-# Each line: <name> <command...>; a failed run is reported and the sweep goes on.
-xargs -P "$jobs" -L 1 bash -c 'name="$0"; if "$@" > "'"$out"'/$name/log.txt" 2>&1; then echo "done $name"; else echo "FAILED $name (see '"$out"'/$name/log.txt)"; fi' < "$jobs_file"
+run_queue
 python3 tools/evidence_report.py "$out"

@@ -9,6 +9,24 @@
 namespace engine {
 namespace {
 
+// Calls f(e, p, r, c, inside) for every entry of every stored block in storage order: e the index into the values,
+// p the block, (r, c) the entry within it, inside whether it lies inside rows x cols (else it is padding).
+template <typename F>
+void ForEachStoredEntry(const BsrMatrix& m, F&& f) {
+  const int64_t br = m.block_rows(), bc = m.block_cols(), bs = br * bc;
+  const std::vector<int64_t>& offsets = m.block_row_offsets();
+  const std::vector<int32_t>& indices = m.block_col_indices();
+  for (int64_t ib = 0; ib < m.row_blocks(); ++ib) {
+    for (int64_t p = offsets[ib]; p < offsets[ib + 1]; ++p) {
+      for (int64_t r = 0; r < br; ++r) {
+        for (int64_t c = 0; c < bc; ++c) {
+          f(p * bs + r * bc + c, p, r, c, ib * br + r < m.rows() && indices[p] * bc + c < m.cols());
+        }
+      }
+    }
+  }
+}
+
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 }  // namespace
@@ -212,19 +230,10 @@ void BsrMatrix::Validate(const std::string& name) const {
 
 void BsrMatrix::CheckPaddingZero(const float* buffer, const std::string& name, const char* what) const {
   if (rows_ % block_rows_ == 0 && cols_ % block_cols_ == 0) return;  // no padding anywhere
-  const int64_t bs = block_size();
-  for (int64_t ib = 0; ib < row_blocks_; ++ib) {
-    for (int64_t p = block_row_offsets_[ib]; p < block_row_offsets_[ib + 1]; ++p) {
-      for (int64_t r = 0; r < block_rows_; ++r) {
-        for (int64_t c = 0; c < block_cols_; ++c) {
-          const bool inside = ib * block_rows_ + r < rows_ && block_col_indices_[p] * block_cols_ + c < cols_;
-          const float v = buffer[p * bs + r * block_cols_ + c];
-          ENGINE_CHECK(inside || v == 0.0f, name, ": `padding entries are 0` is not satisfied (", what, " of block ",
-                       p, ", entry (", r, ", ", c, ") lies outside ", rows_, " x ", cols_, " and holds ", v, ")");
-        }
-      }
-    }
-  }
+  ForEachStoredEntry(*this, [&](int64_t e, int64_t p, int64_t r, int64_t c, bool inside) {
+    ENGINE_CHECK(inside || buffer[e] == 0.0f, name, ": `padding entries are 0` is not satisfied (", what, " of block ",
+                 p, ", entry (", r, ", ", c, ") lies outside ", rows_, " x ", cols_, " and holds ", buffer[e], ")");
+  });
 }
 
 Tensor BsrMatrix::ToDense() const {
@@ -244,17 +253,10 @@ Tensor BsrMatrix::ToDense() const {
 }
 
 void BsrMatrix::FillEntries(const std::function<float()>& draw) {
-  const int64_t bs = block_size();
-  for (int64_t ib = 0; ib < row_blocks_; ++ib) {
-    for (int64_t p = block_row_offsets_[ib]; p < block_row_offsets_[ib + 1]; ++p) {
-      for (int64_t r = 0; r < block_rows_; ++r) {
-        for (int64_t c = 0; c < block_cols_; ++c) {
-          const bool inside = ib * block_rows_ + r < rows_ && block_col_indices_[p] * block_cols_ + c < cols_;
-          values_[p * bs + r * block_cols_ + c] = inside ? draw() : 0.0f;
-        }
-      }
-    }
-  }
+  float* values = values_.data();
+  ForEachStoredEntry(*this, [&](int64_t e, int64_t, int64_t, int64_t, bool inside) {
+    values[e] = inside ? draw() : 0.0f;
+  });
 }
 
 CsrMatrix BsrMatrix::ToCsr() const {
