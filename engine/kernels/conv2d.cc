@@ -12,6 +12,8 @@
 namespace engine::kernels {
 namespace {
 
+using internal::ValidRange;
+
 // N batch, C in-channels, K out-channels, H/W input, P/Q output, R/S filter.
 // The im2col scratch holds at most this many floats (8 MB: stays in L3 between im2col and sgemm).
 constexpr int64_t kChunkFloats = int64_t{1} << 21;
@@ -19,14 +21,6 @@ constexpr int64_t kChunkFloats = int64_t{1} << 21;
 int64_t ImagesPerChunk(const Conv2dParams& cp) {
   const int64_t per_image = cp.filter_size() * cp.out_h() * cp.out_w();
   return std::max<int64_t>(1, std::min<int64_t>(cp.batch, kChunkFloats / std::max<int64_t>(1, per_image)));
-}
-
-// Output indices q in [*lo, *hi) read input column q*st - shift inside [0, extent); 0 <= *lo <= *hi <= count.
-void ValidRange(int64_t shift, int64_t st, int64_t extent, int64_t count, int64_t* lo, int64_t* hi) {
-  // q*st >= shift and q*st <= extent - 1 + shift, with floor/ceil division for negative numerators.
-  auto floor_div = [](int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); };
-  *lo = std::min(count, std::max<int64_t>(0, -floor_div(-shift, st)));
-  *hi = std::max(*lo, std::min(count, floor_div(extent - 1 + shift, st) + 1));
 }
 
 // cols[(c, r, s), (n - n0)*P*Q + p*Q + q] = X[c, n, p*stride + r - pad, q*stride + s - pad] (0 outside X), for

@@ -10,6 +10,7 @@
 #ifndef ENGINE_KERNELS_CONV2D_H_
 #define ENGINE_KERNELS_CONV2D_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 
@@ -38,6 +39,16 @@ struct Conv2dParams {
 // Throws engine::Error (naming `context`) unless every size is >= 1, pad >= 0 and the padded input holds the
 // filter (H + 2*pad >= R, W + 2*pad >= S). Ops call this once; kernels only DCHECK.
 void CheckConv2dParams(const Conv2dParams& params, const char* context);
+
+namespace internal {
+// Indices v in [*lo, *hi) with 0 <= v*st - shift < extent, clamped to [0, count]: the output columns (or rows) whose
+// input index v*st - shift falls inside the input (floor division throughout, so shift and extent may be negative).
+inline void ValidRange(int64_t shift, int64_t st, int64_t extent, int64_t count, int64_t* lo, int64_t* hi) {
+  auto floor_div = [](int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); };
+  *lo = std::min(count, std::max<int64_t>(0, -floor_div(-shift, st)));
+  *hi = std::max(*lo, std::min(count, floor_div(extent - 1 + shift, st) + 1));
+}
+}  // namespace internal
 
 // Y = conv(W, X) (+ bias[k] on channel k when bias != nullptr) (then max(., 0) when relu). Y is overwritten.
 // w [K, C*R*S], x [C, N*H*W], y [K, N*P*Q]; y must not alias x. im2col of at most 8 MB of images at a time, then

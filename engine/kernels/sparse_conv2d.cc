@@ -23,6 +23,8 @@
 namespace engine::kernels {
 namespace {
 
+using internal::ValidRange;
+
 // N batch, C in-channels, K out-channels, H/W input, P/Q output, R/S filter.
 constexpr int64_t kLanes = 16;      // the extended plane is processed in whole 16-float vectors
 constexpr int64_t kMaxGroups = 8;   // fixed image groups of the weight gradient (thread-count independent)
@@ -30,13 +32,6 @@ constexpr int64_t kMaxBlockImages = 64;          // images per block of the weig
 constexpr int64_t kBlockFloats = int64_t{1} << 17;  // phase buffers of one block: about 512 KB
 
 int64_t RoundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
-
-// Indices v in [*lo, *hi) with 0 <= v*st - shift < extent, clamped to [0, count] (floor division throughout).
-void ValidRange(int64_t shift, int64_t st, int64_t extent, int64_t count, int64_t* lo, int64_t* hi) {
-  auto floor_div = [](int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); };
-  *lo = std::min(count, std::max<int64_t>(0, -floor_div(-shift, st)));
-  *hi = std::max(*lo, std::min(count, floor_div(extent - 1 + shift, st) + 1));
-}
 
 // Zero-padded, stride-phase-split copy of one image of `channels` planes of in_h x in_w.
 // Phase (a, b) of channel ch is a plane of ph x pw floats at ((ch*st + a)*st + b) * plane_size, holding padded
