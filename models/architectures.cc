@@ -2,6 +2,7 @@
 // the input_hw recorded for a layer follows the counter's view (explicit Keras zero padding included).
 #include "models/architectures.h"
 
+#include <algorithm>
 #include <string>
 
 #include "engine/base/check.h"
@@ -129,51 +130,109 @@ std::vector<LayerSpec> ResNet50(int64_t num_classes) {
   return layers;
 }
 
-std::vector<LayerSpec> MobileNetV1(int64_t num_classes) {
-  ENGINE_CHECK(num_classes > 0, "MobileNetV1: num_classes = ", num_classes, "; expected > 0");
-  std::vector<LayerSpec> layers;
-  layers.push_back(Conv("conv1.weight", 3, 3, 32, KerasPaddedSide(224, 2), 2, /*maskable=*/false));
-  int64_t channels = 32, hw = 112;
+int64_t MakeDivisible(double v) {
+  int64_t rounded = std::max<int64_t>(8, static_cast<int64_t>(v + 4.0) / 8 * 8);
+  if (static_cast<double>(rounded) < 0.9 * v) rounded += 8;
+  return rounded;
+}
+
+namespace {
+
+void CheckMobileNetOptions(const char* what, const MobileNetOptions& o) {
+  ENGINE_CHECK(o.in_channels > 0 && o.input_hw > 0 && o.num_classes > 0 && o.width > 0, what, ": in_channels = ",
+               o.in_channels, ", input_hw = ", o.input_hw, ", num_classes = ", o.num_classes, ", width = ", o.width,
+               "; expected all > 0");
+}
+
+MobileNetLayout LayoutStem(int version, const MobileNetOptions& o) {
+  MobileNetLayout l;
+  l.version = version;
+  l.imagenet = o.input_hw >= 96;
+  l.in_channels = o.in_channels, l.input_hw = o.input_hw, l.num_classes = o.num_classes;
+  l.stem_channels = MakeDivisible(32 * o.width);
+  l.stem_stride = l.imagenet ? 2 : 1;
+  return l;
+}
+
+}  // namespace
+
+MobileNetLayout MobileNetV1Layout(const MobileNetOptions& o) {
+  CheckMobileNetOptions("MobileNetV1", o);
+  MobileNetLayout l = LayoutStem(1, o);
+  int64_t channels = l.stem_channels, hw = CeilDiv(o.input_hw, l.stem_stride);
   // (pointwise filters, depthwise stride) of the 13 depthwise-separable blocks.
   const int64_t blocks[13][2] = {{64, 1},  {128, 2}, {128, 1}, {256, 2}, {256, 1}, {512, 2},  {512, 1},
                                  {512, 1}, {512, 1}, {512, 1}, {512, 1}, {1024, 2}, {1024, 1}};
   for (int i = 0; i < 13; ++i) {
-    const std::string prefix = Cat("blocks.", i, ".");
-    const int64_t stride = blocks[i][1];
-    layers.push_back(Depthwise(prefix + "depthwise.weight", channels, KerasPaddedSide(hw, stride), stride));
-    hw = CeilDiv(hw, stride);
-    layers.push_back(Conv(prefix + "pointwise.weight", 1, channels, blocks[i][0], hw, 1));
-    channels = blocks[i][0];
+    MobileNetBlock b;
+    const std::string f = Cat("features.", i + 1, ".");
+    b.name = Cat("features.", i + 1);
+    b.in = b.hidden = channels, b.out = MakeDivisible(blocks[i][0] * o.width), b.stride = blocks[i][1];
+    b.in_hw = hw;
+    b.depthwise = f + "0", b.depthwise_bn = f + "1", b.project = f + "3", b.project_bn = f + "4";
+    l.blocks.push_back(b);
+    channels = b.out;
+    hw = CeilDiv(hw, b.stride);
   }
-  layers.push_back(Dense("fc.weight", channels, num_classes));  // Keras conv_preds: a 1x1 conv on a 1x1 map
-  return layers;
+  l.final_hw = hw;
+  l.classifier_in = channels;
+  return l;
 }
 
-std::vector<LayerSpec> MobileNetV2(int64_t num_classes) {
-  ENGINE_CHECK(num_classes > 0, "MobileNetV2: num_classes = ", num_classes, "; expected > 0");
-  std::vector<LayerSpec> layers;
-  layers.push_back(Conv("conv1.weight", 3, 3, 32, KerasPaddedSide(224, 2), 2, /*maskable=*/false));
-  int64_t channels = 32, hw = 112;
+MobileNetLayout MobileNetV2Layout(const MobileNetOptions& o) {
+  CheckMobileNetOptions("MobileNetV2", o);
+  MobileNetLayout l = LayoutStem(2, o);
+  int64_t channels = l.stem_channels, hw = CeilDiv(o.input_hw, l.stem_stride);
   // Inverted residual settings (expansion t, output channels c, repeats n, first stride s).
   const int64_t settings[7][4] = {{1, 16, 1, 1},  {6, 24, 2, 2},  {6, 32, 3, 2},  {6, 64, 4, 2},
                                   {6, 96, 3, 1},  {6, 160, 3, 2}, {6, 320, 1, 1}};
-  int block = 0;
+  int feature = 1;
   for (const auto& st : settings) {
-    for (int64_t r = 0; r < st[2]; ++r, ++block) {
-      const std::string prefix = Cat("blocks.", block, ".");
-      const int64_t stride = r == 0 ? st[3] : 1;
-      const int64_t hidden = channels * st[0];
-      if (st[0] != 1) layers.push_back(Conv(prefix + "expand.weight", 1, channels, hidden, hw, 1));
-      layers.push_back(Depthwise(prefix + "depthwise.weight", hidden, KerasPaddedSide(hw, stride), stride));
-      hw = CeilDiv(hw, stride);
-      layers.push_back(Conv(prefix + "project.weight", 1, hidden, st[1], hw, 1));
-      channels = st[1];
+    for (int64_t r = 0; r < st[2]; ++r, ++feature) {
+      MobileNetBlock b;
+      const std::string f = Cat("features.", feature, ".conv.");
+      b.name = Cat("features.", feature);
+      b.in = channels, b.hidden = channels * st[0], b.out = MakeDivisible(st[1] * o.width);
+      b.stride = r == 0 ? st[3] : 1;
+      b.in_hw = hw;
+      b.residual = b.stride == 1 && b.in == b.out;
+      const int k = st[0] != 1 ? 1 : 0;  // the depthwise conv's index in the block
+      if (k == 1) b.expand = f + "0.0", b.expand_bn = f + "0.1";
+      b.depthwise = Cat(f, k, ".0"), b.depthwise_bn = Cat(f, k, ".1");
+      b.project = Cat(f, k + 1), b.project_bn = Cat(f, k + 2);
+      l.blocks.push_back(b);
+      channels = b.out;
+      hw = CeilDiv(hw, b.stride);
     }
   }
-  layers.push_back(Conv("conv_last.weight", 1, channels, 1280, hw, 1));
-  layers.push_back(Dense("fc.weight", 1280, num_classes));
+  l.last_channels = MakeDivisible(1280 * std::max(1.0, o.width));
+  l.last_conv = Cat("features.", feature, ".0"), l.last_bn = Cat("features.", feature, ".1");
+  l.final_hw = hw;
+  l.classifier_in = l.last_channels;
+  return l;
+}
+
+std::vector<LayerSpec> MobileNetLayers(const MobileNetLayout& l) {
+  // The counter's input side of a layer that reads a side-hw map at this stride.
+  auto counted = [&l](int64_t hw, int64_t stride) { return l.imagenet ? KerasPaddedSide(hw, stride) : hw; };
+  std::vector<LayerSpec> layers;
+  layers.push_back(Conv("features.0.0.weight", 3, l.in_channels, l.stem_channels, counted(l.input_hw, l.stem_stride),
+                        l.stem_stride, /*maskable=*/false));
+  for (const MobileNetBlock& b : l.blocks) {
+    const int64_t out_hw = CeilDiv(b.in_hw, b.stride);
+    if (!b.expand.empty()) layers.push_back(Conv(b.expand + ".weight", 1, b.in, b.hidden, b.in_hw, 1));
+    layers.push_back(Depthwise(b.depthwise + ".weight", b.hidden, counted(b.in_hw, b.stride), b.stride));
+    layers.push_back(Conv(b.project + ".weight", 1, b.hidden, b.out, out_hw, 1));
+  }
+  if (l.last_channels > 0) {
+    layers.push_back(Conv(l.last_conv + ".weight", 1, l.blocks.back().out, l.last_channels, l.final_hw, 1));
+  }
+  layers.push_back(Dense("classifier.1.weight", l.classifier_in, l.num_classes));  // Keras: a 1x1 conv on 1x1
   return layers;
 }
+
+std::vector<LayerSpec> MobileNetV1(const MobileNetOptions& o) { return MobileNetLayers(MobileNetV1Layout(o)); }
+std::vector<LayerSpec> MobileNetV2(const MobileNetOptions& o) { return MobileNetLayers(MobileNetV2Layout(o)); }
 
 int64_t TotalWeights(const std::vector<LayerSpec>& layers) {
   int64_t total = 0;

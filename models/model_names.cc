@@ -9,8 +9,8 @@ const std::vector<ModelName>& ModelNames() {
       {"lenet5", "LeNet-5 on 28x28x1", true},
       {"wrn22_2", "WRN-22-2 on 28x28x1", true},
       {"resnet50", "ResNet-50 at ImageNet shape (FLOPs tables and benchmarks only)", false},
-      {"mobilenet_v1", "MobileNet v1 at ImageNet shape (FLOPs tables only)", false},
-      {"mobilenet_v2", "MobileNet v2 at ImageNet shape (FLOPs tables only)", false},
+      {"mobilenet_v1", "MobileNet v1 on 28x28x1 (stride-1 stem; ImageNet shape in //bench:flops)", true},
+      {"mobilenet_v2", "MobileNet v2 on 28x28x1 (stride-1 stem; ImageNet shape in //bench:flops)", true},
   };
   return kNames;
 }

@@ -164,6 +164,71 @@ Network BuildWrn22x2(const NetworkOptions& o) {
   return net;
 }
 
+// torchvision's InvertedResidual (and, without the add, MobileNet v1's depthwise-separable block): the body's
+// modules in order, plus x when the block keeps its shape (stride 1, in == out).
+class MobileNetBlockModule : public engine::nn::Module {
+ public:
+  MobileNetBlockModule(const std::string& name, bool residual) : Module(name), residual_(residual) {}
+  engine::nn::Sequential& body() { return body_; }
+  engine::Variable Forward(const engine::Variable& x) override {
+    const engine::Variable y = body_.Forward(x);
+    return residual_ ? engine::Add(x, y) : y;
+  }
+  void CollectParameters(engine::ParameterList* out) override { body_.CollectParameters(out); }
+  void CollectBuffers(std::vector<std::pair<std::string, engine::Tensor*>>* out) override {
+    body_.CollectBuffers(out);
+  }
+  void SetTraining(bool training) override {
+    Module::SetTraining(training);
+    body_.SetTraining(training);
+  }
+
+ private:
+  engine::nn::Sequential body_;
+  bool residual_;
+};
+
+models::MobileNetOptions MobileNetOptionsFor(const NetworkOptions& o) {
+  models::MobileNetOptions m;
+  m.in_channels = o.in_channels, m.input_hw = o.input_hw, m.num_classes = o.num_classes;
+  m.width = o.mobilenet_width * o.width_multiplier;
+  return m;
+}
+
+// MobileNet v1 or v2 from its layout (architectures.h): conv-BN-ReLU6 stem, the blocks, (v2) the last 1x1 conv,
+// global average pool, classifier. Convs carry no bias (batch norm follows each); v1's pointwise convs are followed
+// by ReLU6, v2's projections are linear. No dropout before the classifier (torchvision has 0.2).
+Network BuildMobileNet(const NetworkOptions& o, const MobileNetLayout& l) {
+  Network net;
+  auto seq = std::make_unique<engine::nn::Sequential>();
+  // A conv of the plan's storage, then its batch norm and (when relu6) ReLU6, appended to `to`.
+  auto conv_bn = [&o](engine::nn::Sequential& to, const std::string& conv, const std::string& bn, int64_t cin,
+                      int64_t cout, int64_t k, int64_t stride, bool relu6) {
+    const engine::nn::WeightStorage s = StorageFor(o, conv + ".weight", cin * cout * k * k);
+    to.Emplace<engine::nn::Conv2d>(conv, cin, cout, k, stride, k / 2, s, o.seed, /*bias=*/false, o.fan);
+    to.Emplace<engine::nn::BatchNorm2d>(bn, cout);
+    if (relu6) to.Emplace<engine::nn::Relu6Module>(bn + ".relu6");
+  };
+  conv_bn(*seq, "features.0.0", "features.0.1", l.in_channels, l.stem_channels, 3, l.stem_stride, true);
+  for (const MobileNetBlock& b : l.blocks) {
+    auto* block = seq->Emplace<MobileNetBlockModule>(b.name, b.residual);
+    if (!b.expand.empty()) conv_bn(block->body(), b.expand, b.expand_bn, b.in, b.hidden, 1, 1, true);
+    block->body().Emplace<engine::nn::DepthwiseConv2d>(b.depthwise, b.hidden, 3, b.stride, 1, o.seed);
+    block->body().Emplace<engine::nn::BatchNorm2d>(b.depthwise_bn, b.hidden);
+    block->body().Emplace<engine::nn::Relu6Module>(b.depthwise_bn + ".relu6");
+    conv_bn(block->body(), b.project, b.project_bn, b.hidden, b.out, 1, 1, /*relu6=*/l.version == 1);
+  }
+  if (l.last_channels > 0) {
+    conv_bn(*seq, l.last_conv, l.last_bn, l.blocks.back().out, l.last_channels, 1, 1, true);
+  }
+  seq->Emplace<engine::nn::GlobalAvgPoolModule>("pool");
+  const engine::nn::WeightStorage s = StorageFor(o, "classifier.1.weight", l.classifier_in * l.num_classes);
+  seq->Emplace<engine::nn::Linear>("classifier.1", l.classifier_in, l.num_classes, s, o.seed, true, o.fan);
+  net.module = std::move(seq);
+  net.channel_major_input = true;
+  return net;
+}
+
 std::vector<LayerSpec> LeNet5Layers(const NetworkOptions& o) {
   if (o.width_multiplier == 1.0) return LeNet5();
   // The same table at Small-Dense widths.
@@ -194,8 +259,10 @@ const std::vector<ModelInfo>& AllModels() {
       {"lenet5", LeNet5Layers, BuildLeNet5},
       {"wrn22_2", [](const NetworkOptions&) { return Wrn22x2Mnist(); }, BuildWrn22x2},
       {"resnet50", [](const NetworkOptions&) { return ResNet50(); }, nullptr},
-      {"mobilenet_v1", [](const NetworkOptions&) { return MobileNetV1(); }, nullptr},
-      {"mobilenet_v2", [](const NetworkOptions&) { return MobileNetV2(); }, nullptr},
+      {"mobilenet_v1", [](const NetworkOptions& o) { return MobileNetV1(MobileNetOptionsFor(o)); },
+       [](const NetworkOptions& o) { return BuildMobileNet(o, MobileNetV1Layout(MobileNetOptionsFor(o))); }},
+      {"mobilenet_v2", [](const NetworkOptions& o) { return MobileNetV2(MobileNetOptionsFor(o)); },
+       [](const NetworkOptions& o) { return BuildMobileNet(o, MobileNetV2Layout(MobileNetOptionsFor(o))); }},
   };
   static const std::vector<ModelInfo> kModels = [] {
     std::vector<ModelInfo> models;

@@ -22,12 +22,13 @@ namespace models {
 using WeightPlan = engine::nn::WeightStorage;
 
 struct NetworkOptions {
-  std::string model = "mlp";                 // mlp | lenet5 | wrn22_2
+  std::string model = "mlp";                 // a models::ModelNames() entry
   std::vector<int64_t> hidden = {300, 100};  // MLP hidden widths
   int64_t in_channels = 1;
   int64_t input_hw = 28;
   int64_t num_classes = 10;
   double width_multiplier = 1.0;  // Small-Dense: scales every hidden width / channel count
+  double mobilenet_width = 1.0;   // MobileNet's width multiplier alpha (times width_multiplier)
   std::map<std::string, WeightPlan> plan;  // by weight name ("fc1.weight"); absent = dense
   uint64_t seed = 0;
   engine::nn::FanMode fan = engine::nn::FanMode::kDense;  // fans of a sparse weight's initialiser

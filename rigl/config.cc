@@ -166,6 +166,11 @@ const std::vector<Field>& Fields() {
                                                     "1 <= width <= " + std::to_string(kMaxWidth) +
                                                         " (column indices are 32-bit)",
                                                     "at least one hidden width")),
+        Declare<double>("mobilenet_width", &C::mobilenet_width, kModel,
+                        "MobileNet v1 / v2 width multiplier alpha (channels: torchvision's multiple of 8 nearest "
+                        "c * alpha)",
+                        R::kMustMatch, Rule<double>([](double v) { return v >= 0.25 && v <= 4; },
+                                                    "0.25 <= mobilenet_width <= 4"), json(1.0)),
         Declare<std::string>("init_fan", &C::init_fan, kModel,
                              "Fans of a sparse weight's initialiser: dense (the paper: the dense layer's fan-in/out) | "
                              "stored (nnz per row / per column)",
@@ -501,6 +506,9 @@ void ValidateConfig(const TrainConfig& c) {
   ENGINE_CHECK(c.flops_only || (model != nullptr && model->trainable), "--model=", c.model,
                ": trainable on Fashion-MNIST are ", models::ModelNameList(true), "; expected one of those (", c.model,
                " is available with --flops_only and in //bench)");
+  ENGINE_CHECK(c.mobilenet_width == 1.0 || c.model.rfind("mobilenet", 0) == 0, "--mobilenet_width=",
+               c.mobilenet_width, " --model=", c.model, ": the width multiplier applies to mobilenet_v1 and "
+               "mobilenet_v2 only; expected --mobilenet_width=1 (the MLP's widths are --width)");
   ENGINE_CHECK(static_cast<double>(c.epochs) * c.multiplier <= static_cast<double>(kMaxEpochs), "--epochs=", c.epochs,
                " --multiplier=", c.multiplier, ": ", static_cast<double>(c.epochs) * c.multiplier,
                " epochs in all; expected at most ", kMaxEpochs);

@@ -37,6 +37,7 @@ struct TrainConfig {
   // Model and data.
   std::string model = "mlp";             // models::ModelNames()
   std::vector<int64_t> width = {300, 100};  // MLP hidden widths
+  double mobilenet_width = 1.0;              // MobileNet's width multiplier alpha
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
   int64_t train_limit = 0;  // use only the first N training samples (0 = all); for smoke runs and tests
   int64_t test_limit = 0;

@@ -19,6 +19,7 @@ std::vector<models::LayerSpec> LayersFor(const TrainConfig& c, double width_mult
   models::NetworkOptions o;
   o.model = c.model;
   o.hidden = c.width;
+  o.mobilenet_width = c.mobilenet_width;
   o.width_multiplier = width_multiplier;
   return models::NetworkLayers(o);
 }
@@ -60,6 +61,7 @@ SparsityPlan MakeSparsityPlan(const TrainConfig& c, const std::vector<models::La
   plan.layers = layers;
   plan.network.model = c.model;
   plan.network.hidden = c.width;
+  plan.network.mobilenet_width = c.mobilenet_width;
   plan.network.seed = c.seed;
   plan.network.fan = c.init_fan == "stored" ? engine::nn::FanMode::kStored : engine::nn::FanMode::kDense;
   plan.sparsities.assign(plan.layers.size(), 0.0);

@@ -6,5 +6,6 @@
 namespace engine::nn {
 
 Variable ReluModule::Forward(const Variable& x) { return Relu(x); }
+Variable Relu6Module::Forward(const Variable& x) { return Relu6(x); }
 
 }  // namespace engine::nn

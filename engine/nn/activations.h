@@ -14,6 +14,12 @@ class ReluModule : public Module {
   Variable Forward(const Variable& x) override;
 };
 
+class Relu6Module : public Module {
+ public:
+  explicit Relu6Module(std::string name = "") : Module(std::move(name)) {}
+  Variable Forward(const Variable& x) override;
+};
+
 }  // namespace engine::nn
 
 #endif  // ENGINE_NN_ACTIVATIONS_H_

@@ -7,6 +7,7 @@
 #include "engine/base/rng.h"
 #include "engine/nn/init.h"
 #include "engine/ops/conv2d.h"
+#include "engine/ops/depthwise_conv2d.h"
 #include "engine/ops/sparse_conv2d.h"
 
 namespace engine::nn {
@@ -60,5 +61,23 @@ void Conv2d::CollectParameters(ParameterList* out) {
   if (sparse_weight_) out->sparse.push_back(sparse_weight_.get());
   if (bias_) out->dense.push_back(bias_.get());
 }
+
+DepthwiseConv2d::DepthwiseConv2d(std::string name, int64_t channels, int64_t kernel, int64_t stride, int64_t pad,
+                                 uint64_t seed)
+    : Module(std::move(name)), channels_(channels), kernel_(kernel), stride_(stride), pad_(pad) {
+  ENGINE_CHECK(channels > 0 && kernel > 0 && stride > 0 && pad >= 0, "nn::DepthwiseConv2d(", this->name(),
+               "): channels = ", channels, ", kernel = ", kernel, ", stride = ", stride, ", pad = ", pad,
+               "; expected channels, kernel, stride > 0 and pad >= 0");
+  const std::string weight_name = Child("weight");
+  Rng rng = Rng::Stream(seed, NameHash(weight_name));
+  const double std_dev = std::sqrt(2.0 / static_cast<double>(kernel * kernel));  // He normal over the fan-in
+  Tensor w({channels, 1, kernel, kernel});
+  for (int64_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(std_dev * rng.Normal());
+  weight_ = std::make_unique<DenseParameter>(weight_name, std::move(w));
+}
+
+Variable DepthwiseConv2d::Forward(const Variable& x) { return engine::DepthwiseConv2d(x, *weight_, stride_, pad_); }
+
+void DepthwiseConv2d::CollectParameters(ParameterList* out) { out->dense.push_back(weight_.get()); }
 
 }  // namespace engine::nn

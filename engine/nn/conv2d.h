@@ -46,6 +46,25 @@ class Conv2d : public Module {
   std::unique_ptr<DenseParameter> bias_;
 };
 
+// DepthwiseConv2d module: one kernel x kernel filter per channel (depth multiplier 1), always dense, no bias.
+// Parameter "<name>.weight" [C, 1, R, S] (PyTorch's groups=C layout), He normal over its fan-in R*S from
+// Rng::Stream(seed, hash of the name).
+class DepthwiseConv2d : public Module {
+ public:
+  DepthwiseConv2d(std::string name, int64_t channels, int64_t kernel, int64_t stride, int64_t pad, uint64_t seed);
+
+  // x [C, N, H, W] -> [C, N, P, Q].
+  Variable Forward(const Variable& x) override;
+  void CollectParameters(ParameterList* out) override;
+
+  int64_t channels() const { return channels_; }
+  DenseParameter& weight() { return *weight_; }
+
+ private:
+  int64_t channels_, kernel_, stride_, pad_;
+  std::unique_ptr<DenseParameter> weight_;
+};
+
 }  // namespace engine::nn
 
 #endif  // ENGINE_NN_CONV2D_H_

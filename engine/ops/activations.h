@@ -8,6 +8,8 @@ namespace engine {
 
 // y = max(x, 0).
 Variable Relu(const Variable& x);
+// y = min(max(x, 0), 6) (MobileNet's); dx += dy where 0 < x < 6.
+Variable Relu6(const Variable& x);
 
 }  // namespace engine
 

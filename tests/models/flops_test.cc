@@ -69,8 +69,8 @@ INSTANTIATE_TEST_SUITE_P(Hand, LayerFlops, ::testing::ValuesIn(kLayerCases));
 TEST(LayerFlops, DepthwiseCountedAsConvWithOneOutputChannel) {
   // MobileNet's stride-2 depthwise on 112 sees the Keras-padded 113: counted [3,3,64,1] at 57x57 (RIGL.md quirk 2).
   const std::vector<LayerSpec> v1 = MobileNetV1();
-  const LayerSpec& dw = v1[3];  // blocks.1.depthwise.weight
-  ASSERT_EQ(dw.name, "blocks.1.depthwise.weight");
+  const LayerSpec& dw = v1[3];  // features.2.0.weight, block 2's depthwise conv
+  ASSERT_EQ(dw.name, "features.2.0.weight");
   EXPECT_EQ(dw.kind, LayerSpec::kDepthwiseConv);
   EXPECT_EQ(dw.input_hw, 113);
   EXPECT_EQ(dw.OutputH(), 57);

@@ -215,7 +215,7 @@ TEST(Properties, UnknownCustomKeyIsAnError) {
     EXPECT_NE(std::string(e.what()).find("fc9.weight"), std::string::npos) << e.what();
   }
   options.custom.clear();
-  options.custom["blocks.0.depthwise.weight"] = 0.0;  // exists but is never masked
+  options.custom["features.1.0.weight"] = 0.0;  // exists but is never masked
   EXPECT_THROW(ComputeSparsities(models::MobileNetV1(), options), engine::Error);
 }
 
