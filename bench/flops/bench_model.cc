@@ -51,11 +51,6 @@ void CheckTakesInput(const BenchModel& m) {
 
 }  // namespace
 
-bool BenchModel::has_depthwise() const {
-  return std::any_of(layers.begin(), layers.end(),
-                     [](const models::LayerSpec& l) { return l.kind == models::LayerSpec::kDepthwiseConv; });
-}
-
 BenchModel DescribeBenchModel(const std::string& name, const std::vector<int64_t>& hidden) {
   const models::ModelInfo* info = models::FindModel(name);
   ENGINE_CHECK(info != nullptr, "--model=", name, ": unknown; expected ", models::ModelNameList(false));

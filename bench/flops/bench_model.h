@@ -24,7 +24,6 @@ struct BenchModel {
   int64_t smoke_batch = 16;                // the batch of a --smoke run
 
   bool buildable() const { return build != nullptr; }
-  bool has_depthwise() const;  // depthwise layers are skipped at kernel level (no depthwise kernel)
 };
 
 // The model named `name` (a models::AllModels() entry; throws engine::Error naming --model and the list otherwise)

@@ -182,9 +182,8 @@ void PrintBanner(const Options& o, const flopsbench::MachineInfo& machine) {
               static_cast<long long>(g_trainer.delta_t), g_trainer.drop_fraction, FLAGS_steps);
   if (!o.model.buildable()) {
     std::printf("note: %s is timed at kernel level only (per layer: forward, input gradient, weight gradient, "
-                "optimizer); the models package does not build it end to end%s.\n",
-                o.model.name.c_str(),
-                o.model.has_depthwise() ? "; depthwise convs are skipped (no depthwise kernel)" : "");
+                "optimizer); the models package does not build it end to end.\n",
+                o.model.name.c_str());
   }
   if (g_trainer.block != "1x1" && FLAGS_kernel_level) {
     std::printf("note: --block=%s: the per-layer kernel table times CSR and dense kernels only, so it is left out; "

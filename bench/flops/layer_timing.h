@@ -20,6 +20,7 @@ namespace flopsbench {
 struct LayerShape {
   std::string name;        // "layer1.0.conv1.weight"
   bool conv = false;       // false: fully connected [out, in] on [in, batch]
+  bool depthwise = false;  // a depthwise conv (in == out channels, one filter each; always dense)
   int64_t in = 0;          // input features (fc) or channels (conv)
   int64_t out = 0;         // output features or channels
   int64_t kernel = 1;
@@ -29,15 +30,15 @@ struct LayerShape {
   bool needs_input_grad = true;  // false for the first layer (its input is data)
 
   int64_t out_hw() const { return conv ? (in_hw + 2 * pad - kernel) / stride + 1 : 1; }
-  int64_t weights() const { return out * in * kernel * kernel; }
+  int64_t weights() const { return (depthwise ? 1 : in) * out * kernel * kernel; }
   // Columns of the activation per sample: out_hw² for conv, 1 for fc.
   int64_t out_pixels() const { return out_hw() * out_hw(); }
-  // "fc", "conv1x1", "conv3x3", "conv5x5", "conv7x7".
+  // "fc", "conv1x1", "conv3x3", "conv5x5", "conv7x7", "dw3x3".
   std::string type() const;
 };
 
-// The real kernel shapes of a model's weight layers, in forward order. Depthwise layers (MobileNet) are skipped:
-// no depthwise kernel exists here. The counter's quirks are undone: LeNet-5 conv2 has pad 0; a conv first layer
+// The real kernel shapes of a model's weight layers, in forward order (MobileNet's depthwise layers run the
+// depthwise kernel, always dense). The counter's quirks are undone: LeNet-5 conv2 has pad 0; a conv first layer
 // takes the image_hw x image_hw image with pad k/2 (ResNet-50's and MobileNet's conv1: 224, not the counter's
 // zero-padded 230 / 225).
 std::vector<LayerShape> RealLayerShapes(const std::string& model, const std::vector<models::LayerSpec>& layers,

@@ -120,6 +120,120 @@ ENGINE_DW_INLINE void WeightGradPlane(const float* d_y, const float* x, const Pl
   }
 }
 
+// MobileNet's 3x3 stride-1 'same' case (pad 1, output plane = input plane) on the flattened plane: output i = p*W + q
+// reads x[i + d] with d = (r-1)*W + (s-1), so the whole plane is one contiguous vector loop of 9 multiply-adds, with
+// no per-row borders (small planes: 7x7, 14x14). The left taps (s = 0) of q = 0 would read the previous row's last
+// column and the right taps (s = 2) of q = W-1 the next row's first, so those taps read copies of x whose last or
+// first column is zero; the copies sit between zero margins that stand for the rows above and below.
+bool Is3x3Same(const PlaneShape& g) {
+  return g.kernel_h == 3 && g.kernel_w == 3 && g.stride == 1 && g.pad_h == 1 && g.pad_w == 1 &&
+         g.out_h == g.in_h && g.out_w == g.in_w;
+}
+
+// Two copies of the plane a (rows x cols) into scratch: one with its last column zeroed, one with its first.
+ENGINE_DW_INLINE void ColumnZeroedCopies(const float* a, int64_t rows, int64_t cols, float* zero_last,
+                                        float* zero_first) {
+  const int64_t n = rows * cols;
+  std::copy(a, a + n, zero_last);
+  std::copy(a, a + n, zero_first);
+  for (int64_t p = 0; p < rows; ++p) zero_last[p * cols + cols - 1] = 0.0f, zero_first[p * cols] = 0.0f;
+}
+
+ENGINE_DW_INLINE void Taps3x3Same(const float* x, const float* w, const PlaneShape& g, float* y, bool accumulate,
+                                 float* scratch) {
+  // Three copies of the plane, each between W + 1 zeros (the rows above and below, as far as any tap reaches):
+  // xa with its last column zeroed (left taps), xm as is, xb with its first column zeroed (right taps).
+  const int64_t W = g.in_w, n = g.in_h * W, margin = W + 1, stride = n + 2 * margin;
+  float* xa = scratch + margin;
+  float* xm = xa + stride;
+  float* xb = xm + stride;
+  for (float* c : {xa, xm, xb}) {
+    std::fill(c - margin, c, 0.0f);
+    std::copy(x, x + n, c);
+    std::fill(c + n, c + n + margin, 0.0f);
+  }
+  for (int64_t p = 0; p < g.in_h; ++p) xa[p * W + W - 1] = 0.0f, xb[p * W] = 0.0f;
+  const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8];
+  const float *a0 = xa - W - 1, *b0 = xm - W, *c0 = xb - W + 1;  // row r = 0
+  const float *a1 = xa - 1, *c1 = xb + 1;                         // row r = 1 (b: xm itself)
+  const float *a2 = xa + W - 1, *b2 = xm + W, *c2 = xb + W + 1;  // row r = 2
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) {
+    float acc = accumulate ? y[i] : 0.0f;
+    acc += w0 * a0[i];
+    acc += w1 * b0[i];
+    acc += w2 * c0[i];
+    acc += w3 * a1[i];
+    acc += w4 * xm[i];
+    acc += w5 * c1[i];
+    acc += w6 * a2[i];
+    acc += w7 * b2[i];
+    acc += w8 * c2[i];
+    y[i] = acc;
+  }
+}
+
+// The same case on wide planes (W >= kWideRow), row by row: each output row reads its three input rows once (a row
+// of zeros stands in for the rows above and below the plane) and is written once; its two border columns are
+// computed apart. Keeps the working set at four rows, where the flattened form's three plane copies leave L1.
+constexpr int64_t kWideRow = 24;
+
+ENGINE_DW_INLINE void Taps3x3SameRows(const float* x, const float* w, const PlaneShape& g, float* y, bool accumulate,
+                                     float* zeros) {
+  const int64_t H = g.in_h, W = g.in_w;
+  const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8];
+  for (int64_t p = 0; p < H; ++p) {
+    const float* r0 = p > 0 ? x + (p - 1) * W : zeros;
+    const float* r1 = x + p * W;
+    const float* r2 = p + 1 < H ? x + (p + 1) * W : zeros;
+    float* out = y + p * W;
+    const float left = (accumulate ? out[0] : 0.0f) + w1 * r0[0] + w2 * r0[1] + w4 * r1[0] + w5 * r1[1] +
+                       w7 * r2[0] + w8 * r2[1];
+    const int64_t e = W - 1;
+    const float right = (accumulate ? out[e] : 0.0f) + w0 * r0[e - 1] + w1 * r0[e] + w3 * r1[e - 1] + w4 * r1[e] +
+                        w6 * r2[e - 1] + w7 * r2[e];
+#pragma omp simd
+    for (int64_t q = 1; q < e; ++q) {
+      float acc = accumulate ? out[q] : 0.0f;
+      acc += w0 * r0[q - 1];
+      acc += w1 * r0[q];
+      acc += w2 * r0[q + 1];
+      acc += w3 * r1[q - 1];
+      acc += w4 * r1[q];
+      acc += w5 * r1[q + 1];
+      acc += w6 * r2[q - 1];
+      acc += w7 * r2[q];
+      acc += w8 * r2[q + 1];
+      out[q] = acc;
+    }
+    out[0] = left;
+    out[e] = right;
+  }
+}
+
+// acc[r*3 + s] += sum_i dy'[i] * x[i + d(r, s)] over the indices inside the plane, where dy' is dy with its first
+// column zeroed for the left taps and its last column zeroed for the right taps (the taps those outputs never use).
+ENGINE_DW_INLINE void WeightGrad3x3Same(const float* d_y, const float* x, const PlaneShape& g, double* acc,
+                                       float* scratch) {
+  const int64_t W = g.in_w, n = g.in_h * W;
+  float* dy_right_zero = scratch;  // for s = 2
+  float* dy_left_zero = scratch + n;  // for s = 0
+  ColumnZeroedCopies(d_y, g.in_h, W, dy_right_zero, dy_left_zero);
+  const float* src[3] = {dy_left_zero, d_y, dy_right_zero};  // by s
+  for (int64_t r = 0; r < 3; ++r) {
+    for (int64_t s = 0; s < 3; ++s) {
+      const int64_t d = (r - 1) * W + (s - 1);
+      const int64_t lo = std::max<int64_t>(0, -d), hi = std::min(n, n - d);
+      const float* dy = src[s];
+      const float* xs = x + d;
+      float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+      for (int64_t i = lo; i < hi; ++i) sum += dy[i] * xs[i];
+      acc[r * 3 + s] += sum;
+    }
+  }
+}
+
 // The unrolled cases (3-wide filters at stride 1 and 2) and the run-time one.
 #define ENGINE_DW_BY_SHAPE(FN, g, ...)                              \
   do {                                                               \
@@ -133,16 +247,19 @@ ENGINE_DW_INLINE void WeightGradPlane(const float* d_y, const float* x, const Pl
   } while (0)
 
 template <Isa kIsa>
-void TapsPlaneIsa(const float* x, const float* w, const PlaneShape& g, float* y, bool accumulate);
+void TapsPlaneIsa(const float* x, const float* w, const PlaneShape& g, float* y, bool accumulate, float* scratch);
 template <Isa kIsa>
 void ScatterPlaneIsa(const float* d_y, const float* w, const PlaneShape& g, float* d_x);
 template <Isa kIsa>
-void WeightGradPlaneIsa(const float* d_y, const float* x, const PlaneShape& g, double* acc);
+void WeightGradPlaneIsa(const float* d_y, const float* x, const PlaneShape& g, double* acc, float* scratch);
 
 // One definition of each plane entry per ISA; the bodies are the same templates.
 #define ENGINE_DW_PLANES(TARGET, ISA)                                                                          \
   template <>                                                                                                  \
-  TARGET void TapsPlaneIsa<ISA>(const float* x, const float* w, const PlaneShape& g, float* y, bool acc) {    \
+  TARGET void TapsPlaneIsa<ISA>(const float* x, const float* w, const PlaneShape& g, float* y, bool acc,     \
+                                 float* scratch) {                                                             \
+    if (Is3x3Same(g) && g.in_w >= kWideRow) return Taps3x3SameRows(x, w, g, y, acc, scratch);                 \
+    if (Is3x3Same(g)) return Taps3x3Same(x, w, g, y, acc, scratch);                                            \
     ENGINE_DW_BY_SHAPE(TapsPlane, g, x, w, g, y, acc);                                                         \
   }                                                                                                            \
   template <>                                                                                                  \
@@ -150,7 +267,9 @@ void WeightGradPlaneIsa(const float* d_y, const float* x, const PlaneShape& g, d
     ENGINE_DW_BY_SHAPE(ScatterPlane, g, d_y, w, g, d_x);                                                       \
   }                                                                                                            \
   template <>                                                                                                  \
-  TARGET void WeightGradPlaneIsa<ISA>(const float* d_y, const float* x, const PlaneShape& g, double* acc) {   \
+  TARGET void WeightGradPlaneIsa<ISA>(const float* d_y, const float* x, const PlaneShape& g, double* acc,     \
+                                      float* scratch) {                                                        \
+    if (Is3x3Same(g)) return WeightGrad3x3Same(d_y, x, g, acc, scratch);                                       \
     ENGINE_DW_BY_SHAPE(WeightGradPlane, g, d_y, x, g, acc);                                                    \
   }
 
@@ -161,11 +280,12 @@ ENGINE_DW_PLANES(, Isa::kPortable)
 #undef ENGINE_DW_PLANES
 #undef ENGINE_DW_BY_SHAPE
 
-void TapsPlaneOn(Isa isa, const float* x, const float* w, const PlaneShape& g, float* y, bool accumulate) {
+void TapsPlaneOn(Isa isa, const float* x, const float* w, const PlaneShape& g, float* y, bool accumulate,
+                 float* scratch) {
   switch (isa) {
-    case Isa::kAvx512: return TapsPlaneIsa<Isa::kAvx512>(x, w, g, y, accumulate);
-    case Isa::kAvx2: return TapsPlaneIsa<Isa::kAvx2>(x, w, g, y, accumulate);
-    case Isa::kPortable: return TapsPlaneIsa<Isa::kPortable>(x, w, g, y, accumulate);
+    case Isa::kAvx512: return TapsPlaneIsa<Isa::kAvx512>(x, w, g, y, accumulate, scratch);
+    case Isa::kAvx2: return TapsPlaneIsa<Isa::kAvx2>(x, w, g, y, accumulate, scratch);
+    case Isa::kPortable: return TapsPlaneIsa<Isa::kPortable>(x, w, g, y, accumulate, scratch);
   }
 }
 void ScatterPlaneOn(Isa isa, const float* d_y, const float* w, const PlaneShape& g, float* d_x) {
@@ -175,12 +295,20 @@ void ScatterPlaneOn(Isa isa, const float* d_y, const float* w, const PlaneShape&
     case Isa::kPortable: return ScatterPlaneIsa<Isa::kPortable>(d_y, w, g, d_x);
   }
 }
-void WeightGradPlaneOn(Isa isa, const float* d_y, const float* x, const PlaneShape& g, double* acc) {
+void WeightGradPlaneOn(Isa isa, const float* d_y, const float* x, const PlaneShape& g, double* acc,
+                       float* scratch) {
   switch (isa) {
-    case Isa::kAvx512: return WeightGradPlaneIsa<Isa::kAvx512>(d_y, x, g, acc);
-    case Isa::kAvx2: return WeightGradPlaneIsa<Isa::kAvx2>(d_y, x, g, acc);
-    case Isa::kPortable: return WeightGradPlaneIsa<Isa::kPortable>(d_y, x, g, acc);
+    case Isa::kAvx512: return WeightGradPlaneIsa<Isa::kAvx512>(d_y, x, g, acc, scratch);
+    case Isa::kAvx2: return WeightGradPlaneIsa<Isa::kAvx2>(d_y, x, g, acc, scratch);
+    case Isa::kPortable: return WeightGradPlaneIsa<Isa::kPortable>(d_y, x, g, acc, scratch);
   }
+}
+
+// Floats of per-thread scratch a plane pass needs: the 3x3 'same' path's three margined copies (forward and input
+// gradient on small planes; on wide ones the first W of them serve as the row of zeros) or the weight gradient's two
+// column-zeroed copies of dY.
+int64_t ScratchFloats(const PlaneShape& g) {
+  return Is3x3Same(g) ? 3 * (g.in_h * g.in_w + 2 * (g.in_w + 1)) : 0;
 }
 
 void DcheckShapes(const Conv2dParams& cp, int64_t w_rows, int64_t w_cols, int64_t in_rows, int64_t in_cols,
@@ -210,10 +338,15 @@ void DepthwiseConv2dForward(const Conv2dParams& cp, ConstDenseView w, ConstDense
   const int64_t N = cp.batch, planes = cp.in_channels * N, in_plane = cp.in_h * cp.in_w;
   const int64_t out_plane = g.out_h * g.out_w;
   const Isa isa = ActiveIsa();
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < planes; ++i) {
-    const int64_t c = i / N, n = i % N;
-    TapsPlaneOn(isa, x.row(c) + n * in_plane, w.row(c), g, y.row(c) + n * out_plane, /*accumulate=*/false);
+#pragma omp parallel
+  {
+    std::vector<float> scratch(static_cast<size_t>(ScratchFloats(g)));
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < planes; ++i) {
+      const int64_t c = i / N, n = i % N;
+      TapsPlaneOn(isa, x.row(c) + n * in_plane, w.row(c), g, y.row(c) + n * out_plane, /*accumulate=*/false,
+                  scratch.data());
+    }
   }
   FlopCounter::Add(Flops(cp));
 }
@@ -232,11 +365,15 @@ void DepthwiseConv2dBackwardInput(const Conv2dParams& cp, ConstDenseView w, Cons
       for (int64_t t = 0; t < R * S; ++t) flipped[c * R * S + t] = w.row(c)[R * S - 1 - t];
     }
     const PlaneShape gt = {g.out_h, g.out_w, cp.in_h, cp.in_w, R, S, 1, R - 1 - cp.pad, S - 1 - cp.pad};
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < planes; ++i) {
-      const int64_t c = i / N, n = i % N;
-      TapsPlaneOn(isa, d_y.row(c) + n * out_plane, flipped.data() + c * R * S, gt, d_x.row(c) + n * in_plane,
-                  /*accumulate=*/true);
+#pragma omp parallel
+    {
+      std::vector<float> scratch(static_cast<size_t>(ScratchFloats(gt)));
+#pragma omp for schedule(static)
+      for (int64_t i = 0; i < planes; ++i) {
+        const int64_t c = i / N, n = i % N;
+        TapsPlaneOn(isa, d_y.row(c) + n * out_plane, flipped.data() + c * R * S, gt, d_x.row(c) + n * in_plane,
+                    /*accumulate=*/true, scratch.data());
+      }
     }
   } else {
 #pragma omp parallel for schedule(static)
@@ -255,11 +392,17 @@ void DepthwiseConv2dBackwardWeight(const Conv2dParams& cp, ConstDenseView d_y, C
   const int64_t in_plane = cp.in_h * cp.in_w, out_plane = g.out_h * g.out_w;
   const Isa isa = ActiveIsa();
   std::vector<double> acc(static_cast<size_t>(C * taps), 0.0);
-#pragma omp parallel for schedule(static)
-  for (int64_t c = 0; c < C; ++c) {
-    double* a = acc.data() + c * taps;
-    for (int64_t n = 0; n < N; ++n) WeightGradPlaneOn(isa, d_y.row(c) + n * out_plane, x.row(c) + n * in_plane, g, a);
-    for (int64_t t = 0; t < taps; ++t) d_w.row(c)[t] += static_cast<float>(a[t]);
+#pragma omp parallel
+  {
+    std::vector<float> scratch(static_cast<size_t>(ScratchFloats(g)));
+#pragma omp for schedule(static)
+    for (int64_t c = 0; c < C; ++c) {
+      double* a = acc.data() + c * taps;
+      for (int64_t n = 0; n < N; ++n) {
+        WeightGradPlaneOn(isa, d_y.row(c) + n * out_plane, x.row(c) + n * in_plane, g, a, scratch.data());
+      }
+      for (int64_t t = 0; t < taps; ++t) d_w.row(c)[t] += static_cast<float>(a[t]);
+    }
   }
   FlopCounter::Add(Flops(cp));
 }

@@ -105,3 +105,43 @@ TEST(BlockPlan, BlockCountsAreTheExactCountRuleOnEachBlockGrid) {
     }
   }
 }
+
+// MobileNet under ERK (RIGL.md section 1.1): the stem and every depthwise conv keep no mask and stay outside the
+// budget; every 1x1 conv and the classifier get one, and the masked layers hold (1 - S) of their weights within a
+// few weights (ERK gives the smallest maskable layers density 1: they then stay dense, inside the budget). Counted
+// here from the plan's storage, not from the distribution's report.
+TEST(MobileNetPlan, StemAndDepthwiseStayDenseAndTheRestMeetsTheBudget) {
+  for (const char* model : {"mobilenet_v1", "mobilenet_v2"}) {
+    rigl::TrainConfig c;
+    c.model = model;
+    c.method = rigl::Method::kRigl;
+    c.distribution = "erk";
+    c.sparsity = 0.9;
+    const rigl::SparsityPlan plan = rigl::MakeSparsityPlan(c);
+    double masked = 0, kept = 0;
+    size_t layers_masked = 0, maskable = 0;
+    for (size_t i = 0; i < plan.layers.size(); ++i) {
+      const models::LayerSpec& l = plan.layers[i];
+      const auto it = plan.network.plan.find(l.name);
+      if (l.kind == models::LayerSpec::kDepthwiseConv || l.name == "features.0.0.weight") {
+        EXPECT_EQ(it, plan.network.plan.end()) << model << " " << l.name << " got a mask";
+        continue;
+      }
+      masked += static_cast<double>(l.N());
+      ++maskable;
+      if (it == plan.network.plan.end()) {
+        EXPECT_EQ(plan.sparsities[i], 0.0) << model << " " << l.name << ": maskable, sparse, but stored dense";
+        kept += static_cast<double>(l.N());
+        continue;
+      }
+      EXPECT_TRUE(it->second.sparse) << l.name;
+      kept += static_cast<double>(it->second.nnz);
+      ++layers_masked;
+    }
+    // v1 has 13 pointwise convs and the classifier; v2 16 expansions, 17 projections, the last conv and the classifier.
+    EXPECT_GE(layers_masked, std::string(model) == "mobilenet_v1" ? 10u : 30u) << model;
+    // Within 2 weights per maskable layer: each rounds its count up by less than one, and ERK's scale is solved in
+    // floating point.
+    EXPECT_NEAR(kept / masked, 0.1, 2.0 * static_cast<double>(maskable) / masked) << model;
+  }
+}

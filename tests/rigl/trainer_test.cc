@@ -92,6 +92,7 @@ rigl::TrainConfig ForCase(const ResumeCase& k) {
     c.batch_size = 32;
     c.test_limit = 128;
   }
+  if (k.model.rfind("mobilenet", 0) == 0) c.mobilenet_width = 0.25;  // 8-channel stem: a fast test
   return c;
 }
 
@@ -133,7 +134,8 @@ INSTANTIATE_TEST_SUITE_P(
                       ResumeCase{"static", "mlp", false}, ResumeCase{"snfs", "mlp", false},
                       ResumeCase{"snip", "mlp", false}, ResumeCase{"small_dense", "mlp", false},
                       ResumeCase{"rigl", "mlp", true}, ResumeCase{"rigl", "lenet5", false},
-                      ResumeCase{"static", "wrn22_2", false},
+                      ResumeCase{"static", "wrn22_2", false}, ResumeCase{"rigl", "mobilenet_v2", false},
+                      ResumeCase{"set", "mobilenet_v1", false},
                       // Block-sparse linear layers: every method that edits a pattern, each block family.
                       ResumeCase{"rigl", "mlp", false, "4x1"}, ResumeCase{"set", "mlp", false, "2x2"},
                       ResumeCase{"snfs", "mlp", false, "4x4"}, ResumeCase{"pruning", "mlp", false, "8x1"},
@@ -195,7 +197,8 @@ TEST(Trainer, TrainsOnEveryIsaPath) {
 TEST(Trainer, BitIdenticalForOneAndTwoThreads) {
   if (!HaveData()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   for (const ResumeCase& k : {ResumeCase{"rigl", "mlp", false}, ResumeCase{"rigl", "lenet5", false},
-                              ResumeCase{"rigl", "mlp", false, "4x1"}, ResumeCase{"rigl", "mlp", false, "4x4"}}) {
+                              ResumeCase{"rigl", "mlp", false, "4x1"}, ResumeCase{"rigl", "mlp", false, "4x4"},
+                              ResumeCase{"rigl", "mobilenet_v2", false}}) {
     rigl::TrainSummary s[2];
     for (int t = 0; t < 2; ++t) {
       rigl::TrainConfig c = ForCase(k);
