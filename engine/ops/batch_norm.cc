@@ -9,6 +9,23 @@
 #include "engine/base/check.h"
 
 namespace engine {
+namespace {
+
+// sum_{i < m} term(i) in double, in a fixed order: eight interleaved partial sums (i mod 8), combined in order, then
+// the tail. Independent of the thread count and the CPU, and eight times shorter a dependency chain than one sum.
+template <typename Term>
+double FixedOrderSum(int64_t m, Term term) {
+  double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= m; i += 8) {
+    for (int j = 0; j < 8; ++j) part[j] += term(i + j);
+  }
+  double sum = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+  for (; i < m; ++i) sum += term(i);
+  return sum;
+}
+
+}  // namespace
 
 // Legend: C channels, M = N·H·W values per channel, x̂ = (x - mean) · inv_std.
 // y = gamma·x̂ + beta.   dgamma += Σ dy·x̂;  dbeta += Σ dy;
@@ -45,12 +62,9 @@ Variable BatchNorm(const Variable& x, DenseParameter& gamma, DenseParameter& bet
     const float* xc = in + c * M;
     double mu, var;
     if (training) {
-      double sum = 0;
-      for (int64_t i = 0; i < M; ++i) sum += xc[i];
-      mu = sum / static_cast<double>(M);
-      double sq = 0;
-      for (int64_t i = 0; i < M; ++i) sq += (xc[i] - mu) * (xc[i] - mu);
-      var = sq / static_cast<double>(M);
+      mu = FixedOrderSum(M, [xc](int64_t i) { return static_cast<double>(xc[i]); }) / static_cast<double>(M);
+      const double m0 = mu;
+      var = FixedOrderSum(M, [xc, m0](int64_t i) { return (xc[i] - m0) * (xc[i] - m0); }) / static_cast<double>(M);
       rm[c] = static_cast<float>((1.0 - momentum) * rm[c] + momentum * mu);
       rv[c] = static_cast<float>((1.0 - momentum) * rv[c] + momentum * var * M / (M - 1.0));
     } else {
@@ -63,6 +77,7 @@ Variable BatchNorm(const Variable& x, DenseParameter& gamma, DenseParameter& bet
     const float scale = static_cast<float>(g[c] * istd);
     const float shift = static_cast<float>(b[c] - g[c] * istd * mu);
     float* yc = out + c * M;
+#pragma omp simd
     for (int64_t i = 0; i < M; ++i) yc[i] = xc[i] * scale + shift;
   }
   Variable gv = gamma.var, bv = beta.var;
@@ -78,23 +93,23 @@ Variable BatchNorm(const Variable& x, DenseParameter& gamma, DenseParameter& bet
       const float* xc = in + c * M;
       const float* gc = dy + c * M;
       const double mu = (*mean)[c], istd = (*inv_std)[c];
-      double sum_dy = 0, sum_dy_xhat = 0;
-      for (int64_t i = 0; i < M; ++i) {
-        sum_dy += gc[i];
-        sum_dy_xhat += gc[i] * ((xc[i] - mu) * istd);
-      }
+      const double sum_dy = FixedOrderSum(M, [gc](int64_t i) { return static_cast<double>(gc[i]); });
+      const double sum_dy_xhat =
+          FixedOrderSum(M, [gc, xc, mu, istd](int64_t i) { return gc[i] * ((xc[i] - mu) * istd); });
       if (d_g != nullptr) d_g[c] += static_cast<float>(sum_dy_xhat);
       if (d_b != nullptr) d_b[c] += static_cast<float>(sum_dy);
       if (d_x == nullptr) continue;
       float* dxc = d_x + c * M;
       if (training) {
         const double k = g[c] * istd / static_cast<double>(M);
+#pragma omp simd
         for (int64_t i = 0; i < M; ++i) {
           const double xhat = (xc[i] - mu) * istd;
           dxc[i] += static_cast<float>(k * (M * static_cast<double>(gc[i]) - sum_dy - xhat * sum_dy_xhat));
         }
       } else {
         const float k = static_cast<float>(g[c] * istd);
+#pragma omp simd
         for (int64_t i = 0; i < M; ++i) dxc[i] += k * gc[i];
       }
     }
