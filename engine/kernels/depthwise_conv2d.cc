@@ -130,29 +130,30 @@ bool Is3x3Same(const PlaneShape& g) {
          g.out_h == g.in_h && g.out_w == g.in_w;
 }
 
-// Two copies of the plane a (rows x cols) into scratch: one with its last column zeroed, one with its first.
-ENGINE_DW_INLINE void ColumnZeroedCopies(const float* a, int64_t rows, int64_t cols, float* zero_last,
-                                        float* zero_first) {
-  const int64_t n = rows * cols;
-  std::copy(a, a + n, zero_last);
-  std::copy(a, a + n, zero_first);
-  for (int64_t p = 0; p < rows; ++p) zero_last[p * cols + cols - 1] = 0.0f, zero_first[p * cols] = 0.0f;
-}
+// The three margined copies of x the flattened 3x3 'same' paths read (see Taps3x3Same): xa with its last column zeroed
+// (read by the left taps), xm as is, xb with its first column zeroed (the right taps), each between W + 1 zeros that
+// stand for the rows above and below. Returns xa; xm = xa + stride, xb = xm + stride (MarginedStride).
+int64_t MarginedStride(const PlaneShape& g) { return g.in_h * g.in_w + 2 * (g.in_w + 1); }
 
-ENGINE_DW_INLINE void Taps3x3Same(const float* x, const float* w, const PlaneShape& g, float* y, bool accumulate,
-                                 float* scratch) {
-  // Three copies of the plane, each between W + 1 zeros (the rows above and below, as far as any tap reaches):
-  // xa with its last column zeroed (left taps), xm as is, xb with its first column zeroed (right taps).
-  const int64_t W = g.in_w, n = g.in_h * W, margin = W + 1, stride = n + 2 * margin;
+ENGINE_DW_INLINE float* MarginedCopies(const float* x, const PlaneShape& g, float* scratch) {
+  const int64_t W = g.in_w, n = g.in_h * W, margin = W + 1, stride = MarginedStride(g);
   float* xa = scratch + margin;
-  float* xm = xa + stride;
-  float* xb = xm + stride;
-  for (float* c : {xa, xm, xb}) {
+  for (int k = 0; k < 3; ++k) {
+    float* c = xa + k * stride;
     std::fill(c - margin, c, 0.0f);
     std::copy(x, x + n, c);
     std::fill(c + n, c + n + margin, 0.0f);
   }
-  for (int64_t p = 0; p < g.in_h; ++p) xa[p * W + W - 1] = 0.0f, xb[p * W] = 0.0f;
+  for (int64_t p = 0; p < g.in_h; ++p) xa[p * W + W - 1] = 0.0f, xa[2 * stride + p * W] = 0.0f;
+  return xa;
+}
+
+ENGINE_DW_INLINE void Taps3x3Same(const float* x, const float* w, const PlaneShape& g, float* y, bool accumulate,
+                                 float* scratch) {
+  const int64_t W = g.in_w, n = g.in_h * W, stride = MarginedStride(g);
+  const float* xa = MarginedCopies(x, g, scratch);
+  const float* xm = xa + stride;
+  const float* xb = xm + stride;
   const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8];
   const float *a0 = xa - W - 1, *b0 = xm - W, *c0 = xb - W + 1;  // row r = 0
   const float *a1 = xa - 1, *c1 = xb + 1;                         // row r = 1 (b: xm itself)
@@ -211,27 +212,33 @@ ENGINE_DW_INLINE void Taps3x3SameRows(const float* x, const float* w, const Plan
   }
 }
 
-// acc[r*3 + s] += sum_i dy'[i] * x[i + d(r, s)] over the indices inside the plane, where dy' is dy with its first
-// column zeroed for the left taps and its last column zeroed for the right taps (the taps those outputs never use).
+// acc[r*3 + s] += sum_i dy[i] * x[i + d(r, s)] with x read from the margined copies (taps outside the plane or
+// across a row end read zeros): one pass over the plane with nine vector accumulators.
 ENGINE_DW_INLINE void WeightGrad3x3Same(const float* d_y, const float* x, const PlaneShape& g, double* acc,
                                        float* scratch) {
-  const int64_t W = g.in_w, n = g.in_h * W;
-  float* dy_right_zero = scratch;  // for s = 2
-  float* dy_left_zero = scratch + n;  // for s = 0
-  ColumnZeroedCopies(d_y, g.in_h, W, dy_right_zero, dy_left_zero);
-  const float* src[3] = {dy_left_zero, d_y, dy_right_zero};  // by s
-  for (int64_t r = 0; r < 3; ++r) {
-    for (int64_t s = 0; s < 3; ++s) {
-      const int64_t d = (r - 1) * W + (s - 1);
-      const int64_t lo = std::max<int64_t>(0, -d), hi = std::min(n, n - d);
-      const float* dy = src[s];
-      const float* xs = x + d;
-      float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-      for (int64_t i = lo; i < hi; ++i) sum += dy[i] * xs[i];
-      acc[r * 3 + s] += sum;
-    }
+  const int64_t W = g.in_w, n = g.in_h * W, stride = MarginedStride(g);
+  const float* xa = MarginedCopies(x, g, scratch);
+  const float* xm = xa + stride;
+  const float* xb = xm + stride;
+  const float *a0 = xa - W - 1, *b0 = xm - W, *c0 = xb - W + 1;
+  const float *a1 = xa - 1, *c1 = xb + 1;
+  const float *a2 = xa + W - 1, *b2 = xm + W, *c2 = xb + W + 1;
+  float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0, s8 = 0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3, s4, s5, s6, s7, s8)
+  for (int64_t i = 0; i < n; ++i) {
+    const float dy = d_y[i];
+    s0 += dy * a0[i];
+    s1 += dy * b0[i];
+    s2 += dy * c0[i];
+    s3 += dy * a1[i];
+    s4 += dy * xm[i];
+    s5 += dy * c1[i];
+    s6 += dy * a2[i];
+    s7 += dy * b2[i];
+    s8 += dy * c2[i];
   }
+  const float sums[9] = {s0, s1, s2, s3, s4, s5, s6, s7, s8};
+  for (int t = 0; t < 9; ++t) acc[t] += sums[t];
 }
 
 // The unrolled cases (3-wide filters at stride 1 and 2) and the run-time one.
@@ -304,12 +311,9 @@ void WeightGradPlaneOn(Isa isa, const float* d_y, const float* x, const PlaneSha
   }
 }
 
-// Floats of per-thread scratch a plane pass needs: the 3x3 'same' path's three margined copies (forward and input
-// gradient on small planes; on wide ones the first W of them serve as the row of zeros) or the weight gradient's two
-// column-zeroed copies of dY.
-int64_t ScratchFloats(const PlaneShape& g) {
-  return Is3x3Same(g) ? 3 * (g.in_h * g.in_w + 2 * (g.in_w + 1)) : 0;
-}
+// Floats of per-thread scratch a plane pass needs: the 3x3 'same' paths' three margined copies of the plane (on wide
+// planes the forward and input gradient use only its first W floats, as the row of zeros).
+int64_t ScratchFloats(const PlaneShape& g) { return Is3x3Same(g) ? 3 * MarginedStride(g) : 0; }
 
 void DcheckShapes(const Conv2dParams& cp, int64_t w_rows, int64_t w_cols, int64_t in_rows, int64_t in_cols,
                   int64_t out_rows, int64_t out_cols) {
