@@ -332,6 +332,11 @@ const std::vector<Field>& Fields() {
         Declare<bool>("flops_only", &C::flops_only, kOutputs,
                       "Print the per-layer theoretical FLOPs table for --model/--sparsity/--method and exit",
                       R::kNotSaved, Any<bool>()),
+        Declare<std::string>("flops_shape", &C::flops_shape, kOutputs,
+                             "Input of the --flops_only table: trained (what --model trains here: 28x28x1, 10 "
+                             "classes) | imagenet (3x224x224, 1000 classes, as the paper counts MobileNet v1 / v2; "
+                             "resnet50 is always ImageNet)",
+                             R::kNotSaved, OneOf({"trained", "imagenet"})),
         Declare<int>("threads", &C::threads, kPerf, "OpenMP threads for every kernel", R::kMayChange,
                      Rule<int>([](int v) { return v >= 1 && v <= 1024; }, "1 <= threads <= 1024")),
     };
@@ -434,6 +439,7 @@ std::string TrainerHelp() {
          "--export=lenet5_set.safetensors --export_only   # for PyTorch: tools/torch_eval.py\n"
       << "  bazel run //:trainer -- --init_from=lenet5_set.safetensors --model=lenet5 --method=rigl --sparsity=0.95\n"
       << "  bazel run //:trainer -- --model=resnet50 --sparsity=0.9 --flops_only\n"
+      << "  bazel run //:trainer -- --model=mobilenet_v1 --sparsity=0.9 --flops_only --flops_shape=imagenet\n"
       << "\nBad flags exit with code 2. --helpfull also lists the flag library's own flags (--flagfile, ...).\n";
   return out.str();
 }
@@ -506,6 +512,8 @@ void ValidateConfig(const TrainConfig& c) {
   ENGINE_CHECK(c.flops_only || (model != nullptr && model->trainable), "--model=", c.model,
                ": trainable on Fashion-MNIST are ", models::ModelNameList(true), "; expected one of those (", c.model,
                " is available with --flops_only and in //bench)");
+  ENGINE_CHECK(c.flops_shape == "trained" || c.flops_only, "--flops_shape=", c.flops_shape,
+               " without --flops_only: training runs on the data set's own shape; expected --flops_only as well");
   ENGINE_CHECK(c.mobilenet_width == 1.0 || c.model.rfind("mobilenet", 0) == 0, "--mobilenet_width=",
                c.mobilenet_width, " --model=", c.model, ": the width multiplier applies to mobilenet_v1 and "
                "mobilenet_v2 only; expected --mobilenet_width=1 (the MLP's widths are --width)");

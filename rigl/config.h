@@ -86,6 +86,7 @@ struct TrainConfig {
   int64_t stop_after_steps = 0;  // stop (after checkpointing) once this many steps are done; simulates interruption
   double time_budget = 0;        // seconds of training (steps + updates, not evaluation) after which to stop; 0 = none
   bool flops_only = false;
+  std::string flops_shape = "trained";  // --flops_only's input: trained (28x28x1) | imagenet (3x224x224)
   bool overwrite = false;         // allow a fresh run into an --out_dir that already holds a run's files
   std::string export_path;  // --export: write the trained model here as safetensors when the run ends (rigl/export)
   bool export_dense = false;  // ... with sparse weights as dense tensors instead of CSR parts

@@ -15,8 +15,15 @@
 namespace rigl {
 namespace {
 
+// The input the plan describes: the trained one, or ImageNet's for --flops_shape=imagenet (--flops_only tables).
+void SetInput(const TrainConfig& c, models::NetworkOptions* o) {
+  if (c.flops_shape != "imagenet") return;
+  o->in_channels = 3, o->input_hw = 224, o->num_classes = 1000;
+}
+
 std::vector<models::LayerSpec> LayersFor(const TrainConfig& c, double width_multiplier) {
   models::NetworkOptions o;
+  SetInput(c, &o);
   o.model = c.model;
   o.hidden = c.width;
   o.mobilenet_width = c.mobilenet_width;
@@ -59,6 +66,7 @@ SparsityPlan MakeSparsityPlan(const TrainConfig& c) { return MakeSparsityPlan(c,
 SparsityPlan MakeSparsityPlan(const TrainConfig& c, const std::vector<models::LayerSpec>& layers) {
   SparsityPlan plan;
   plan.layers = layers;
+  SetInput(c, &plan.network);
   plan.network.model = c.model;
   plan.network.hidden = c.width;
   plan.network.mobilenet_width = c.mobilenet_width;

@@ -19,6 +19,7 @@ packages=(
   clang-14                # tools/fuzz.sh: libFuzzer targets with ASan + UBSan
   libclang-rt-14-dev      # clang's fuzzer and sanitizer runtimes
   python3-torch           # tools/torch_eval.py (the PyTorch round trip of --export) and bench/peers; for /usr/bin/python3
+  python3-torchvision     # the round trip loads exported MobileNet v2 into torchvision's own model (names, shapes)
 )
 
 missing=()

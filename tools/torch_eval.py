@@ -3,7 +3,8 @@
 
 Reads the safetensors file with numpy (the `safetensors` package is not in Debian), rebuilds each sparse weight from
 its CSR parts as a torch.sparse_csr_tensor, loads everything into the equivalent torch.nn model (mlp, lenet5,
-wrn22_2: the same layers, padding and names as models/networks.cc), preprocesses the Fashion-MNIST test set as
+wrn22_2, mobilenet_v1, mobilenet_v2: the same layers, padding and names as models/networks.cc; the MobileNets with
+torchvision's module structure), preprocesses the Fashion-MNIST test set as
 engine/data/dataset.cc does ((x / 255 - mean) / std, with the training set's mean and std from the file's metadata)
 and prints the test accuracy; --logits=N also prints the logits of the first N test images.
 
@@ -168,7 +169,68 @@ def build_model(kind, sd):
                 return self.fc(F.relu(self.bn(x)).mean(dim=(2, 3)))
         return Wrn()
 
-    raise ValueError(f"unknown model '{kind}'; expected mlp, lenet5 or wrn22_2")
+    if kind in ("mobilenet_v1", "mobilenet_v2"):
+        return build_mobilenet(kind, sd)
+
+    raise ValueError(f"unknown model '{kind}'; expected mlp, lenet5, wrn22_2, mobilenet_v1 or mobilenet_v2")
+
+
+def build_mobilenet(kind, sd):
+    """MobileNet v1 / v2 as trained here (models/architectures.h): torchvision's module structure, so its state-dict
+    names are torchvision's, with the stride-1 stem of the 28x28 inputs; channels are read from the shapes."""
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    def conv_bn(cin, cout, k, stride, groups=1, act=True):  # torchvision's Conv2dNormActivation: 0 conv, 1 bn, 2 act
+        layers = [nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout)]
+        return nn.Sequential(*(layers + [nn.ReLU6()] if act else layers))
+
+    def out_in(name):
+        w = sd[name + ".weight"]
+        return (w.shape[0], w.shape[1]) if w.dim() >= 2 else (w.shape[0], 1)
+
+    class InvertedResidual(nn.Module):  # torchvision's: self.conv, plus x when the shape is kept
+        def __init__(self, i, stride):
+            super().__init__()
+            p = f"features.{i}.conv."
+            layers = []
+            if sd[p + "0.0.weight"].shape[1] != 1:  # an expansion (the depthwise weight is [C, 1, 3, 3])
+                hidden, cin = out_in(p + "0.0")
+                layers.append(conv_bn(cin, hidden, 1, 1))
+            else:
+                hidden = cin = sd[p + "0.0.weight"].shape[0]
+            layers.append(conv_bn(hidden, hidden, 3, stride, groups=hidden))
+            cout = out_in(p + f"{len(layers)}")[0]
+            layers += [nn.Conv2d(hidden, cout, 1, bias=False), nn.BatchNorm2d(cout)]
+            self.conv = nn.Sequential(*layers)
+            self.residual = stride == 1 and cin == cout
+
+        def forward(self, x):
+            return x + self.conv(x) if self.residual else self.conv(x)
+
+    class MobileNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            stem, cin = out_in("features.0.0")
+            blocks = [conv_bn(cin, stem, 3, 1)]  # the 28x28 stem: stride 1
+            if kind == "mobilenet_v1":  # depthwise-separable: 0 dw, 1 bn, 2 relu6, 3 pw, 4 bn, 5 relu6
+                for i, stride in enumerate((1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1), start=1):
+                    c = sd[f"features.{i}.0.weight"].shape[0]
+                    cout = out_in(f"features.{i}.3")[0]
+                    blocks.append(nn.Sequential(*conv_bn(c, c, 3, stride, groups=c), *conv_bn(c, cout, 1, 1)))
+            else:
+                strides = (1, 2, 1, 2, 1, 1, 2, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1)  # torchvision's, block by block
+                for i, stride in enumerate(strides, start=1):
+                    blocks.append(InvertedResidual(i, stride))
+                last, cin_last = out_in(f"features.{len(strides) + 1}.0")
+                blocks.append(conv_bn(cin_last, last, 1, 1))
+            self.features = nn.Sequential(*blocks)
+            classes, features = out_in("classifier.1")
+            self.classifier = nn.Sequential(nn.Dropout(0.0), nn.Linear(features, classes))
+
+        def forward(self, x):
+            return self.classifier(F.adaptive_avg_pool2d(self.features(x), 1).flatten(1))
+    return MobileNet()
 
 
 def model_kind(sd, metadata):

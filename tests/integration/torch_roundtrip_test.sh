@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Trained models leave the engine (issue 14): --export writes safetensors that PyTorch evaluates to the trainer's own
 # figures, and --init_from reads them (and files written from PyTorch) back.
-#  - MLP at 90% RigL and LeNet-5 at 90% RigL, short runs: tools/torch_eval.py's test accuracy equals the trainer's
+#  - MLP, LeNet-5 and MobileNet v1 / v2 (width 0.25) at 90% RigL, short runs: tools/torch_eval.py's test accuracy equals the trainer's
 #    (summary.json) within 0.05 points, and the logits of 16 test images agree within 1e-4 relative (to the largest
 #    |logit| of the image) with the engine's (export_logits loads the file into the engine's network);
 #  - export -> --init_from -> --export_only is byte-identical, and so is --export_only from the run's checkpoint;
@@ -88,8 +88,45 @@ roundtrip() {
 
 mlp=(--model=mlp --method=rigl --sparsity=0.9 --train_limit=4096 --epochs=1)
 lenet=(--model=lenet5 --method=rigl --sparsity=0.9 --train_limit=8192 --epochs=1 --lr=0.1)
+# MobileNets (issue 17): depthwise convs, ReLU6, inverted residuals and BatchNorm buffers under torchvision's names.
+mb1=(--model=mobilenet_v1 --mobilenet_width=0.25 --method=rigl --sparsity=0.9 --train_limit=2048 --epochs=1)
+mb2=(--model=mobilenet_v2 --mobilenet_width=0.25 --method=rigl --sparsity=0.9 --train_limit=2048 --epochs=1)
 roundtrip mlp "${mlp[@]}"
 roundtrip lenet5 "${lenet[@]}"
+roundtrip mobilenet_v1 "${mb1[@]}"
+roundtrip mobilenet_v2 "${mb2[@]}"
+
+# The exported MobileNet v2 loads into torchvision's own mobilenet_v2 (same width, 10 classes; only the stem conv
+# replaced by the 1-channel, stride-1 one of the 28x28 inputs) with no missing or unexpected tensor, and gives the
+# twin's logits: our names and shapes are torchvision's.
+"$py" - "$eval_py" "$work/mobilenet_v2/model.safetensors" <<'PY' || { echo "FAIL: MobileNet v2 in torchvision"; fail=1; }
+import os, sys
+import torch
+sys.path.insert(0, os.path.dirname(sys.argv[1]))
+import torch_eval
+try:
+    import torchvision
+except ImportError:
+    print("SKIP (not a failure): torchvision is not importable (tools/setup.sh installs python3-torchvision)")
+    sys.exit(0)
+tensors, metadata = torch_eval.load_safetensors(sys.argv[2])
+sd = {k: (v.to_dense() if v.layout != torch.strided else v) for k, v in torch_eval.state_dict(tensors, metadata).items()}
+m = torchvision.models.mobilenet_v2(num_classes=10, width_mult=0.25)
+m.features[0][0] = torch.nn.Conv2d(1, m.features[0][0].out_channels, 3, 1, 1, bias=False)
+missing, unexpected = m.load_state_dict(sd, strict=False)
+missing = [k for k in missing if not k.endswith("num_batches_tracked")]
+if missing or unexpected:
+    print(f"FAIL: torchvision's mobilenet_v2: missing {missing}, unexpected {unexpected}")
+    sys.exit(1)
+twin = torch_eval.build_model("mobilenet_v2", sd)
+twin.load_state_dict(sd, strict=False)
+m.eval(), twin.eval()
+x = torch.randn(8, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+with torch.no_grad():
+    diff = (m(x) - twin(x)).abs().max().item()
+print(f"MobileNet v2 in torchvision {torchvision.__version__}: every tensor loaded; logits within {diff:.1e} of the twin's")
+sys.exit(0 if diff <= 1e-5 else 1)
+PY
 
 # A dense MLP trained and saved by PyTorch: the engine evaluates it as PyTorch does, then RigL starts from it.
 "$py" - "$eval_py" "$work" <<'PY' || { echo "FAIL: writing the PyTorch MLP"; fail=1; }

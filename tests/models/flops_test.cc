@@ -241,6 +241,27 @@ TEST(MobileNetFlops, DenseTotalsAgreeWithIndependentWalk) {
   EXPECT_DOUBLE_EQ(DenseInferenceFlops(MobileNetV2()), 606943534.0);
 }
 
+// The official colab (google-research/rigl, rigl/imagenet_resnet/colabs/MobileNet_Counting.ipynb, saved outputs)
+// counts MobileNet v1 with the first conv and every depthwise conv dense and the rest at S: dense 1141.544 MFLOPs,
+// and, in MFLOPs, Uniform 330.769 / 168.614 and ERK 599.144 / 334.134 at S = 0.75 / 0.9. Ours within 1% (the issue's
+// bar; the dense count is exact, ERK differs in the last digits because the colab's ERK rounds each layer's count
+// with int(N(1-S)), RIGL.md section 7 item 7). The paper's Figure 3 rounds to 1.1e9 and gives no v2 figure; the
+// repository has none either, so v2 is checked only against the independent walk above.
+TEST(MobileNetFlops, V1SparseTotalsMatchTheOfficialColab) {
+  const std::vector<LayerSpec> v1 = MobileNetV1();
+  EXPECT_NEAR(DenseInferenceFlops(v1) / 1e6, 1141.544, 0.0005);
+  struct Row { double S, uniform, erk; };
+  for (const Row& row : {Row{0.75, 330.769, 599.144}, Row{0.9, 168.614, 334.134}}) {
+    rigl::DistributionOptions uniform, erk;
+    uniform.sparsity = erk.sparsity = row.S;
+    erk.kind = rigl::DistributionKind::kErdosRenyiKernel;
+    const double f_uniform = InferenceFlops(v1, Sparsities(v1, uniform)) / 1e6;
+    const double f_erk = InferenceFlops(v1, Sparsities(v1, erk)) / 1e6;
+    EXPECT_NEAR(f_uniform, row.uniform, 0.01 * row.uniform) << "S=" << row.S << " uniform: " << f_uniform;
+    EXPECT_NEAR(f_erk, row.erk, 0.01 * row.erk) << "S=" << row.S << " ERK: " << f_erk;
+  }
+}
+
 TEST(FlopsTable, ListsEveryLayerAndTotals) {
   const std::vector<LayerSpec> mlp = Mlp();
   rigl::DistributionOptions erk;
