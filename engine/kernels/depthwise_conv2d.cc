@@ -12,6 +12,7 @@
 
 // The plane loops are inlined into each ISA's entry so the vectorizer sees them with that ISA's registers.
 #define ENGINE_DW_INLINE inline __attribute__((always_inline))
+#define ENGINE_DW_LAMBDA_INLINE __attribute__((always_inline))
 
 namespace engine::kernels {
 namespace {
@@ -73,27 +74,38 @@ ENGINE_DW_INLINE void TapsPlane(const float* x, const float* w, const PlaneShape
   }
 }
 
+// Calls tap(p, h, r, s, lo, hi) for every output row p, every filter row r whose input row h = p*st + r - pad lies
+// inside the plane, and every filter column s, with the output columns [lo, hi) whose input column q*st + s - pad
+// lies inside the row. tap must be ENGINE_DW_INLINE too, so it is compiled with the caller's ISA.
+template <int kS, int kSt, typename Tap>
+ENGINE_DW_INLINE void ForEachRowTap(const PlaneShape& g, const Tap& tap) {
+  const int64_t S = kS > 0 ? kS : g.kernel_w, st = kSt > 0 ? kSt : g.stride;
+  for (int64_t p = 0; p < g.out_h; ++p) {
+    for (int64_t r = 0; r < g.kernel_h; ++r) {
+      const int64_t h = p * st + r - g.pad_h;
+      if (h < 0 || h >= g.in_h) continue;
+      for (int64_t s = 0; s < S; ++s) {
+        int64_t lo, hi;
+        ValidRange(g.pad_w - s, st, g.in_w, g.out_w, &lo, &hi);
+        tap(p, h, r, s, lo, hi);
+      }
+    }
+  }
+}
+
 // d_x += the transpose of the forward correlation g describes, as a scatter: each d_y row adds w[r, s] * d_y[q]
 // into d_x[h, q*st + s - pad]. Within one tap the targets are distinct, so each tap's loop vectorizes.
 template <int kS, int kSt>
 ENGINE_DW_INLINE void ScatterPlane(const float* d_y, const float* w, const PlaneShape& g, float* d_x) {
   const int64_t S = kS > 0 ? kS : g.kernel_w, st = kSt > 0 ? kSt : g.stride;
-  for (int64_t p = 0; p < g.out_h; ++p) {
+  ForEachRowTap<kS, kSt>(g, [&](int64_t p, int64_t h, int64_t r, int64_t s, int64_t lo, int64_t hi)
+                                ENGINE_DW_LAMBDA_INLINE {
     const float* dy_row = d_y + p * g.out_w;
-    for (int64_t r = 0; r < g.kernel_h; ++r) {
-      const int64_t h = p * st + r - g.pad_h;
-      if (h < 0 || h >= g.in_h) continue;
-      float* dx_row = d_x + h * g.in_w;
-      for (int64_t s = 0; s < S; ++s) {
-        int64_t lo, hi;
-        ValidRange(g.pad_w - s, st, g.in_w, g.out_w, &lo, &hi);
-        const float ws = w[r * S + s];
-        float* dxb = dx_row + (s - g.pad_w);
+    const float ws = w[r * S + s];
+    float* dxb = d_x + h * g.in_w + (s - g.pad_w);
 #pragma omp simd
-        for (int64_t q = lo; q < hi; ++q) dxb[q * st] += ws * dy_row[q];
-      }
-    }
-  }
+    for (int64_t q = lo; q < hi; ++q) dxb[q * st] += ws * dy_row[q];
+  });
 }
 
 // acc[r*S + s] += sum over the plane's outputs of d_y[p, q] * x[p*st + r - pad, q*st + s - pad]: one float dot
@@ -101,23 +113,15 @@ ENGINE_DW_INLINE void ScatterPlane(const float* d_y, const float* w, const Plane
 template <int kS, int kSt>
 ENGINE_DW_INLINE void WeightGradPlane(const float* d_y, const float* x, const PlaneShape& g, double* acc) {
   const int64_t S = kS > 0 ? kS : g.kernel_w, st = kSt > 0 ? kSt : g.stride;
-  for (int64_t p = 0; p < g.out_h; ++p) {
+  ForEachRowTap<kS, kSt>(g, [&](int64_t p, int64_t h, int64_t r, int64_t s, int64_t lo, int64_t hi)
+                                ENGINE_DW_LAMBDA_INLINE {
     const float* dy_row = d_y + p * g.out_w;
-    for (int64_t r = 0; r < g.kernel_h; ++r) {
-      const int64_t h = p * st + r - g.pad_h;
-      if (h < 0 || h >= g.in_h) continue;
-      const float* x_row = x + h * g.in_w;
-      for (int64_t s = 0; s < S; ++s) {
-        int64_t lo, hi;
-        ValidRange(g.pad_w - s, st, g.in_w, g.out_w, &lo, &hi);
-        const float* xb = x_row + (s - g.pad_w);
-        float sum = 0.0f;
+    const float* xb = x + h * g.in_w + (s - g.pad_w);
+    float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
-        for (int64_t q = lo; q < hi; ++q) sum += dy_row[q] * xb[q * st];
-        acc[r * S + s] += sum;
-      }
-    }
-  }
+    for (int64_t q = lo; q < hi; ++q) sum += dy_row[q] * xb[q * st];
+    acc[r * S + s] += sum;
+  });
 }
 
 // MobileNet's 3x3 stride-1 'same' case (pad 1, output plane = input plane) on the flattened plane: output i = p*W + q
