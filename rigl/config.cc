@@ -154,8 +154,8 @@ const std::vector<Field>& Fields() {
     std::vector<std::string> models;
     for (const models::ModelName& m : models::ModelNames()) models.push_back(m.name);
     const std::string model_help = "Network: " + models::ModelNameList(false) +
-                                   " (mlp: 784-<--width>-10, LeNet-300-100 by default; the ImageNet-shaped ones for "
-                                   "--flops_only)";
+                                   " (mlp: 784-<--width>-10, LeNet-300-100 by default; mobilenet_v1 / v2 on 28x28 with a "
+                                   "stride-1 stem, width --mobilenet_width; resnet50 for --flops_only)";
     const std::string method_help = "Training method: " + MethodNameList();
     static const std::string kModelHelp = model_help, kMethodHelp = method_help;
     return std::vector<Field>{

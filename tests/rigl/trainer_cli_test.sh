@@ -19,6 +19,13 @@ expect 2 "unknown value; expected one of" --method=foo
 expect 1 "dataset-fashion-mnist" --data_dir=/nonexistent/dir --epochs=1
 expect 0 "fc1.weight" --flops_only --model=mlp --sparsity=0.9
 expect 0 "layer4.2.conv3.weight" --flops_only --model=resnet50 --sparsity=0.9 --distribution=erk
+# MobileNet's table: the trained 28x28 network by default, the paper's ImageNet one on request (1141.5 MFLOPs dense,
+# the 1000-way classifier).
+expect 0 "features.13.3.weight" --flops_only --model=mobilenet_v1 --sparsity=0.9
+expect 0 "1000x1024" --flops_only --model=mobilenet_v1 --sparsity=0.9 --flops_shape=imagenet
+expect 0 "features.18.0.weight" --flops_only --model=mobilenet_v2 --mobilenet_width=0.5
+expect 2 "--flops_shape=imagenet without --flops_only" --flops_shape=imagenet
+expect 2 "--mobilenet_width=0.5 --model=mlp" --mobilenet_width=0.5
 # Values gflags itself would reject (with exit 1 and its own words), unknown flags, and values that would run for
 # ever or allocate without bound: all exit 2 naming the flag (issue 15).
 expect 2 "--epochs=1e20" --epochs=1e20
@@ -41,7 +48,8 @@ for bad in --model=resnet50 --width= --width=0 --train_limit=-1 --test_limit=-1 
            --multiplier=0 --snfs_momentum=1 --prune_start=0.9 --prune_end=2 --prune_frequency=0 --init_fan=he \
            --grow_tile_rows=-1 --threads=0 --eval_every=0 --checkpoint_every=-1 --stop_after_steps=-1 \
            --time_budget=-1 --progress=fancy --stop_after_steps=3 --nesterov=maybe --threads=x --width=3,a \
-           --export=model.bin --export_only --export_dense; do
+           --export=model.bin --export_only --export_dense --mobilenet_width=0.1 --mobilenet_width=5 \
+           --flops_shape=cifar; do
   expect 2 "${bad%%=*}" "$bad"
 done
 
@@ -82,7 +90,7 @@ for flag in model width epochs batch_size lr momentum nesterov weight_decay lr_s
             data_dir out_dir resume eval_every distribution first_layer_dense delta_t drop_fraction t_end \
             drop_schedule multiplier erk_power_scale prune_start prune_end prune_frequency flops_only overwrite time_budget \
             init_fan grow_tile_rows checkpoint_every stop_after_steps progress test_limit train_limit augment \
-            init_from export export_dense export_only; do
+            init_from export export_dense export_only mobilenet_width flops_shape; do
   [[ $(grep -cE "^  --$flag=" <<<"$out") -eq 1 ]] || { echo "FAIL: --help does not document --$flag exactly once"; fail=1; }
 done
 # The trainer runs this CPU's best OpenBLAS kernels even when OpenBLAS is misled: OPENBLAS_CORETYPE=Prescott is what

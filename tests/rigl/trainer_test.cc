@@ -556,6 +556,10 @@ TEST(Config, BadValuesNameTheFlagAndTheRule) {
       {[](rigl::TrainConfig* c) { c->init_fan = "he"; }, "--init_fan=he"},
       // Every other rule of ValidateConfig, one bad value each (issue 23: all of them, not a dozen).
       {[](rigl::TrainConfig* c) { c->model = "resnet50"; }, "--model=resnet50"},  // FLOPs-only model, training asked
+      {[](rigl::TrainConfig* c) { c->mobilenet_width = 0.1; }, "0.25 <= mobilenet_width <= 4"},
+      {[](rigl::TrainConfig* c) { c->mobilenet_width = 0.5; }, "applies to mobilenet_v1 and mobilenet_v2 only"},
+      {[](rigl::TrainConfig* c) { c->flops_shape = "imagenet"; }, "--flops_shape=imagenet without --flops_only"},
+      {[](rigl::TrainConfig* c) { c->flops_shape = "cifar"; }, "--flops_shape"},
       {[](rigl::TrainConfig* c) { c->width = {}; }, "--width: empty"},
       {[](rigl::TrainConfig* c) { c->width = {int64_t{1} << 31}; }, "--width: 2147483648"},
       {[](rigl::TrainConfig* c) { c->train_limit = -1; }, "--train_limit=-1"},
