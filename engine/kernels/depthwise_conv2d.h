@@ -6,9 +6,10 @@
 // (PyTorch's [C, 1, R, S] flattened). Conv2dParams.out_channels must equal in_channels.
 //   Y[c, n, p, q] = sum_{r, s} W[c, r, s] * X[c, n, p*stride + r - pad, q*stride + s - pad]  (0 outside X)
 //
-// Each (channel, image) plane is one work item: its output rows are computed from the plane's input rows with no
-// copy and no im2col, the interior of a row in vector registers, the (at most pad) border columns with explicit
-// bounds. One thread computes a whole plane (forward, input gradient) or a whole channel (weight gradient), each in
+// Each (channel, image) plane is one work item, with no im2col. The 3x3 stride-1 'same' case runs row by row on wide
+// planes (nine fused taps, border columns apart) and on small planes as one vector loop over three zero-margined
+// per-thread copies of the plane (whose first or last column is zeroed), as does its weight gradient; other shapes
+// run per-row loops, the interior of a row in vector registers, the border columns with explicit bounds. One thread computes a whole plane (forward, input gradient) or a whole channel (weight gradient), each in
 // a fixed order, so the result is bitwise the same for any thread count. The vector paths are the same C++ compiled
 // for AVX-512 and AVX2 (engine::ActiveIsa()); the 3x3 stride-1 and stride-2 cases are unrolled, any other shape runs
 // the same loops with run-time bounds. The work is memory-bound (9 multiply-adds per 8 bytes moved).
@@ -29,8 +30,8 @@ void DepthwiseConv2dForward(const Conv2dParams& params, ConstDenseView w, ConstD
 // dX += depthwise_conv_transpose(W, dY): d_x [C, N*H*W] accumulated. Stride 1: a correlation of dY with the flipped
 // filter (pad R-1-pad); other strides scatter each dY row into the rows of dX it came from.
 void DepthwiseConv2dBackwardInput(const Conv2dParams& params, ConstDenseView w, ConstDenseView d_y, DenseView d_x);
-// dW += sum over images and positions of dY * X (shifted): d_w [C, R*S] accumulated. Each row's dot products are
-// float vectors; the rows of a channel are summed in double, in image and row order.
+// dW += sum over images and positions of dY * X (shifted): d_w [C, R*S] accumulated. Partial sums are float vectors
+// (per plane for 3x3 'same', per row otherwise), added into a per-channel double in image (and row) order.
 void DepthwiseConv2dBackwardWeight(const Conv2dParams& params, ConstDenseView d_y, ConstDenseView x, DenseView d_w);
 
 // Reference twins: the direct loops, single-threaded, float accumulation (the weight gradient in double), same
