@@ -44,7 +44,8 @@ double StoredDensity(const SparsityPlan& plan, const std::vector<LayerState>& la
   return total == 0 ? 1.0 : static_cast<double>(nnz) / static_cast<double>(total);
 }
 
-void Reporter::Banner(const SparsityPlan& plan, const std::vector<LayerState>& layers, int64_t start_iteration) {
+void Reporter::Banner(const SparsityPlan& plan, const std::vector<LayerState>& layers, int64_t start_iteration,
+                      int ranks) {
   // The sparsity settings mean nothing to a dense run; the opt-in settings are named only when used.
   std::string sparsity;
   if (c_.method != Method::kDense) {
@@ -54,11 +55,16 @@ void Reporter::Banner(const SparsityPlan& plan, const std::vector<LayerState>& l
   }
   std::string extras = c_.time_budget > 0 ? ", time budget " + FormatDuration(c_.time_budget) : "";
   if (!c_.resume.empty()) extras += " (resumed at iteration " + std::to_string(start_iteration) + ")";
-  progress_->Line(Format("trainer %s: model %s, method %s%s, %lld epochs x %lld batches of %lld, %d threads, seed "
+  const std::string threads = ranks == 1 ? Format("%d threads", c_.threads)
+                                         : Format("data-parallel over %d ranks x %d threads (each rank trains %lld-%lld "
+                                                  "samples of every global batch)",
+                                                  ranks, c_.threads, static_cast<long long>(c_.batch_size / ranks),
+                                                  static_cast<long long>((c_.batch_size + ranks - 1) / ranks));
+  progress_->Line(Format("trainer %s: model %s, method %s%s, %lld epochs x %lld batches of %lld, %s, seed "
                          "%llu%s", kVersion, c_.model.c_str(), MethodName(c_.method), sparsity.c_str(),
                          static_cast<long long>(shape_.total_epochs), static_cast<long long>(shape_.batches_per_epoch),
-                         static_cast<long long>(c_.batch_size), c_.threads, static_cast<unsigned long long>(c_.seed),
-                         extras.c_str()));
+                         static_cast<long long>(c_.batch_size), threads.c_str(),
+                         static_cast<unsigned long long>(c_.seed), extras.c_str()));
   progress_->Line("  machine: " + engine::kernels::DescribeCpu() + "; " + engine::kernels::DescribeBlasCore() +
                   "; sparse kernels " + engine::IsaName(engine::ActiveIsa()));
   for (size_t l = 0; l < plan.layers.size(); ++l) {
@@ -177,6 +183,17 @@ void Reporter::Final(const TrainSummary& s, const RunTotals& t) {
                          "never computed",
                          t.theoretical_flops, t.theoretical_flops / std::max(t.dense_flops, 1.0), t.counted_flops,
                          t.counted_flops / std::max(t.theoretical_engine_flops, 1.0), t.theoretical_engine_flops));
+  if (s.ranks > 1) {
+    progress_->Line(Format("data-parallel: %d ranks; per optimizer step each rank exchanges %lld floats (%.3f MiB: "
+                           "stored gradients, dense parameters' gradients, buffers; no index); rank 0 sent %.1f MiB "
+                           "in all, %.1f MiB of it dense-gradient tiles at topology updates; exchange time %s per-step "
+                           "+ %s tiles (%.1f%% of training)",
+                           s.ranks, static_cast<long long>(s.exchange_floats_per_step),
+                           4.0 * s.exchange_floats_per_step / 1048576.0, s.bytes_sent / 1048576.0,
+                           s.tile_bytes_sent / 1048576.0, FormatDuration(s.exchange_seconds).c_str(),
+                           FormatDuration(s.tile_exchange_seconds).c_str(),
+                           100.0 * (s.exchange_seconds + s.tile_exchange_seconds) / std::max(t.train_seconds, 1e-9)));
+  }
   if (c_.out_dir.empty()) return;
   nlohmann::json j;
   j["test_accuracy"] = s.test_accuracy;
@@ -203,6 +220,14 @@ void Reporter::Final(const TrainSummary& s, const RunTotals& t) {
                   {"openblas", engine::kernels::DescribeBlasCore()},
                   {"openblas_below_best", s.openblas_below_best},
                   {"sparse_kernels", engine::IsaName(engine::ActiveIsa())}};
+  j["ranks"] = s.ranks;
+  if (s.ranks > 1) {
+    j["data_parallel"] = {{"exchange_floats_per_step", s.exchange_floats_per_step},
+                          {"bytes_sent_rank0", s.bytes_sent},
+                          {"tile_bytes_sent_rank0", s.tile_bytes_sent},
+                          {"exchange_seconds_rank0", s.exchange_seconds},
+                          {"tile_exchange_seconds_rank0", s.tile_exchange_seconds}};
+  }
   j["config"] = ConfigToJson(c_);
   WriteFileAtomically(c_.out_dir + "/summary.json", j.dump(2) + "\n");
   progress_->Line("outputs: " + c_.out_dir + "/ (config.json, metrics.jsonl, metrics.csv, checkpoint.bin, "

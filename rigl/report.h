@@ -46,7 +46,7 @@ class Reporter {
 
   // The display lines go to (created once the resumed position is known).
   void SetProgress(Progress* progress) { progress_ = progress; }
-  void Banner(const SparsityPlan& plan, const std::vector<LayerState>& layers, int64_t start_iteration);
+  void Banner(const SparsityPlan& plan, const std::vector<LayerState>& layers, int64_t start_iteration, int ranks);
   // The end of an epoch (or of a partial one, when --time_budget stops the run): the console lines and the metrics
   // record. test_accuracy / test_loss are NaN when this epoch was not evaluated. Returns the record.
   nlohmann::json Epoch(const RunTotals& totals, int64_t step, float lr, bool partial, double epoch_seconds,

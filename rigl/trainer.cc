@@ -32,6 +32,15 @@
 namespace rigl {
 namespace internal {
 
+Trainer::Trainer(const TrainConfig& config, engine::dist::Communicator* comm) : c_(config), comm_(comm) {
+  // Only rank 0 writes files (and prints: trainer_mpi_main silences the others' stdout).
+  if (!comm_->root()) {
+    c_.out_dir.clear();
+    c_.export_path.clear();
+    c_.progress = "none";
+  }
+}
+
 void Trainer::LoadData() {
   data_ = engine::data::LoadFashionMnist(c_.data_dir, /*normalize=*/true);
   auto limit = [](engine::data::Dataset* d, int64_t n) {
@@ -47,6 +56,8 @@ void Trainer::LoadData() {
   bo.batch_size = c_.batch_size;
   bo.seed = c_.seed;
   bo.shuffle = true;
+  bo.shard = comm_->rank();
+  bo.shards = comm_->size();
   bo.layout = net_.channel_major_input ? engine::data::BatchLayout::kChannelMajor
                                        : engine::data::BatchLayout::kFeatureMajor;
   if (c_.augment) {
@@ -75,6 +86,11 @@ void Trainer::BuildModel() {
     layers_.push_back(std::move(s));
   }
   method_ = MakeTrainingMethod({&c_, &layers_, &opt_, [this] { MakeOptimizer(); }});
+  if (comm_->size() > 1) {
+    std::vector<std::pair<std::string, engine::Tensor*>> buffers;
+    net_.module->CollectBuffers(&buffers);
+    dp_ = std::make_unique<DataParallel>(comm_, net_.params, std::move(buffers));
+  }
 }
 
 void Trainer::MakeOptimizer() {
@@ -111,14 +127,19 @@ float Trainer::RunIteration(const Batch& batch, int* correct) {
   CheckFinite(loss_value);
   *correct = engine::CountCorrect(logits.value(), batch.labels);
   engine::Backward(loss);
+  // Data-parallel: this shard's gradients become the global batch's (its mean loss is the shards' weighted mean).
+  if (dp_) dp_->Reduce(static_cast<double>(batch.size()) / static_cast<double>(batch.global_size), it.optimizer_step);
   method_->AfterBackward(it);
   if (it.optimizer_step) opt_->Step(LearningRate(it.step_before));
+  if (dp_ && it.optimizer_step) exchange_floats_per_step_ = dp_->last_exchange_floats();
   if (it.mask_update) {
     engine::Timer update_timer;
     if (method_->UpdateTopology(it).changed) ++totals_.updates;
     totals_.update_seconds += update_timer.Seconds();
+    if (dp_) dp_->CheckReplicasAgree("after the topology update of iteration " + std::to_string(totals_.iteration + 1));
   }
-  totals_.counted_flops += static_cast<double>(engine::FlopCounter::Get() - flops_before);
+  last_counted_flops_ = static_cast<double>(engine::FlopCounter::Get() - flops_before);
+  totals_.counted_flops += last_counted_flops_;
   // RIGL.md 4.3 charges an update that replaces the step 2 f_S + f_D (the dense weight gradient), other steps by the
   // method's rule; gradual pruning by the sparsities of this iteration.
   const MethodInfo& info = method_->info();
@@ -126,10 +147,27 @@ float Trainer::RunIteration(const Batch& batch, int* correct) {
   const TrainFlops f = TrainingFlopsPerSample(
       c_, plan_, info.cost == models::CostRule::kTrajectory ? CurrentSparsities() : std::vector<double>{},
       dense_gradient_update);
-  totals_.theoretical_flops += f.method * batch.size();
-  totals_.theoretical_engine_flops += (f.method - f.first_layer_data_grad) * batch.size();
-  totals_.dense_flops += f.dense * batch.size();
+  totals_.theoretical_flops += f.method * batch.global_size;
+  totals_.theoretical_engine_flops += (f.method - f.first_layer_data_grad) * batch.global_size;
+  totals_.dense_flops += f.dense * batch.global_size;
   return loss_value;
+}
+
+void Trainer::CombineIteration(const Batch& batch, float* loss, int* correct) {
+  if (!dp_) return;
+  const std::vector<double> mine = {static_cast<double>(*loss) * batch.size(), static_cast<double>(*correct),
+                                    last_counted_flops_, totals_.train_seconds};
+  const std::vector<double> all = engine::dist::AllgatherDoubles(*comm_, mine);
+  double loss_sum = 0, correct_sum = 0, flops = 0;
+  for (int r = 0; r < comm_->size(); ++r) {
+    loss_sum += all[4 * r];
+    correct_sum += all[4 * r + 1];
+    flops += all[4 * r + 2];
+  }
+  totals_.counted_flops += flops - last_counted_flops_;  // the kernels of every rank
+  *loss = static_cast<float>(loss_sum / static_cast<double>(batch.global_size));
+  *correct = static_cast<int>(correct_sum);
+  totals_.train_seconds = all[3];  // rank 0's clock
 }
 
 std::vector<double> Trainer::CurrentSparsities() const {
@@ -186,23 +224,32 @@ void Trainer::Evaluate(double* accuracy, double* loss) {
   Batcher eval(data_.test, bo);
   Batch b;
   double correct = 0, loss_sum = 0;
-  for (int64_t i = 0; i < eval.batches_per_epoch(); ++i) {
+  // Data-parallel: rank r evaluates batches r, r + ranks, ...; the sums are combined in rank order.
+  for (int64_t i = comm_->rank(); i < eval.batches_per_epoch(); i += comm_->size()) {
     eval.GetBatch(0, i, &b);
     engine::Variable logits = net_.module->Forward(engine::Constant(b.x));
     loss_sum += engine::SoftmaxCrossEntropy(logits, b.labels, 0.0f).value()[0] * b.size();
     correct += engine::CountCorrect(logits.value(), b.labels);
   }
   net_.module->SetTraining(true);
+  if (dp_) {
+    const std::vector<double> all = engine::dist::AllgatherDoubles(*comm_, {correct, loss_sum});
+    correct = loss_sum = 0;
+    for (int r = 0; r < comm_->size(); ++r) {
+      correct += all[2 * r];
+      loss_sum += all[2 * r + 1];
+    }
+  }
   *accuracy = correct / data_.test.num_samples();
   *loss = loss_sum / data_.test.num_samples();
 }
 
 uint64_t Trainer::Fingerprint() const {
-  uint64_t h = 0xCBF29CE484222325ull;
-  for (const engine::DenseParameter* p : net_.params.dense) h = Fnv1a(h, p->var.value().data(), p->var.value().size() * 4);
+  uint64_t h = engine::kFnv1aBasis;
+  for (const engine::DenseParameter* p : net_.params.dense) h = engine::Fnv1a(h, p->var.value().data(), p->var.value().size() * 4);
   for (const engine::SparseParameter* p : net_.params.sparse) {
-    h = Fnv1a(h, p->values().data(), p->stored() * 4);
-    h = Fnv1a(h, p->pattern().indices, p->positions() * 4);
+    h = engine::Fnv1a(h, p->values().data(), p->stored() * 4);
+    h = engine::Fnv1a(h, p->pattern().indices, p->positions() * 4);
   }
   return h;
 }
@@ -243,13 +290,14 @@ TrainSummary Trainer::Run() {
     InitFrom(c_.init_from);
   }
   if (c_.export_only) {  // no training, nothing else written
-    Export();
+    if (comm_->root()) Export();
     return Summarise(/*stopped_by_time_budget=*/false);
   }
   if (!c_.out_dir.empty()) WriteFileAtomically(c_.out_dir + "/config.json", ConfigToJson(c_).dump(2) + "\n");
   progress_ = std::make_unique<Progress>(c_.progress, shape_.total_iterations, totals_.iteration);
   report_->SetProgress(progress_.get());
-  report_->Banner(plan_, layers_, totals_.iteration);
+  report_->Banner(plan_, layers_, totals_.iteration, comm_->size());
+  if (dp_) dp_->CheckReplicasAgree(c_.resume.empty() ? "at the start" : "after --resume");
   const int64_t start_iteration = totals_.iteration;
   batcher_->Seek({totals_.epoch, totals_.batch_index});
   Batch batch;
@@ -262,11 +310,12 @@ TrainSummary Trainer::Run() {
     engine::Timer step_timer;
     int correct = 0;
     const float lr = LearningRate(method_->step());
-    const float loss = RunIteration(batch, &correct);
+    float loss = RunIteration(batch, &correct);
     totals_.train_seconds += step_timer.Seconds();
-    totals_.epoch_loss_sum += static_cast<double>(loss) * batch.size();
+    CombineIteration(batch, &loss, &correct);
+    totals_.epoch_loss_sum += static_cast<double>(loss) * batch.global_size;
     totals_.epoch_correct += correct;
-    totals_.epoch_samples += batch.size();
+    totals_.epoch_samples += batch.global_size;
     ++totals_.iteration;
     ++totals_.batch_index;
     progress_->OnStep(totals_.iteration, totals_.epoch, shape_.total_epochs, loss, lr);
@@ -280,7 +329,7 @@ TrainSummary Trainer::Run() {
     }
     if (c_.stop_after_steps > 0 && totals_.iteration >= c_.stop_after_steps &&
         totals_.iteration < shape_.total_iterations && !budget_hit) {
-      SaveCheckpoint(c_.out_dir + "/checkpoint.bin");
+      if (!c_.out_dir.empty()) SaveCheckpoint(c_.out_dir + "/checkpoint.bin");
       progress_->Line("stopped after " + std::to_string(totals_.iteration) + " iterations (--stop_after_steps); "
                       "resume with --resume=" + c_.out_dir + "/checkpoint.bin");
       break;
@@ -326,12 +375,27 @@ TrainSummary Trainer::Summarise(bool stopped_by_time_budget) const {
   s.realised_sparsity =
       c_.method == Method::kSmallDense ? 0.0 : 1.0 - StoredDensity(plan_, layers_, /*maskable_only=*/true);
   for (const LayerState& l : layers_) s.blocked_layers += l.param->blocked() ? 1 : 0;
+  s.ranks = comm_->size();
+  if (dp_) {
+    s.exchange_floats_per_step = exchange_floats_per_step_;
+    s.bytes_sent = dp_->bytes_sent();
+    s.tile_bytes_sent = dp_->tile_bytes_sent();
+    s.exchange_seconds = dp_->exchange_seconds();
+    s.tile_exchange_seconds = dp_->tile_seconds();
+  }
   return s;
 }
 
 }  // namespace internal
 
-TrainSummary Train(const TrainConfig& config) { return internal::Trainer(config).Run(); }
+TrainSummary Train(const TrainConfig& config) {
+  engine::dist::SingleProcess one;
+  return internal::Trainer(config, &one).Run();
+}
+
+TrainSummary Train(const TrainConfig& config, engine::dist::Communicator& comm) {
+  return internal::Trainer(config, &comm).Run();
+}
 
 void PrintFlopsTable(const TrainConfig& config) { std::fputs(FlopsReport(config).c_str(), stdout); }
 

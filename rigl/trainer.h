@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/dist/communicator.h"
 #include "rigl/config.h"
 
 namespace rigl {
@@ -34,10 +35,20 @@ struct TrainSummary {
   int64_t start_iteration = 0;          // where this run began: 0, or the resumed checkpoint's iteration
   std::string openblas_core;            // the OpenBLAS kernels dense layers ran on (blas_core.h)
   bool openblas_below_best = false;     // below this CPU's best family (only when ENGINE_OPENBLAS_CORE forces it)
+  // Data-parallel runs (Train with a communicator of several ranks; rigl/data_parallel.h).
+  int ranks = 1;
+  int64_t exchange_floats_per_step = 0;  // floats in the last optimizer step's gradient exchange (its payload)
+  int64_t bytes_sent = 0;                // by this rank, over every collective of the run
+  int64_t tile_bytes_sent = 0;           // of which dense-gradient tiles at topology updates
+  double exchange_seconds = 0;           // this rank's time in the per-step exchanges and the replica checks
+  double tile_exchange_seconds = 0;      // ... and in the dense-gradient tiles' exchanges (inside update_seconds)
 };
 
 // Runs the whole training described by config. Progress goes to stderr; the summary lines to stdout.
 TrainSummary Train(const TrainConfig& config);
+// The same, data-parallel over the ranks of `comm` (every rank calls it with the same config): each global batch of
+// --batch_size is split across the ranks, gradients are summed every step, only rank 0 writes files.
+TrainSummary Train(const TrainConfig& config, engine::dist::Communicator& comm);
 
 // --flops_only: prints the per-layer theoretical FLOPs table and returns.
 void PrintFlopsTable(const TrainConfig& config);

@@ -15,7 +15,9 @@
 #include "engine/data/dataset.h"
 #include "engine/optim/sgd.h"
 #include "models/networks.h"
+#include "engine/dist/communicator.h"
 #include "rigl/config.h"
+#include "rigl/data_parallel.h"
 #include "rigl/methods/training_method.h"
 #include "rigl/plan.h"
 #include "rigl/progress.h"
@@ -30,18 +32,9 @@ using engine::data::Batcher;
 // Evaluation batches hold every activation of a forward pass: cap batch x widest layer at this many floats.
 inline constexpr int64_t kEvalActivationFloats = int64_t{1} << 24;
 
-inline uint64_t Fnv1a(uint64_t h, const void* data, size_t bytes) {
-  const unsigned char* p = static_cast<const unsigned char*>(data);
-  for (size_t i = 0; i < bytes; ++i) {
-    h ^= p[i];
-    h *= 0x100000001B3ull;
-  }
-  return h;
-}
-
 class Trainer {
  public:
-  explicit Trainer(const TrainConfig& config) : c_(config) {}
+  Trainer(const TrainConfig& config, engine::dist::Communicator* comm);
   TrainSummary Run();
 
  private:
@@ -58,7 +51,11 @@ class Trainer {
   void InitFrom(const std::string& path);
   void Export();
   // One mini-batch: forward, backward, then the optimizer step and/or the method's topology update.
+  // Returns this rank's mean loss over its shard; *correct counts its shard's correct predictions.
   float RunIteration(const Batch& batch, int* correct);
+  // Data-parallel: every rank's loss and correct count of this iteration, combined in rank order (the same on every
+  // rank), and rank 0's training clock (so --time_budget stops every rank at the same iteration).
+  void CombineIteration(const Batch& batch, float* loss, int* correct);
   // At optimizer step `step` (or at the current batch, with --lr_clock=batch).
   float LearningRate(int64_t step) const;
   // Ends an epoch (partial: --time_budget stopped it early): evaluates when due, reports, checkpoints.
@@ -70,6 +67,10 @@ class Trainer {
   TrainSummary Summarise(bool stopped_by_time_budget) const;
 
   TrainConfig c_;
+  engine::dist::Communicator* comm_;
+  std::unique_ptr<DataParallel> dp_;  // with several ranks
+  int64_t exchange_floats_per_step_ = 0;  // of the last optimizer step
+  double last_counted_flops_ = 0;         // this rank's kernels, last iteration
   engine::data::TrainTestSplit data_;
   std::unique_ptr<Batcher> batcher_;
   models::Network net_;

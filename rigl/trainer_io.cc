@@ -17,6 +17,7 @@ void Trainer::SaveCheckpoint(const std::string& path) {
   CheckpointWriter w;
   nlohmann::json& meta = w.meta();
   meta["config"] = ConfigToJson(c_);
+  meta["ranks"] = comm_->size();
   const RunTotals& t = totals_;
   meta["t"] = method_->step();
   meta["last_update"] = method_->last_update();
@@ -138,6 +139,14 @@ void Trainer::RestoreFrom(const std::string& path) {
     std::fprintf(stderr, "warning: resuming with --threads=%d; the checkpoint used %s (results stay correct but may "
                          "differ in the last bits from an uninterrupted run)\n", c_.threads,
                  saved.at("threads").dump().c_str());
+  }
+  // A checkpoint of a data-parallel run holds the same state as a single-process one; only the summation order of
+  // the gradients depends on the rank count. Older checkpoints were single-process.
+  const int saved_ranks = meta.contains("ranks") ? meta.at("ranks").get<int>() : 1;
+  if (saved_ranks != comm_->size() && comm_->root()) {
+    std::fprintf(stderr, "warning: resuming on %d rank(s); the checkpoint was written by a run on %d (the run "
+                         "continues correctly, but is bit-identical to an uninterrupted run only with the same rank "
+                         "count)\n", comm_->size(), saved_ranks);
   }
   for (engine::DenseParameter* p : net_.params.dense) {
     const std::vector<float> v = r.Floats(p->name, p->var.value().size());

@@ -19,6 +19,8 @@ packages=(
   clang-14                # tools/fuzz.sh: libFuzzer targets with ASan + UBSan
   libclang-rt-14-dev      # clang's fuzzer and sanitizer runtimes
   python3-torch           # tools/torch_eval.py (the PyTorch round trip of --export) and bench/peers; for /usr/bin/python3
+  libopenmpi-dev          # MPI headers and libmpi for //rigl:trainer_mpi (data-parallel training)
+  openmpi-bin             # mpirun, for the data-parallel trainer and its tests
   python3-torchvision     # the round trip loads exported MobileNet v2 into torchvision's own model (names, shapes)
 )
 

@@ -21,6 +21,21 @@ Batcher::Batcher(const Dataset& data, const BatcherOptions& options) : data_(dat
   ENGINE_CHECK(batches_per_epoch_ > 0, "Batcher(", data.name, "): ", n, " samples with batch_size ",
                options.batch_size, (options.drop_last ? " and drop_last" : ""),
                " give no batch; expected at least one batch per epoch");
+  ENGINE_CHECK(options.shards >= 1 && options.shard >= 0 && options.shard < options.shards, "Batcher(", data.name,
+               "): shard ", options.shard, " of ", options.shards, "; expected 0 <= shard < shards");
+  const int64_t last = n - (batches_per_epoch_ - 1) * options.batch_size;
+  const int64_t smallest = std::min(options.batch_size, last);
+  ENGINE_CHECK(smallest >= options.shards, "Batcher(", data.name, "): ", n, " samples in batches of ",
+               options.batch_size, " leave a batch of ", smallest, " samples, fewer than the ", options.shards,
+               " shards (ranks) it is split across; expected every batch to hold at least one sample per shard. "
+               "Choose a --batch_size (or --train_limit) whose batches, the last one included, have at least ",
+               options.shards, " samples");
+}
+
+std::pair<int64_t, int64_t> ShardRange(int64_t global, int shard, int shards) {
+  const int64_t base = global / shards, extra = global % shards;
+  const int64_t begin = shard * base + std::min<int64_t>(shard, extra);
+  return {begin, begin + base + (shard < extra ? 1 : 0)};
 }
 
 std::vector<int64_t> Batcher::EpochOrder(int64_t epoch) const {
@@ -46,12 +61,16 @@ void Batcher::GetBatch(int64_t epoch, int64_t batch_index, Batch* out) {
     cached_epoch_ = epoch;
   }
   const int64_t n = data_.num_samples();
-  const int64_t begin = batch_index * options_.batch_size;
-  const int64_t size = std::min(options_.batch_size, n - begin);
+  const int64_t global_begin = batch_index * options_.batch_size;
+  const int64_t global_size = std::min(options_.batch_size, n - global_begin);
+  const auto [shard_begin, shard_end] = ShardRange(global_size, options_.shard, options_.shards);
+  const int64_t begin = global_begin + shard_begin;
+  const int64_t size = shard_end - shard_begin;
   const int64_t height = data_.height, width = data_.width, features = data_.features();
 
   out->epoch = epoch;
   out->batch_index = batch_index;
+  out->global_size = global_size;
   out->indices.assign(order_.begin() + begin, order_.begin() + begin + size);
   out->labels.resize(static_cast<size_t>(size));
   const std::vector<int64_t> shape = options_.layout == BatchLayout::kFeatureMajor

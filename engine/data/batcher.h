@@ -5,6 +5,7 @@
 #define ENGINE_DATA_BATCHER_H_
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "engine/data/augment.h"
@@ -25,7 +26,15 @@ struct BatcherOptions {
   bool drop_last = false;  // true: the last, partial batch of an epoch is skipped
   BatchLayout layout = BatchLayout::kFeatureMajor;
   AugmentOptions augment;  // off by default
+  // Data-parallel training: batches hold only shard `shard` of `shards` of each global batch of batch_size samples
+  // (ShardRange); batches_per_epoch and the sample order stay those of the global batches.
+  int shard = 0;
+  int shards = 1;
 };
+
+// Samples [first, second) of a global batch of `global` samples that shard `shard` of `shards` holds: contiguous
+// slices in shard order, the first global % shards shards one sample longer.
+std::pair<int64_t, int64_t> ShardRange(int64_t global, int shard, int shards);
 
 struct Batch {
   Tensor x;                      // see BatchLayout; batch = size()
@@ -33,6 +42,7 @@ struct Batch {
   std::vector<int64_t> indices;  // indices[b] is the dataset index of sample b
   int64_t epoch = 0;
   int64_t batch_index = 0;  // position of this batch within its epoch
+  int64_t global_size = 0;  // samples of the whole global batch (= size() unless the batcher is sharded)
 
   int64_t size() const { return static_cast<int64_t>(labels.size()); }
 };
@@ -45,7 +55,8 @@ struct BatchPosition {
 
 class Batcher {
  public:
-  // `data` must outlive the batcher. Checks batch_size > 0 and that an epoch has at least one batch.
+  // `data` must outlive the batcher. Checks batch_size > 0, that an epoch has at least one batch and, when sharded,
+  // that every shard of every batch (the last, partial one included) holds at least one sample.
   Batcher(const Dataset& data, const BatcherOptions& options);
 
   int64_t batches_per_epoch() const { return batches_per_epoch_; }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "engine/base/hash.h"
 #include "engine/base/rng.h"
 #include "engine/sparse/bsr.h"
 
@@ -36,14 +37,7 @@ BsrMatrix RandomBlockPattern(const std::string& weight_name, int64_t rows, int64
                              Rng& rng);
 
 // FNV-1a 64 of the name: stable across runs, platforms and compilers (std::hash is not).
-inline uint64_t NameHash(const std::string& name) {
-  uint64_t h = 0xCBF29CE484222325ull;
-  for (unsigned char c : name) {
-    h ^= c;
-    h *= 0x100000001B3ull;
-  }
-  return h;
-}
+inline uint64_t NameHash(const std::string& name) { return Fnv1a(kFnv1aBasis, name.data(), name.size()); }
 
 // Which fan-in / fan-out the initialisers use for a sparse weight.
 //   kDense:  the dense layer's (the RigL paper's convention, RIGL.md section 2: no sparsity-aware rescaling).
