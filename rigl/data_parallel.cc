@@ -74,9 +74,22 @@ void DataParallel::Reduce(double share, bool dense_grads) {
   }
 }
 
+std::vector<double> DataParallel::Gather(const std::vector<double>& values) {
+  const engine::Timer timer;
+  std::vector<double> all = engine::dist::AllgatherDoubles(*comm_, values);
+  exchange_seconds_ += timer.Seconds();
+  return all;
+}
+
+void DataParallel::CheckSame(const std::string& what, uint64_t fingerprint) {
+  const std::vector<uint64_t> all = engine::dist::AllgatherU64(*comm_, fingerprint);
+  ENGINE_CHECK(all[static_cast<size_t>(comm_->rank())] == all[0], what, " on ", comm_->Describe(),
+               " differs from rank 0's (hash ", all[static_cast<size_t>(comm_->rank())], " vs ", all[0],
+               "); expected every rank to train on the same data");
+}
+
 void DataParallel::CheckReplicasAgree(const std::string& when) {
   if (comm_->size() == 1) return;
-  const engine::Timer timer;
   std::vector<std::string> names;
   std::vector<uint64_t> mine;
   for (const engine::SparseParameter* p : params_.sparse) {
@@ -107,7 +120,7 @@ void DataParallel::CheckReplicasAgree(const std::string& when) {
                    "binary with the same flags on the same data");
     }
   }
-  exchange_seconds_ += timer.Seconds();
+  ++checks_;
 }
 
 }  // namespace rigl

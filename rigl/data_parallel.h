@@ -45,14 +45,23 @@ class DataParallel {
   // step 300"), so a replica that drifted stops the run instead of training a different model.
   void CheckReplicasAgree(const std::string& when);
 
+  // Every rank's `values`, in rank order (the per-iteration loss and accuracy counts, the evaluation sums).
+  std::vector<double> Gather(const std::vector<double>& values);
+
+  // Throws engine::Error naming `what` and the rank when this rank's `fingerprint` (e.g. a hash of the training
+  // data) differs from rank 0's.
+  void CheckSame(const std::string& what, uint64_t fingerprint);
+
   // Floats of the last Reduce's exchange (its payload), and the bytes this rank sent over the whole run.
   int64_t last_exchange_floats() const { return last_floats_; }
   int64_t bytes_sent() const { return comm_->bytes_sent(); }
   // Of those, the bytes sent for dense-gradient tiles (topology updates).
   int64_t tile_bytes_sent() const { return tile_bytes_; }
-  // Seconds in Reduce's exchange and the replica checks; seconds in the tiles' exchanges.
+  // Seconds in Reduce's exchanges and Gather; seconds in the tiles' exchanges.
   double exchange_seconds() const { return exchange_seconds_; }
   double tile_seconds() const { return tile_seconds_; }
+  // CheckReplicasAgree calls that passed.
+  int64_t replica_checks() const { return checks_; }
 
  private:
   engine::dist::Communicator* comm_;
@@ -62,6 +71,7 @@ class DataParallel {
   int64_t last_floats_ = 0;
   int64_t tile_bytes_ = 0;
   double exchange_seconds_ = 0, tile_seconds_ = 0;
+  int64_t checks_ = 0;
 };
 
 }  // namespace rigl

@@ -187,12 +187,14 @@ void Reporter::Final(const TrainSummary& s, const RunTotals& t) {
     progress_->Line(Format("data-parallel: %d ranks; per optimizer step each rank exchanges %lld floats (%.3f MiB: "
                            "stored gradients, dense parameters' gradients, buffers; no index); rank 0 sent %.1f MiB "
                            "in all, %.1f MiB of it dense-gradient tiles at topology updates; exchange time %s per-step "
-                           "+ %s tiles (%.1f%% of training)",
+                           "+ %s tiles (%.1f%% of training); %lld replica checks passed (every layer's pattern and values the same "
+                           "on every rank, at the start and after every topology update)",
                            s.ranks, static_cast<long long>(s.exchange_floats_per_step),
                            4.0 * s.exchange_floats_per_step / 1048576.0, s.bytes_sent / 1048576.0,
                            s.tile_bytes_sent / 1048576.0, FormatDuration(s.exchange_seconds).c_str(),
                            FormatDuration(s.tile_exchange_seconds).c_str(),
-                           100.0 * (s.exchange_seconds + s.tile_exchange_seconds) / std::max(t.train_seconds, 1e-9)));
+                           100.0 * (s.exchange_seconds + s.tile_exchange_seconds) / std::max(t.train_seconds, 1e-9),
+                           static_cast<long long>(s.replica_checks)));
   }
   if (c_.out_dir.empty()) return;
   nlohmann::json j;
@@ -226,7 +228,8 @@ void Reporter::Final(const TrainSummary& s, const RunTotals& t) {
                           {"bytes_sent_rank0", s.bytes_sent},
                           {"tile_bytes_sent_rank0", s.tile_bytes_sent},
                           {"exchange_seconds_rank0", s.exchange_seconds},
-                          {"tile_exchange_seconds_rank0", s.tile_exchange_seconds}};
+                          {"tile_exchange_seconds_rank0", s.tile_exchange_seconds},
+                          {"replica_checks", s.replica_checks}};
   }
   j["config"] = ConfigToJson(c_);
   WriteFileAtomically(c_.out_dir + "/summary.json", j.dump(2) + "\n");

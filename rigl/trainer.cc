@@ -64,6 +64,13 @@ void Trainer::LoadData() {
     bo.augment.crop_padding = 2;
     bo.augment.horizontal_flip = true;
   }
+  if (dp_) {  // each rank loaded its own copy (from its own --data_dir): it must be the same data
+    for (const engine::data::Dataset* d : {&data_.train, &data_.test}) {
+      uint64_t h = engine::Fnv1a(engine::kFnv1aBasis, d->labels.data(), d->labels.size() * sizeof(int32_t));
+      h = engine::Fnv1a(h, d->images.data(), static_cast<size_t>(d->images.size()) * sizeof(float));
+      dp_->CheckSame("the data set " + d->name + " (" + std::to_string(d->num_samples()) + " samples)", h);
+    }
+  }
   batcher_ = std::make_unique<Batcher>(data_.train, bo);
   shape_.batches_per_epoch = batcher_->batches_per_epoch();
   shape_.total_epochs = std::max<int64_t>(1, static_cast<int64_t>(std::llround(c_.epochs * c_.multiplier)));
@@ -157,7 +164,7 @@ void Trainer::CombineIteration(const Batch& batch, float* loss, int* correct) {
   if (!dp_) return;
   const std::vector<double> mine = {static_cast<double>(*loss) * batch.size(), static_cast<double>(*correct),
                                     last_counted_flops_, totals_.train_seconds};
-  const std::vector<double> all = engine::dist::AllgatherDoubles(*comm_, mine);
+  const std::vector<double> all = dp_->Gather(mine);
   double loss_sum = 0, correct_sum = 0, flops = 0;
   for (int r = 0; r < comm_->size(); ++r) {
     loss_sum += all[4 * r];
@@ -233,7 +240,7 @@ void Trainer::Evaluate(double* accuracy, double* loss) {
   }
   net_.module->SetTraining(true);
   if (dp_) {
-    const std::vector<double> all = engine::dist::AllgatherDoubles(*comm_, {correct, loss_sum});
+    const std::vector<double> all = dp_->Gather({correct, loss_sum});
     correct = loss_sum = 0;
     for (int r = 0; r < comm_->size(); ++r) {
       correct += all[2 * r];
@@ -382,6 +389,7 @@ TrainSummary Trainer::Summarise(bool stopped_by_time_budget) const {
     s.tile_bytes_sent = dp_->tile_bytes_sent();
     s.exchange_seconds = dp_->exchange_seconds();
     s.tile_exchange_seconds = dp_->tile_seconds();
+    s.replica_checks = dp_->replica_checks();
   }
   return s;
 }

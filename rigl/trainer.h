@@ -42,6 +42,7 @@ struct TrainSummary {
   int64_t tile_bytes_sent = 0;           // of which dense-gradient tiles at topology updates
   double exchange_seconds = 0;           // this rank's time in the per-step exchanges and the replica checks
   double tile_exchange_seconds = 0;      // ... and in the dense-gradient tiles' exchanges (inside update_seconds)
+  int64_t replica_checks = 0;            // checks that every rank holds the same model (start, every update)
 };
 
 // Runs the whole training described by config. Progress goes to stderr; the summary lines to stdout.

@@ -37,9 +37,11 @@ std::string ExistingRunFile(const std::string& out_dir) {
   return "";
 }
 
-// What every rank must agree on: the saved settings and the run-control flags that change what the ranks do.
+// What every rank must agree on: the saved settings and the run-control flags that change what the ranks do. Not
+// --data_dir: each machine may keep the data elsewhere (the trainer compares the data itself across ranks).
 nlohmann::json RankAgreedSettings(const rigl::TrainConfig& c) {
   nlohmann::json j = rigl::ConfigToJson(c);
+  j.erase("data_dir");
   j["resume"] = c.resume;
   j["init_from"] = c.init_from;
   j["stop_after_steps"] = c.stop_after_steps;
@@ -54,6 +56,8 @@ nlohmann::json RankAgreedSettings(const rigl::TrainConfig& c) {
 // Data-parallel: refuses flags that differ from rank 0's, naming the first setting that does.
 void CheckRanksAgree(engine::dist::Communicator& comm, const rigl::TrainConfig& config) {
   if (comm.size() == 1) return;
+  ENGINE_CHECK(config.batch_size >= comm.size(), "--batch_size=", config.batch_size, ": a global batch is split "
+               "across the ", comm.size(), " ranks; expected --batch_size >= the rank count");
   const nlohmann::json mine = RankAgreedSettings(config);
   const nlohmann::json root = nlohmann::json::parse(engine::dist::BroadcastString(comm, mine.dump(), 0));
   for (const auto& [key, value] : mine.items()) {

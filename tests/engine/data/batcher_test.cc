@@ -221,3 +221,76 @@ TEST(Batcher, BadOptionsAreErrors) {
 
 }  // namespace
 }  // namespace engine::data
+
+namespace engine::data {
+namespace {
+
+// Data-parallel shards: for every rank count, the shards of each global batch, in shard order, are exactly the
+// unsharded batch (same samples, same columns of x, same labels), the sizes differ by at most one, the first
+// global % shards shards are the longer ones, and every shard knows the global batch size.
+TEST(Batcher, ShardsPartitionEachGlobalBatchInOrder) {
+  const Dataset d = MakeDataset(23, 2, 3);  // batches of 8: 8, 8, 7 samples
+  BatcherOptions whole_options;
+  whole_options.batch_size = 8;
+  whole_options.seed = 5;
+  Batcher whole(d, whole_options);
+  for (int shards : {1, 2, 3, 7}) {
+    for (int64_t batch = 0; batch < whole.batches_per_epoch(); ++batch) {
+      Batch all;
+      whole.GetBatch(1, batch, &all);
+      std::vector<int64_t> indices;
+      std::vector<float> x;
+      for (int s = 0; s < shards; ++s) {
+        BatcherOptions o = whole_options;
+        o.shard = s;
+        o.shards = shards;
+        Batcher part(d, o);
+        EXPECT_EQ(part.batches_per_epoch(), whole.batches_per_epoch());
+        Batch b;
+        part.GetBatch(1, batch, &b);
+        EXPECT_EQ(b.global_size, all.size());
+        const int64_t base = all.size() / shards;
+        EXPECT_EQ(b.size(), base + (s < all.size() % shards ? 1 : 0)) << "shard " << s << " of " << shards;
+        EXPECT_EQ(ShardRange(all.size(), s, shards).second - ShardRange(all.size(), s, shards).first, b.size());
+        indices.insert(indices.end(), b.indices.begin(), b.indices.end());
+        for (int64_t f = 0; f < d.features(); ++f) {
+          for (int64_t j = 0; j < b.size(); ++j) x.push_back(b.x.data()[f * b.size() + j]);
+        }
+      }
+      EXPECT_EQ(indices, all.indices) << shards << " shards, batch " << batch;
+      // Feature-major shards: reassemble column by column and compare with the whole batch's columns.
+      int64_t column = 0, at = 0;
+      for (int s = 0; s < shards; ++s) {
+        const auto [first, last] = ShardRange(all.size(), s, shards);
+        for (int64_t f = 0; f < d.features(); ++f) {
+          for (int64_t j = first; j < last; ++j) {
+            ASSERT_EQ(x[at++], all.x.data()[f * all.size() + j]) << "feature " << f << " sample " << j;
+          }
+        }
+        column += last - first;
+      }
+      EXPECT_EQ(column, all.size());
+    }
+  }
+}
+
+TEST(Batcher, RefusesShardsThatWouldBeEmpty) {
+  const Dataset d = MakeDataset(17, 1, 2);  // batches of 8: the last holds 1 sample
+  BatcherOptions o;
+  o.batch_size = 8;
+  o.shards = 2;
+  try {
+    Batcher b(d, o);
+    FAIL() << "a last batch of 1 sample split across 2 shards was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("leave a batch of 1 samples, fewer than the 2 shards"), std::string::npos)
+        << e.what();
+  }
+  o.drop_last = true;  // the partial batch is skipped: every batch holds 8
+  EXPECT_NO_THROW(Batcher(d, o));
+  o.shard = 2;
+  EXPECT_THROW(Batcher(d, o), Error);  // shard outside [0, shards)
+}
+
+}  // namespace
+}  // namespace engine::data
