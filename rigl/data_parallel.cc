@@ -75,10 +75,7 @@ void DataParallel::Reduce(double share, bool dense_grads) {
 }
 
 std::vector<double> DataParallel::Gather(const std::vector<double>& values) {
-  const engine::Timer timer;
-  std::vector<double> all = engine::dist::AllgatherDoubles(*comm_, values);
-  exchange_seconds_ += timer.Seconds();
-  return all;
+  return engine::dist::AllgatherDoubles(*comm_, values);
 }
 
 void DataParallel::CheckSame(const std::string& what, uint64_t fingerprint) {

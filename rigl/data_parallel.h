@@ -57,7 +57,8 @@ class DataParallel {
   int64_t bytes_sent() const { return comm_->bytes_sent(); }
   // Of those, the bytes sent for dense-gradient tiles (topology updates).
   int64_t tile_bytes_sent() const { return tile_bytes_; }
-  // Seconds in Reduce's exchanges and Gather; seconds in the tiles' exchanges.
+  // Seconds in Reduce's exchanges (inside the training steps; the first includes waiting for the slowest rank to
+  // start); seconds in the tiles' exchanges (inside the topology updates).
   double exchange_seconds() const { return exchange_seconds_; }
   double tile_seconds() const { return tile_seconds_; }
   // CheckReplicasAgree calls that passed.

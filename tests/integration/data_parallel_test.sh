@@ -130,5 +130,33 @@ else
   fi
 fi
 
+# Two ranks in two network namespaces joined by a veth pair, mpirun's launcher pointed at `ip netns exec`
+# (netns_rsh.sh), TCP only: the traffic crosses a network interface. The ring's sums do not depend on the transport,
+# so the weights must be bit-identical to the shared-memory 2-rank run. Needs CAP_SYS_ADMIN (root here).
+ns_a="dp_a_$$" ns_b="dp_b_$$"
+if ip netns add "$ns_a" 2>/dev/null && ip netns add "$ns_b" 2>/dev/null; then
+  trap 'ip netns del "$ns_a" 2>/dev/null; ip netns del "$ns_b" 2>/dev/null' EXIT
+  ip link add "va$$" type veth peer name "vb$$" && ip link set "va$$" netns "$ns_a" && ip link set "vb$$" netns "$ns_b"
+  ip -n "$ns_a" addr add 10.77.0.1/24 dev "va$$" && ip -n "$ns_b" addr add 10.77.0.2/24 dev "vb$$"
+  for ns in "$ns_a" "$ns_b"; do ip -n "$ns" link set lo up; done
+  ip -n "$ns_a" link set "va$$" up && ip -n "$ns_b" link set "vb$$" up
+  rx_before=$(cat "/sys/class/net/vb$$/statistics/rx_bytes" 2>/dev/null || ip netns exec "$ns_b" cat "/sys/class/net/vb$$/statistics/rx_bytes")
+  NETNS_MAP="10.77.0.1=$ns_a,10.77.0.2=$ns_b" timeout 300 ip netns exec "$ns_a" mpirun --allow-run-as-root \
+    --host 10.77.0.1:1,10.77.0.2:1 --mca plm_rsh_agent "$PWD/tests/integration/netns_rsh.sh" \
+    --mca btl tcp,self --mca btl_tcp_if_include 10.77.0.0/24 --mca oob_tcp_if_include 10.77.0.0/24 \
+    -x NETNS_MAP -np 2 "$PWD/$mpi" "${common[@]}" --method=rigl --threads=1 --out_dir="$work/netns" \
+    > "$work/netns.log" 2>&1 || { echo "FAIL: the two-namespace run failed"; tail -8 "$work/netns.log"; fail=1; }
+  rx_after=$(ip netns exec "$ns_b" cat "/sys/class/net/vb$$/statistics/rx_bytes")
+  if [[ -f "$work/netns/summary.json" ]]; then
+    [[ $(field "$work/netns/summary.json" weights_fingerprint) == $(field "$work/rigl.2/summary.json" weights_fingerprint) ]] \
+      || { echo "FAIL: over TCP between namespaces the weights differ from the shared-memory run"; fail=1; }
+    echo "two namespaces over veth: $((rx_after - rx_before)) bytes received by rank 1's interface, fingerprint" \
+      "$(field "$work/netns/summary.json" weights_fingerprint)"
+    [[ $((rx_after - rx_before)) -gt 10000000 ]] || { echo "FAIL: too little traffic crossed the veth pair"; fail=1; }
+  fi
+else
+  echo "note: no network namespaces here (ip netns add needs CAP_SYS_ADMIN); the two-namespace run is skipped"
+fi
+
 [[ $fail -eq 0 ]] && echo "PASS"
 exit $fail
