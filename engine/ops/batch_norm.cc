@@ -7,25 +7,9 @@
 #include <vector>
 
 #include "engine/base/check.h"
+#include "engine/base/fixed_order_sum.h"
 
 namespace engine {
-namespace {
-
-// sum_{i < m} term(i) in double, in a fixed order: eight interleaved partial sums (i mod 8), combined in order, then
-// the tail. Independent of the thread count and the CPU, and eight times shorter a dependency chain than one sum.
-template <typename Term>
-double FixedOrderSum(int64_t m, Term term) {
-  double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 8 <= m; i += 8) {
-    for (int j = 0; j < 8; ++j) part[j] += term(i + j);
-  }
-  double sum = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
-  for (; i < m; ++i) sum += term(i);
-  return sum;
-}
-
-}  // namespace
 
 // Legend: C channels, M = N·H·W values per channel, x̂ = (x - mean) · inv_std.
 // y = gamma·x̂ + beta.   dgamma += Σ dy·x̂;  dbeta += Σ dy;

@@ -3,6 +3,8 @@
 
 #include <cstdint>
 
+#include "engine/base/fixed_order_sum.h"
+
 namespace engine {
 
 void AddBiasRows(const float* bias, DenseView y) {
@@ -17,9 +19,7 @@ void AccumulateRowSums(ConstDenseView d_y, float* d_bias) {
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < d_y.rows; ++i) {
     const float* row = d_y.row(i);
-    double s = 0;
-    for (int64_t j = 0; j < d_y.cols; ++j) s += row[j];
-    d_bias[i] += static_cast<float>(s);
+    d_bias[i] += static_cast<float>(FixedOrderSum(d_y.cols, [row](int64_t j) { return static_cast<double>(row[j]); }));
   }
 }
 

@@ -57,6 +57,43 @@ TEST(MaxPool2dTest, GradientMatchesFiniteDifferences) {
   }
 }
 
+// The 2x2 stride-2 windows (their own fast path) on odd planes, where the last row and column belong to no window,
+// with many ties (values from {-1, 0, 1}): each output is the window's maximum and its gradient goes to the first
+// maximum in row-major order (the rule of every max-pool here, and PyTorch's on CPU), nowhere else.
+TEST(MaxPool2dTest, TwoByTwoStrideTwoOnOddPlanesWithTies) {
+  Rng rng(7);
+  for (auto [h, w] : {std::pair{5, 7}, std::pair{4, 4}, std::pair{2, 3}, std::pair{9, 2}}) {
+    Tensor t({3, 2, h, w});
+    for (int64_t i = 0; i < t.size(); ++i) t[i] = static_cast<float>(static_cast<int64_t>(rng.UniformInt(3)) - 1);
+    Variable x = Leaf(t, "x");
+    Variable y = MaxPool2d(x, 2, 2);
+    const int64_t P = h / 2, Q = w / 2;
+    ASSERT_EQ(y.shape(), (std::vector<int64_t>{3, 2, P, Q}));
+    Tensor d_y(y.shape());
+    for (int64_t i = 0; i < d_y.size(); ++i) d_y[i] = 1.0f + static_cast<float>(i);
+    Backward(y, d_y);
+    Tensor want_dx({3, 2, h, w});
+    want_dx.SetZero();
+    for (int64_t plane = 0; plane < 6; ++plane) {
+      for (int64_t p = 0; p < P; ++p) {
+        for (int64_t q = 0; q < Q; ++q) {
+          int64_t first = -1;
+          for (int64_t r = 0; r < 2; ++r) {
+            for (int64_t c = 0; c < 2; ++c) {
+              const int64_t at = plane * h * w + (2 * p + r) * w + 2 * q + c;
+              if (first < 0 || t[at] > t[first]) first = at;
+            }
+          }
+          const int64_t o = (plane * P + p) * Q + q;
+          EXPECT_EQ(y.value()[o], t[first]) << h << "x" << w << " plane " << plane << " window " << p << "," << q;
+          want_dx[first] += d_y[o];
+        }
+      }
+    }
+    for (int64_t i = 0; i < t.size(); ++i) EXPECT_EQ(x.grad()[i], want_dx[i]) << h << "x" << w << " at " << i;
+  }
+}
+
 TEST(AvgPool2dTest, ValuesByHand) {
   Variable y = AvgPool2d(Constant(Ramp()), 2, 2);
   EXPECT_FLOAT_EQ(y.value()[0], (0 + 1 + 4 + 5) / 4.0f);
