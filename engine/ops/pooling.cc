@@ -70,13 +70,23 @@ Variable MaxPool2d(const Variable& x, int64_t kernel, int64_t stride, int64_t pa
         float* yo = out + (plane * sh.P + p) * sh.Q;
         int32_t* ao = arg + (plane * sh.P + p) * sh.Q;
         const int32_t row0 = static_cast<int32_t>(2 * p * sh.W), row1 = static_cast<int32_t>(row0 + sh.W);
+        // Selects, not branches: on real activations the comparisons are unpredictable, and a branch per
+        // comparison cost more than the rest of the layer. The loop vectorises (stride-2 loads).
+#pragma omp simd
         for (int64_t q = 0; q < sh.Q; ++q) {
           const int32_t w0 = static_cast<int32_t>(2 * q);
-          float best = r0[w0];
+          const float a = r0[w0], b = r0[w0 + 1], c = r1[w0], d = r1[w0 + 1];
+          float best = a;
           int32_t at = row0 + w0;
-          if (r0[w0 + 1] > best) best = r0[w0 + 1], at = row0 + w0 + 1;
-          if (r1[w0] > best) best = r1[w0], at = row1 + w0;
-          if (r1[w0 + 1] > best) best = r1[w0 + 1], at = row1 + w0 + 1;
+          const bool gb = b > best;
+          best = gb ? b : best;
+          at = gb ? row0 + w0 + 1 : at;
+          const bool gc = c > best;
+          best = gc ? c : best;
+          at = gc ? row1 + w0 : at;
+          const bool gd = d > best;
+          best = gd ? d : best;
+          at = gd ? row1 + w0 + 1 : at;
           yo[q] = best;
           ao[q] = at;
         }
