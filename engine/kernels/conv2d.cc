@@ -1,4 +1,5 @@
-// Dense convolution (see conv2d.h): im2col of a chunk of images into a scratch matrix, then OpenBLAS sgemm.
+// Dense convolution (see conv2d.h): im2col of a chunk of images into a scratch matrix, then OpenBLAS sgemm; the
+// few-channel stride-1 forward and weight gradient go to conv2d_direct instead.
 #include "engine/kernels/conv2d.h"
 
 #include <algorithm>
@@ -6,6 +7,7 @@
 
 #include "engine/base/check.h"
 #include "engine/base/flop_counter.h"
+#include "engine/kernels/conv2d_direct.h"
 #include "engine/kernels/gemm.h"
 #include "engine/tensor/aligned.h"
 
@@ -165,6 +167,7 @@ void Conv2dBackwardWeightLowered(const Conv2dParams& cp, ConstDenseView d_y, Con
 void Conv2dForward(const Conv2dParams& cp, ConstDenseView w, ConstDenseView x, DenseView y, const float* bias,
                    bool relu) {
   DCheckShapes(cp, w, x, y);
+  if (internal::UseDirectConv2d(cp)) return internal::DirectConv2dForward(cp, w, x, y, bias, relu);
   if (!cp.IsPointwise()) {
     Conv2dForwardLowered(
         cp, x, y, [&w](ConstDenseView cols, DenseView out) { Gemm(false, false, 1.0f, w, cols, 0.0f, out); }, bias,
@@ -188,6 +191,7 @@ void Conv2dBackwardInput(const Conv2dParams& cp, ConstDenseView w, ConstDenseVie
 
 void Conv2dBackwardWeight(const Conv2dParams& cp, ConstDenseView d_y, ConstDenseView x, DenseView d_w) {
   DCheckShapes(cp, d_w, x, d_y);
+  if (internal::UseDirectConv2d(cp)) return internal::DirectConv2dBackwardWeight(cp, d_y, x, d_w);
   if (cp.IsPointwise()) {
     Gemm(false, true, 1.0f, d_y, x, 1.0f, d_w);  // dW += dY Xᵀ
     return;

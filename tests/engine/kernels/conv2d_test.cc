@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/base/check.h"
+#include "engine/base/cpu.h"
 #include "engine/base/flop_counter.h"
 #include "engine/base/parallel.h"
 #include "tests/engine/kernels/conv2d_cases.h"
@@ -89,6 +90,25 @@ TEST_P(Conv2dTest, ForwardAddsBiasThenRelu) {
   engine::kernels::Conv2dForward(cp_, f_->w.view(), f_->x.view(), y.view(), f_->bias.data(), true);
   EXPECT_TRUE(
       testutil::AllClose(y, Expected(cp_.out_channels, f_->y, nullptr, f_->bias.data(), true), ForwardTol()));
+}
+
+// The direct few-channel path (conv2d_direct.h) is compiled per ISA: forward and weight gradient on each one the
+// CPU runs (every other shape checks that the ISA does not matter).
+TEST_P(Conv2dTest, ForwardAndWeightGradOnEveryIsa) {
+  for (engine::Isa isa : engine::SupportedIsas()) {
+    engine::LimitIsa(isa);
+    Tensor y = f_->y0;
+    engine::kernels::Conv2dForward(cp_, f_->w.view(), f_->x.view(), y.view(), f_->bias.data(), true);
+    EXPECT_TRUE(
+        testutil::AllClose(y, Expected(cp_.out_channels, f_->y, nullptr, f_->bias.data(), true), ForwardTol()))
+        << engine::IsaName(isa);
+    Tensor d_w = f_->d_w0;
+    engine::kernels::Conv2dBackwardWeight(cp_, f_->d_y.view(), f_->x.view(), d_w.view());
+    EXPECT_TRUE(
+        testutil::AllClose(d_w, Expected(cp_.out_channels, f_->d_w, &f_->d_w0, nullptr, false), WeightTol()))
+        << engine::IsaName(isa);
+  }
+  engine::LimitIsa(engine::Isa::kAvx512);
 }
 
 TEST_P(Conv2dTest, ForwardNaiveMatchesOracle) {
