@@ -207,10 +207,16 @@ inline engine::kernels::Conv2dParams ConvLayer(int64_t id) {
     case 3:  // group 3: 128->128 on 8x8
       p.in_channels = p.out_channels = 128, p.in_h = p.in_w = 8;
       break;
+    case 5:  // LeNet-5 conv1: 1->6 5x5 pad 2 on 28x28 (the direct few-channel path, as layer 0)
+      p.in_channels = 1, p.out_channels = 6, p.in_h = p.in_w = 28, p.kernel_h = p.kernel_w = 5, p.pad = 2;
+      break;
+    case 6:  // WRN-22-2's stem on Fashion-MNIST: 1->16 3x3 pad 1 on 28x28 (direct path)
+      p.in_channels = 1, p.out_channels = 16, p.in_h = p.in_w = 28;
+      break;
   }
   return p;
 }
-inline constexpr int64_t kConvLayers = 5;
+inline constexpr int64_t kConvLayers = 7;
 
 // Operands of one convolution layer, drawn once: input, output, their gradients, a dense weight and its gradient.
 struct ConvOperands {
