@@ -130,7 +130,9 @@ TEST(MakeBenchPlan, MatchesRiglPlanOnTheRegistryTables) {
           EXPECT_EQ(got.network.plan.at(name).nnz, storage.nnz) << where << " " << name;
         }
         EXPECT_EQ(got.network.seed, want.network.seed) << where;
-        if (config.model == "mlp") EXPECT_EQ(got.network.hidden, want.network.hidden) << where;
+        if (config.model == "mlp") {
+          EXPECT_EQ(got.network.hidden, want.network.hidden) << where;
+        }
       }
     }
   }

@@ -1,16 +1,64 @@
 // Markdown tables, break-even density, peer comparison and gnuplot plots (see report.h).
 #include "bench/flops/report.h"
 
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <sstream>
 
 namespace flopsbench {
 namespace {
+
+// text as a gnuplot single-quoted string: inside one, only a quote is special, written twice. The paths hold the
+// user's --out_dir, so they must never be able to end the string and become gnuplot commands (which can run
+// programs).
+std::string GnuplotString(const std::string& text) {
+  std::string out = "'";
+  for (char ch : text) {
+    out += ch;
+    if (ch == '\'') out += '\'';
+  }
+  return out + "'";
+}
+
+// Runs `gnuplot script` with no shell in between (the script's path holds the user's --out_dir), its stdout and
+// stderr collected into *output. Returns its exit status, or -1 when it could not be started.
+int RunGnuplot(const std::string& script, std::string* output) {
+  int fds[2];
+  if (pipe(fds) != 0) return -1;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
+  posix_spawn_file_actions_addclose(&actions, fds[0]);
+  std::string program = "gnuplot";
+  std::string argument = script;
+  char* argv[] = {program.data(), argument.data(), nullptr};
+  pid_t pid = 0;
+  const int spawned = posix_spawnp(&pid, "gnuplot", &actions, nullptr, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  if (spawned != 0) {
+    close(fds[0]);
+    *output = std::string("could not start gnuplot: ") + std::strerror(spawned);
+    return -1;
+  }
+  char buf[256];
+  ssize_t got = 0;
+  while ((got = read(fds[0], buf, sizeof(buf))) > 0) output->append(buf, static_cast<size_t>(got));
+  close(fds[0]);
+  int status = 0;
+  if (waitpid(pid, &status, 0) < 0) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
 
 // The columns that name a row, the same in every table.
 const Column kDensityColumn = {"density", "density", 1, 3};
@@ -105,6 +153,10 @@ std::string PeerTable(const nlohmann::json& peer, const nlohmann::json& ours, co
 
 std::string Plot(const nlohmann::json& rows, const std::string& out_dir, const std::string& stem,
                  const std::string& title) {
+  // A line break would end a gnuplot command inside the quoted path: refuse it rather than run what follows.
+  if ((out_dir + stem + title).find_first_of("\n\r") != std::string::npos) {
+    return "--out holds a line break, which a gnuplot script cannot quote; expected a path without one";
+  }
   // Data files: per method, density, e2e ratio, kernel-level ratio, theoretical FLOPs ratio, FLOPs, time.
   std::map<std::string, std::ofstream> files;
   double dmin = 1.0;
@@ -125,8 +177,8 @@ std::string Plot(const nlohmann::json& rows, const std::string& out_dir, const s
   std::ofstream gp(script_path);
   gp << "set terminal pngcairo size 900,620 noenhanced\nset grid\nset key left top\nset logscale xy\n";
   // 1. Time ratio vs density, ideal line y = x.
-  gp << "set output '" << out_dir << "/" << stem << "_density.png'\n"
-     << "set title '" << title << ": training-step time / dense step time'\n"
+  gp << "set output " << GnuplotString(out_dir + "/" + stem + "_density.png") << "\n"
+     << "set title " << GnuplotString(title + ": training-step time / dense step time") << "\n"
      << "set xlabel 'density (fraction of weights kept)'\nset ylabel 'time relative to dense'\n"
      << "set xrange [" << dmin * 0.7 << ":1.3]\n";
   std::string static_file = files.count("static") ? stem + "_static.dat" : "";
@@ -134,16 +186,18 @@ std::string Plot(const nlohmann::json& rows, const std::string& out_dir, const s
         "'gray'";
   if (!static_file.empty()) {
     const std::string f = out_dir + "/" + static_file;
-    gp << ", '" << f << "' using 1:4 with linespoints title 'theoretical training FLOPs (paper count)' lc rgb "
+    const std::string q = GnuplotString(f);
+    gp << ", " << q << " using 1:4 with linespoints title 'theoretical training FLOPs (paper count)' lc rgb "
           "'dark-green'"
-       << ", '" << f << "' using 1:2 with linespoints title 'measured: whole step (autograd)' lw 2 lc rgb 'blue'"
-       << ", '" << f << "' using 1:3 with linespoints title 'measured: sum of layer kernels + optimizer' lc rgb "
+       << ", " << q << " using 1:2 with linespoints title 'measured: whole step (autograd)' lw 2 lc rgb 'blue'"
+       << ", " << q << " using 1:3 with linespoints title 'measured: sum of layer kernels + optimizer' lc rgb "
           "'red'";
   }
   gp << "\n";
   // 2. Measured time vs theoretical FLOPs, one series per method.
-  gp << "set output '" << out_dir << "/" << stem << "_flops.png'\nunset xrange\n"
-     << "set title '" << title << ": measured time per step vs theoretical training FLOPs per step'\n"
+  gp << "set output " << GnuplotString(out_dir + "/" + stem + "_flops.png") << "\nunset xrange\n"
+     << "set title " << GnuplotString(title + ": measured time per step vs theoretical training FLOPs per step")
+     << "\n"
      << "set xlabel 'theoretical training FLOPs per step (paper count)'\n"
      << "set ylabel 'measured seconds per step (topology updates amortised)'\n";
   double dense_flops = 0, dense_time = 0;
@@ -162,18 +216,13 @@ std::string Plot(const nlohmann::json& rows, const std::string& out_dir, const s
     gp << "NaN notitle";
   }
   for (const auto& [m, f] : files) {
-    gp << ", '" << out_dir << "/" << stem << "_" << m << ".dat' using 5:($6 == $6 ? $6 : $7) with points pt 7 ps 1.5 "
-       << "title '" << m << "'";
+    gp << ", " << GnuplotString(out_dir + "/" + stem + "_" + m + ".dat")
+       << " using 5:($6 == $6 ? $6 : $7) with points pt 7 ps 1.5 title " << GnuplotString(m);
   }
   gp << "\n";
   gp.close();
-  const std::string cmd = "gnuplot '" + script_path + "' 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return "could not run gnuplot";
   std::string output;
-  char buf[256];
-  while (std::fgets(buf, sizeof(buf), pipe) != nullptr) output += buf;
-  const int status = pclose(pipe);
+  const int status = RunGnuplot(script_path, &output);
   if (status != 0) return "gnuplot failed (is gnuplot-nox installed?): " + output;
   return "";
 }

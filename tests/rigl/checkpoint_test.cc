@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -91,10 +92,11 @@ TEST(Checkpoint, FailedWriteKeepsThePreviousFile) {
   WriteOneEntry(path, "f", 10, 1.0f);
   const std::string before = ReadAll(path);
   // path.tmp is a directory: opening it for writing fails, and the old checkpoint must survive.
-  ASSERT_EQ(std::system(("mkdir -p '" + path + ".tmp'").c_str()), 0);
+  std::error_code ec;
+  ASSERT_TRUE(std::filesystem::create_directories(path + ".tmp", ec)) << ec.message();
   EXPECT_THROW(WriteOneEntry(path, "g", 10, 1.0f), engine::Error);
   EXPECT_EQ(ReadAll(path), before);
-  std::system(("rmdir '" + path + ".tmp'").c_str());
+  std::filesystem::remove(path + ".tmp", ec);
 }
 
 }  // namespace

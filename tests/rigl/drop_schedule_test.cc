@@ -43,7 +43,9 @@ TEST_P(RiglIncrementPattern, MatchesReference) {
     EXPECT_EQ(driver.global_step() - before, c.increments[i]) << "iteration " << i;
     EXPECT_EQ(plan.optimizer_step, c.increments[i] == 1) << "iteration " << i;
     EXPECT_EQ(plan.mask_update, c.increments[i] == 0) << "iteration " << i;
-    if (plan.mask_update) EXPECT_EQ(plan.update_step, before);
+    if (plan.mask_update) {
+      EXPECT_EQ(plan.update_step, before);
+    }
   }
 }
 INSTANTIATE_TEST_SUITE_P(RiglMd5, RiglIncrementPattern, ::testing::ValuesIn(kPatterns));

@@ -101,7 +101,9 @@ TEST_P(ToyErTable, MatchesRiglMdTable) {
   EXPECT_NEAR(d.epsilon, c.eps, 1e-6) << c.why;
   ASSERT_EQ(d.layers.size(), c.s.size());
   for (size_t i = 0; i < c.s.size(); ++i) EXPECT_NEAR(d.layers[i].sparsity, c.s[i], 5e-7) << c.why << " layer " << i;
-  if (c.var3_custom) EXPECT_EQ(d.layers[2].source, LayerSparsity::kCustom);
+  if (c.var3_custom) {
+    EXPECT_EQ(d.layers[2].source, LayerSparsity::kCustom);
+  }
 }
 INSTANTIATE_TEST_SUITE_P(RiglMd5, ToyErTable, ::testing::ValuesIn(kToyCases));
 

@@ -22,8 +22,12 @@ TEST(Isa, SupportedListIsOrderedFromPortableToBest) {
   EXPECT_EQ(isas.back(), engine::BestIsa());
   EXPECT_TRUE(std::is_sorted(isas.begin(), isas.end()));
   EXPECT_EQ(engine::CpuHasAvx512(), engine::BestIsa() == Isa::kAvx512);
-  if (engine::CpuHasAvx512()) EXPECT_TRUE(engine::CpuHasAvx2()) << "every AVX-512 CPU this engine knows has AVX2";
-  if (engine::CpuHasAvx2()) EXPECT_TRUE(engine::CpuHasAvx());
+  if (engine::CpuHasAvx512()) {
+    EXPECT_TRUE(engine::CpuHasAvx2()) << "every AVX-512 CPU this engine knows has AVX2";
+  }
+  if (engine::CpuHasAvx2()) {
+    EXPECT_TRUE(engine::CpuHasAvx());
+  }
 }
 
 // The OpenBLAS family choice reads the same checks as the kernel dispatch (one cpuid source of truth).
