@@ -102,7 +102,8 @@ void BuildPhases(const PhaseLayout& lay, int64_t channels, const float* src, int
           float* row = out + u * pw;
           const float* in = plane + (u * st + a - lay.pad_top) * lay.in_w + b - lay.pad_left;  // in[v*st]: column
           if (st == 1) {
-            for (int64_t v = v_lo; v < v_hi; ++v) row[v] = in[v];
+            // memcpy: glibc's copy runs on the CPU's widest vectors; this file is compiled for the baseline ISA.
+            if (v_hi > v_lo) std::memcpy(row + v_lo, in + v_lo, sizeof(float) * (v_hi - v_lo));
           } else {
             for (int64_t v = v_lo; v < v_hi; ++v) row[v] = in[v * st];
           }
