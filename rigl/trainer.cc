@@ -351,9 +351,19 @@ TrainSummary Trainer::Run() {
                   totals_.train_seconds);
     progress_->Line(line);
   }
+  const bool ended = totals_.iteration == shape_.total_iterations || budget_hit;  // not a --stop_after_steps stop
+  if (ended && totals_.iteration == start_iteration) {
+    // Resumed from the checkpoint the last epoch wrote (the run was stopped before its summary): nothing is left to
+    // train. Its last epoch's figures come from the checkpointed metrics, and the final evaluation is redone on the
+    // same weights, so the summary is the uninterrupted run's.
+    if (!report_->metrics().empty()) {
+      final_train_loss_ = report_->metrics().back().value("train_loss", 0.0);
+      final_train_accuracy_ = report_->metrics().back().value("train_accuracy", 0.0);
+    }
+    if (std::isnan(test_accuracy_)) Evaluate(&test_accuracy_, &test_loss_);
+  }
   TrainSummary summary = Summarise(budget_hit);
   summary.start_iteration = start_iteration;
-  const bool ended = totals_.iteration == shape_.total_iterations || budget_hit;  // not a --stop_after_steps stop
   if (ended && !c_.export_path.empty()) Export();
   if (ended) report_->Final(summary, totals_);
   return summary;

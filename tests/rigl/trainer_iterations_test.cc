@@ -204,3 +204,26 @@ TEST(TrainerIterations, OlderCheckpointsKeepTheirBehaviour) {
 }
 
 }  // namespace
+
+namespace {
+
+// A run stopped after its last checkpoint but before its summary (killed in that window) resumes with nothing left
+// to train; its summary must still be the uninterrupted run's: the same weights, test accuracy and loss (the final
+// evaluation is redone on the same weights) and the last epoch's training figures from the checkpointed metrics.
+TEST(TrainerIterations, ResumingAFinishedRunGivesTheSameSummary) {
+  if (!HaveData()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  rigl::TrainConfig c = Small(rigl::Method::kRigl, "finished_run");
+  const rigl::TrainSummary whole = rigl::Train(c);
+  ASSERT_FALSE(std::isnan(whole.test_accuracy));
+  rigl::TrainConfig again = c;
+  again.resume = c.out_dir + "/checkpoint.bin";  // written at the end of the last epoch
+  const rigl::TrainSummary resumed = rigl::Train(again);
+  EXPECT_EQ(resumed.start_iteration, whole.iterations) << "the checkpoint is not the last epoch's";
+  EXPECT_EQ(resumed.weights_fingerprint, whole.weights_fingerprint);
+  EXPECT_EQ(resumed.test_accuracy, whole.test_accuracy);
+  EXPECT_EQ(resumed.test_loss, whole.test_loss);
+  EXPECT_EQ(resumed.final_train_loss, whole.final_train_loss);
+  EXPECT_EQ(resumed.train_accuracy, whole.train_accuracy);
+}
+
+}  // namespace
