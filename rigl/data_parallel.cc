@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "engine/base/check.h"
 #include "engine/base/hash.h"
@@ -16,32 +18,27 @@ DataParallel::DataParallel(engine::dist::Communicator* comm, engine::ParameterLi
 void DataParallel::Reduce(double share, bool dense_grads) {
   const engine::Timer timer;
   const float scale = static_cast<float>(share);
-  // Pack (scaled), sum, unpack: one exchange per step whatever the number of parameters.
-  pack_.clear();
-  auto pack = [&](const float* v, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) pack_.push_back(scale * v[i]);
-  };
-  for (const engine::SparseParameter* p : params_.sparse) {
-    if (!p->skip_pattern_grad) pack(p->grad.data(), static_cast<int64_t>(p->grad.size()));
+  // What this step exchanges, in a fixed order: pack (scaled), sum, unpack, one exchange whatever the number of
+  // parameters.
+  std::vector<std::pair<float*, int64_t>> spans;
+  for (engine::SparseParameter* p : params_.sparse) {
+    if (!p->skip_pattern_grad) spans.emplace_back(p->grad.data(), static_cast<int64_t>(p->grad.size()));
   }
   if (dense_grads) {
-    for (engine::DenseParameter* p : params_.dense) pack(p->var.grad().data(), p->var.grad().size());
+    for (engine::DenseParameter* p : params_.dense) spans.emplace_back(p->var.grad().data(), p->var.grad().size());
   }
-  for (auto& [name, t] : buffers_) pack(t->data(), t->size());
+  for (auto& [name, t] : buffers_) spans.emplace_back(t->data(), t->size());
+  pack_.clear();
+  for (const auto& [v, n] : spans) {
+    for (int64_t i = 0; i < n; ++i) pack_.push_back(scale * v[i]);
+  }
   last_floats_ = static_cast<int64_t>(pack_.size());
   comm_->AllreduceSum(pack_.data(), last_floats_);
   const float* at = pack_.data();
-  auto unpack = [&](float* v, int64_t n) {
+  for (const auto& [v, n] : spans) {
     std::copy(at, at + n, v);
     at += n;
-  };
-  for (engine::SparseParameter* p : params_.sparse) {
-    if (!p->skip_pattern_grad) unpack(p->grad.data(), static_cast<int64_t>(p->grad.size()));
   }
-  if (dense_grads) {
-    for (engine::DenseParameter* p : params_.dense) unpack(p->var.grad().data(), p->var.grad().size());
-  }
-  for (auto& [name, t] : buffers_) unpack(t->data(), t->size());
   exchange_seconds_ += timer.Seconds();
 
   // Dense-gradient tiles: this rank's tile, scaled, then summed across ranks in place.
