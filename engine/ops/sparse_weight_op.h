@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "engine/autograd/parameter.h"
@@ -42,6 +43,14 @@ struct SparseWeightKernels {
   std::function<void(int64_t row_begin, int64_t row_end, ConstDenseView d_y_rows, const Tensor& x, DenseView out)>
       dense_grad_tile;
 };
+
+// The pieces of the backward above that an op with its own backward (the GRU's recurrence, engine/ops/gru.h) shares:
+// the topology guard (throws naming `op` and w unless w's topology version is `version` and w.grad has w.stored()
+// entries) and the dense-gradient accessor over a saved d_y (w.dense_grad_rows checks the range and out's shape,
+// then calls tile with d_y's rows [row_begin, row_end)).
+void CheckTopologyUnchanged(const std::string& op, const SparseParameter& w, uint64_t version);
+using DenseGradTile = std::function<void(int64_t row_begin, int64_t row_end, ConstDenseView d_y_rows, DenseView out)>;
+void InstallDenseGradRows(SparseParameter* w, std::shared_ptr<const Tensor> d_y, DenseGradTile tile);
 
 class SparseWeightOp {
  public:
