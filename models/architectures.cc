@@ -234,6 +234,28 @@ std::vector<LayerSpec> MobileNetLayers(const MobileNetLayout& l) {
 std::vector<LayerSpec> MobileNetV1(const MobileNetOptions& o) { return MobileNetLayers(MobileNetV1Layout(o)); }
 std::vector<LayerSpec> MobileNetV2(const MobileNetOptions& o) { return MobileNetLayers(MobileNetV2Layout(o)); }
 
+std::vector<LayerSpec> GruLanguageModel(int64_t vocabulary, int64_t embedding, int64_t hidden,
+                                        const std::vector<int64_t>& readout, int64_t seq_len) {
+  auto dense = [seq_len](std::string name, int64_t in, int64_t out) {
+    LayerSpec l;
+    l.name = std::move(name);
+    l.kind = LayerSpec::kDense;
+    l.in_channels = in;
+    l.out_channels = out;
+    l.time_steps = seq_len;
+    return l;
+  };
+  std::vector<LayerSpec> layers = {dense("gru.weight_ih_l0", embedding, 3 * hidden),
+                                   dense("gru.weight_hh_l0", hidden, 3 * hidden)};
+  int64_t in = hidden;
+  for (size_t i = 0; i <= readout.size(); ++i) {
+    const int64_t out = i < readout.size() ? readout[i] : vocabulary;
+    layers.push_back(dense("fc" + std::to_string(i + 1) + ".weight", in, out));
+    in = out;
+  }
+  return layers;
+}
+
 int64_t TotalWeights(const std::vector<LayerSpec>& layers) {
   int64_t total = 0;
   for (const LayerSpec& l : layers) total += l.N();

@@ -88,6 +88,12 @@ std::vector<LayerSpec> MobileNetLayers(const MobileNetLayout& layout);
 std::vector<LayerSpec> MobileNetV1(const MobileNetOptions& options = {});
 std::vector<LayerSpec> MobileNetV2(const MobileNetOptions& options = {});
 
+// The character-level GRU language model's weights, each applied at every one of seq_len time steps:
+// "gru.weight_ih_l0" [3H, E], "gru.weight_hh_l0" [3H, H], then "fc1.weight" .. the readout layers and the output
+// layer to the vocabulary. All maskable; the embedding is a lookup (no FLOPs, never masked) and is not listed.
+std::vector<LayerSpec> GruLanguageModel(int64_t vocabulary, int64_t embedding, int64_t hidden,
+                                        const std::vector<int64_t>& readout, int64_t seq_len);
+
 // Total kernel weights (sum of N()) over all layers, or over maskable layers only.
 int64_t TotalWeights(const std::vector<LayerSpec>& layers);
 int64_t TotalMaskableWeights(const std::vector<LayerSpec>& layers);

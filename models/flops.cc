@@ -40,7 +40,7 @@ double LayerInferenceFlops(const LayerSpec& layer, double sparsity) {
                sparsity, "; expected 0 <= s <= 1");
   const double density = 1.0 - sparsity;
   if (layer.kind == LayerSpec::kDense) {
-    return static_cast<double>(layer.out_channels) *
+    return static_cast<double>(layer.time_steps) * static_cast<double>(layer.out_channels) *
            (2.0 * static_cast<double>(layer.in_channels) * density + 1.0);
   }
   // vec: the (fractional) number of nonzero weights feeding one output element.

@@ -65,6 +65,8 @@ void ValidateLayerSpec(const LayerSpec& layer) {
   ENGINE_CHECK(!layer.name.empty(), "LayerSpec: name is empty; expected a dotted parameter name");
   ENGINE_CHECK(layer.in_channels > 0 && layer.out_channels > 0, "LayerSpec ", layer.name, ": in_channels = ",
                layer.in_channels, ", out_channels = ", layer.out_channels, "; expected both > 0");
+  ENGINE_CHECK(layer.time_steps > 0 && (layer.kind == LayerSpec::kDense || layer.time_steps == 1), "LayerSpec ",
+               layer.name, ": time_steps = ", layer.time_steps, "; expected > 0, and 1 for a convolution");
   if (layer.kind == LayerSpec::kDense) return;
   ENGINE_CHECK(layer.kernel_h > 0 && layer.kernel_w > 0, "LayerSpec ", layer.name, ": kernel ", layer.kernel_h, "x",
                layer.kernel_w, "; expected kernel_h > 0 and kernel_w > 0");

@@ -24,6 +24,9 @@ struct LayerSpec {
   // ZeroPadding2D in front of the layer). Unused for dense layers.
   int64_t input_hw = 1;
   int64_t stride = 1;
+  // Dense layers of a sequence model apply once per time step (a GRU's weight matrices, a per-position readout): the
+  // FLOPs of one sample (one sequence) are time_steps times a single application's (RIGL.md 4.1's rule per step).
+  int64_t time_steps = 1;
   // False: the layer never gets a mask (always dense, outside every sparsity budget), e.g. MobileNet depthwise convs.
   bool maskable = true;
 

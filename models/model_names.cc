@@ -8,6 +8,7 @@ const std::vector<ModelName>& ModelNames() {
       {"mlp", "784-<widths>-10 on Fashion-MNIST", true},
       {"lenet5", "LeNet-5 on 28x28x1", true},
       {"wrn22_2", "WRN-22-2 on 28x28x1", true},
+      {"gru_lm", "character-level GRU language model on byte text (the RigL paper's WikiText-103 model)", true},
       {"resnet50", "ResNet-50 at ImageNet shape (FLOPs tables and benchmarks only)", false},
       {"mobilenet_v1", "MobileNet v1 on 28x28x1 (stride-1 stem; ImageNet shape in //bench:flops)", true},
       {"mobilenet_v2", "MobileNet v2 on 28x28x1 (stride-1 stem; ImageNet shape in //bench:flops)", true},

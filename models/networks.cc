@@ -8,11 +8,13 @@
 #include "engine/nn/batch_norm.h"
 #include "engine/nn/conv2d.h"
 #include "engine/nn/flatten.h"
+#include "engine/nn/gru.h"
 #include "engine/nn/linear.h"
 #include "engine/nn/pooling.h"
 #include "engine/nn/sequential.h"
 #include "engine/ops/activations.h"
 #include "engine/ops/add.h"
+#include "engine/ops/embedding.h"
 #include "models/architectures.h"
 
 namespace models {
@@ -229,6 +231,71 @@ Network BuildMobileNet(const NetworkOptions& o, const MobileNetLayout& l) {
   return net;
 }
 
+// The GRU language model's widths at the options' Small-Dense multiplier.
+GruLmOptions GruLmFor(const NetworkOptions& o) {
+  GruLmOptions g = o.gru;
+  g.hidden = Scaled(g.hidden, o.width_multiplier);
+  for (int64_t& w : g.readout) w = Scaled(w, o.width_multiplier);
+  return g;
+}
+
+std::vector<LayerSpec> GruLmLayers(const NetworkOptions& o) {
+  const GruLmOptions g = GruLmFor(o);
+  return GruLanguageModel(g.vocabulary, g.embedding, g.hidden, g.readout, g.seq_len);
+}
+
+// x [T + 1, B] byte values -> embedding of rows 0..T-1 -> GRU -> readout (Linear + ReLU, the last Linear without)
+// -> logits [vocabulary, T * B].
+class GruLmModule : public engine::nn::Module {
+ public:
+  GruLmModule(const NetworkOptions& o, const GruLmOptions& g) {
+    engine::Rng rng = engine::Rng::Stream(o.seed, engine::nn::NameHash("embedding.weight"));
+    engine::Tensor table({g.vocabulary, g.embedding});
+    // PyTorch's nn.Embedding default, N(0, 1).
+    for (int64_t i = 0; i < table.size(); ++i) table[i] = static_cast<float>(rng.Normal());
+    embedding_ = std::make_unique<engine::DenseParameter>("embedding.weight", std::move(table));
+    const auto layers = GruLanguageModel(g.vocabulary, g.embedding, g.hidden, g.readout, g.seq_len);
+    gru_ = std::make_unique<engine::nn::Gru>("gru", g.embedding, g.hidden,
+                                             StorageFor(o, layers[0].name, layers[0].N()),
+                                             StorageFor(o, layers[1].name, layers[1].N()), o.seed, o.fan);
+    for (size_t l = 2; l < layers.size(); ++l) {
+      const std::string name = "fc" + std::to_string(l - 1);
+      readout_.Emplace<engine::nn::Linear>(name, layers[l].in_channels, layers[l].out_channels,
+                                           StorageFor(o, layers[l].name, layers[l].N()), o.seed, true, o.fan);
+      if (l + 1 < layers.size()) readout_.Emplace<engine::nn::ReluModule>(name + ".relu");
+    }
+  }
+
+  engine::Variable Forward(const engine::Variable& x) override {
+    ENGINE_CHECK(x.value().rank() == 2 && x.shape()[0] >= 2, "gru_lm: input has shape ", x.value().ShapeString(),
+                 "; expected [seq_len + 1, batch] byte values");
+    const int64_t steps = x.shape()[0] - 1, batch = x.shape()[1];
+    const engine::ConstDenseView inputs{x.value().data(), steps, batch, batch};
+    return readout_.Forward(gru_->Forward(engine::Embedding(inputs, *embedding_), steps));
+  }
+  void CollectParameters(engine::ParameterList* out) override {
+    out->dense.push_back(embedding_.get());
+    gru_->CollectParameters(out);
+    readout_.CollectParameters(out);
+  }
+  void SetTraining(bool training) override {
+    Module::SetTraining(training);
+    readout_.SetTraining(training);
+  }
+
+ private:
+  std::unique_ptr<engine::DenseParameter> embedding_;
+  std::unique_ptr<engine::nn::Gru> gru_;
+  engine::nn::Sequential readout_;
+};
+
+Network BuildGruLm(const NetworkOptions& o) {
+  Network net;
+  net.module = std::make_unique<GruLmModule>(o, GruLmFor(o));
+  net.sequence_model = true;
+  return net;
+}
+
 std::vector<LayerSpec> LeNet5Layers(const NetworkOptions& o) {
   if (o.width_multiplier == 1.0) return LeNet5();
   // The same table at Small-Dense widths.
@@ -259,6 +326,7 @@ const std::vector<ModelInfo>& AllModels() {
       {"lenet5", LeNet5Layers, BuildLeNet5},
       {"wrn22_2", [](const NetworkOptions&) { return Wrn22x2Mnist(); }, BuildWrn22x2},
       {"resnet50", [](const NetworkOptions&) { return ResNet50(); }, nullptr},
+      {"gru_lm", GruLmLayers, BuildGruLm},
       {"mobilenet_v1", [](const NetworkOptions& o) { return MobileNetV1(MobileNetOptionsFor(o)); },
        [](const NetworkOptions& o) { return BuildMobileNet(o, MobileNetV1Layout(MobileNetOptionsFor(o))); }},
       {"mobilenet_v2", [](const NetworkOptions& o) { return MobileNetV2(MobileNetOptionsFor(o)); },

@@ -21,6 +21,16 @@ namespace models {
 // How one weight is stored (engine/nn/init.h): dense, or CSR with exactly nnz entries.
 using WeightPlan = engine::nn::WeightStorage;
 
+// The character-level GRU language model (the RigL paper's WikiText-103 model, RIGL.md 3.8): bytes -> embedding ->
+// one GRU layer -> ReLU readout layers -> logits over the vocabulary at every position.
+struct GruLmOptions {
+  int64_t vocabulary = 256;
+  int64_t embedding = 128;
+  int64_t hidden = 512;
+  std::vector<int64_t> readout = {256, 128};
+  int64_t seq_len = 512;  // time steps per sequence: the FLOPs of one sample are those of seq_len positions
+};
+
 struct NetworkOptions {
   std::string model = "mlp";                 // a models::ModelNames() entry
   std::vector<int64_t> hidden = {300, 100};  // MLP hidden widths
@@ -29,6 +39,7 @@ struct NetworkOptions {
   int64_t num_classes = 10;
   double width_multiplier = 1.0;  // Small-Dense: scales every hidden width / channel count
   double mobilenet_width = 1.0;   // MobileNet's width multiplier alpha (times width_multiplier)
+  GruLmOptions gru;                // model gru_lm (width_multiplier scales hidden and readout)
   std::map<std::string, WeightPlan> plan;  // by weight name ("fc1.weight"); absent = dense
   uint64_t seed = 0;
   engine::nn::FanMode fan = engine::nn::FanMode::kDense;  // fans of a sparse weight's initialiser
@@ -38,6 +49,9 @@ struct Network {
   std::unique_ptr<engine::nn::Module> module;
   engine::ParameterList params;
   bool channel_major_input = false;  // true: input [C, N, H, W]; false: [features, N]
+  // A language model: the input is x [seq_len + 1, N] of byte values, the output logits [vocabulary, seq_len * N]
+  // (column t * N + b predicts x[t + 1, b]; engine/data/text.h's NextByteTargets gives the labels).
+  bool sequence_model = false;
   std::vector<LayerSpec> layers;     // the weight-carrying layers, as the FLOPs accounting sees them
 };
 

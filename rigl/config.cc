@@ -171,6 +171,26 @@ const std::vector<Field>& Fields() {
                         "c * alpha)",
                         R::kMustMatch, Rule<double>([](double v) { return v >= 0.25 && v <= 4; },
                                                     "0.25 <= mobilenet_width <= 4"), json(1.0)),
+        Declare<int64_t>("embedding_dim", &C::embedding_dim, kModel, "gru_lm: byte embedding width", R::kMustMatch,
+                         Rule<int64_t>([](int64_t v) { return v >= 1 && v <= 65536; }, "1 <= embedding_dim <= 65536"),
+                         json(128)),
+        Declare<int64_t>("gru_hidden", &C::gru_hidden, kModel, "gru_lm: GRU state width H (weights [3H, H])",
+                         R::kMustMatch,
+                         Rule<int64_t>([](int64_t v) { return v >= 1 && v <= 65536; }, "1 <= gru_hidden <= 65536"),
+                         json(512)),
+        Declare<std::vector<int64_t>>("readout", &C::readout, kModel,
+                                      "gru_lm: widths of the ReLU readout layers between the GRU and the 256 logits, "
+                                      "comma separated",
+                                      R::kMustMatch,
+                                      Each<int64_t>([](int64_t w) { return w >= 1 && w <= 65536; },
+                                                    "1 <= width <= 65536", "at least one readout width"),
+                                      json(std::vector<int64_t>{256, 128})),
+        Declare<int64_t>("seq_len", &C::seq_len, kModel,
+                         "gru_lm: time steps per sequence (back-propagation through all of them); a sample is one "
+                         "sequence",
+                         R::kMustMatch,
+                         Rule<int64_t>([](int64_t v) { return v >= 1 && v <= 65536; }, "1 <= seq_len <= 65536"),
+                         json(512)),
         Declare<std::string>("init_fan", &C::init_fan, kModel,
                              "Fans of a sparse weight's initialiser: dense (the paper: the dense layer's fan-in/out) | "
                              "stored (nnz per row / per column)",
@@ -267,12 +287,28 @@ const std::vector<Field>& Fields() {
         Declare<double>("label_smoothing", &C::label_smoothing, kOptim,
                         "Label smoothing of the cross-entropy, in [0, 1)", R::kMustMatch,
                         Rule<double>([](double v) { return v >= 0 && v < 1; }, "0 <= label_smoothing < 1")),
+        Declare<std::string>("optimizer", &C::optimizer, kOptim,
+                             "sgd (with --momentum, --nesterov) | adam (beta1 0.9, beta2 0.999, eps 1e-8; "
+                             "--weight_decay is L2 added to the gradient, as the paper's GRU)",
+                             R::kMustMatch, OneOf({"sgd", "adam"}), "sgd"),
+        Declare<double>("clip_grad_norm", &C::clip_grad_norm, kOptim,
+                        "Clip the gradients by their global L2 norm (every parameter, before weight decay) to at most "
+                        "this; 0 = off (the paper's GRU clips at 10)",
+                        R::kMustMatch, Rule<double>([](double v) { return Finite(v) && v >= 0; },
+                                                    "a finite number >= 0 (0 = off)"),
+                        0.0),
         Declare<uint64_t>("seed", &C::seed, kOptim, "Random seed (data order, masks, initial weights, SET growth)",
                           R::kMustMatch, Any<uint64_t>()),
         Declare<std::string>("data_dir", &C::data_dir, kData,
                              "Directory with the IDX files (train-images-idx3-ubyte.gz etc.); MNIST/KMNIST in the same "
                              "format work",
                              R::kMayChange, Any<std::string>()),
+        Declare<std::string>("text_file", &C::text_file, kData,
+                             "gru_lm: a UTF-8 or byte text file (split 90/5/5 into train / validation / test, in "
+                             "that order) or three comma-separated files train,validation,test (e.g. WikiText-103's "
+                             "wiki.train.raw,wiki.valid.raw,wiki.test.raw); tools/setup.sh writes the default, the "
+                             "King James Bible",
+                             R::kMayChange, Any<std::string>(), ""),
         Declare<int64_t>("train_limit", &C::train_limit, kData, "Use only the first N training samples (0 = all 60000)",
                          R::kMustMatch, Rule<int64_t>([](int64_t v) { return v >= 0; }, ">= 0")),
         Declare<int64_t>("test_limit", &C::test_limit, kData, "Evaluate on only the first N test samples (0 = all 10000)",
@@ -512,6 +548,14 @@ void ValidateConfig(const TrainConfig& c) {
   ENGINE_CHECK(c.flops_only || (model != nullptr && model->trainable), "--model=", c.model,
                ": trainable on Fashion-MNIST are ", models::ModelNameList(true), "; expected one of those (", c.model,
                " is available with --flops_only and in //bench)");
+  if (c.IsLanguageModel()) {
+    ENGINE_CHECK(c.block == "1x1", "--block=", c.block, " --model=gru_lm: the GRU's weights are CSR or dense; expected "
+                 "--block=1x1");
+    ENGINE_CHECK(!c.augment, "--augment --model=gru_lm: crops and flips are for images; expected --noaugment");
+    ENGINE_CHECK(c.distribution != "mnist", "--distribution=mnist --model=gru_lm: the custom map is the MLP's; "
+                 "expected uniform, er or erk");
+    ENGINE_CHECK(c.flops_shape == "trained", "--flops_shape=", c.flops_shape, " --model=gru_lm: expected trained");
+  }
   ENGINE_CHECK(c.flops_shape == "trained" || c.flops_only, "--flops_shape=", c.flops_shape,
                " without --flops_only: training runs on the data set's own shape; expected --flops_only as well");
   ENGINE_CHECK(c.mobilenet_width == 1.0 || c.model.rfind("mobilenet", 0) == 0, "--mobilenet_width=",

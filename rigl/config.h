@@ -38,6 +38,12 @@ struct TrainConfig {
   std::string model = "mlp";             // models::ModelNames()
   std::vector<int64_t> width = {300, 100};  // MLP hidden widths
   double mobilenet_width = 1.0;              // MobileNet's width multiplier alpha
+  // gru_lm (the paper's character-level GRU, RIGL.md 3.8): embedding, GRU state and readout widths, sequence length.
+  int64_t embedding_dim = 128;
+  int64_t gru_hidden = 512;
+  std::vector<int64_t> readout = {256, 128};
+  int64_t seq_len = 512;
+  std::string text_file = "/var/lib/rigl/kjv.txt";  // gru_lm's data: one file (split 90/5/5) or train,valid,test
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
   int64_t train_limit = 0;  // use only the first N training samples (0 = all); for smoke runs and tests
   int64_t test_limit = 0;
@@ -51,6 +57,8 @@ struct TrainConfig {
   double weight_decay = 1e-4;
   bool weight_decay_1d = false;        // also decay biases and BatchNorm parameters (the reference decays kernels only)
   double label_smoothing = 0.0;
+  std::string optimizer = "sgd";  // sgd (momentum, Nesterov) | adam (--weight_decay as L2 added to the gradient)
+  double clip_grad_norm = 0;      // > 0: scale the step's gradients so that their global L2 norm is at most this
   std::string lr_schedule = "cosine";  // constant | step | cosine
   std::vector<double> lr_milestones;   // epochs, for step
   double lr_gamma = 0.1;
@@ -93,6 +101,7 @@ struct TrainConfig {
   bool export_only = false;   // build (and --resume or --init_from), export, and exit without training
   std::string progress = "auto";  // auto | bar | lines | none
 
+  bool IsLanguageModel() const { return model == "gru_lm"; }
   bool IsSparseMethod() const { return Info(method).sparse_storage; }
 };
 

@@ -21,12 +21,21 @@ void SetInput(const TrainConfig& c, models::NetworkOptions* o) {
   o->in_channels = 3, o->input_hw = 224, o->num_classes = 1000;
 }
 
+// The model and its widths, as the flags give them.
+void SetModel(const TrainConfig& c, models::NetworkOptions* o) {
+  SetInput(c, o);
+  o->model = c.model;
+  o->hidden = c.width;
+  o->mobilenet_width = c.mobilenet_width;
+  o->gru.embedding = c.embedding_dim;
+  o->gru.hidden = c.gru_hidden;
+  o->gru.readout = c.readout;
+  o->gru.seq_len = c.seq_len;
+}
+
 std::vector<models::LayerSpec> LayersFor(const TrainConfig& c, double width_multiplier) {
   models::NetworkOptions o;
-  SetInput(c, &o);
-  o.model = c.model;
-  o.hidden = c.width;
-  o.mobilenet_width = c.mobilenet_width;
+  SetModel(c, &o);
   o.width_multiplier = width_multiplier;
   return models::NetworkLayers(o);
 }
@@ -66,10 +75,7 @@ SparsityPlan MakeSparsityPlan(const TrainConfig& c) { return MakeSparsityPlan(c,
 SparsityPlan MakeSparsityPlan(const TrainConfig& c, const std::vector<models::LayerSpec>& layers) {
   SparsityPlan plan;
   plan.layers = layers;
-  SetInput(c, &plan.network);
-  plan.network.model = c.model;
-  plan.network.hidden = c.width;
-  plan.network.mobilenet_width = c.mobilenet_width;
+  SetModel(c, &plan.network);
   plan.network.seed = c.seed;
   plan.network.fan = c.init_fan == "stored" ? engine::nn::FanMode::kStored : engine::nn::FanMode::kDense;
   plan.sparsities.assign(plan.layers.size(), 0.0);
@@ -134,7 +140,7 @@ double EstimateTrainingBytes(const TrainConfig& c) {
     if (c.method == Method::kSnfs && sparse) bytes += 4 * n;
     // Output activations, their gradient and one saved copy (ReLU mask or pre-activation).
     bytes += 3.0 * 4.0 * static_cast<double>(c.batch_size) * static_cast<double>(l.out_channels) *
-             static_cast<double>(l.OutputH()) * static_cast<double>(l.OutputW());
+             static_cast<double>(l.OutputH()) * static_cast<double>(l.OutputW()) * static_cast<double>(l.time_steps);
   }
   return bytes;
 }
@@ -158,8 +164,9 @@ TrainFlops TrainingFlopsPerSample(const TrainConfig& c, const SparsityPlan& plan
   f.dense = 3.0 * f_dense;
   const std::vector<double>& s = current.empty() ? plan.sparsities : current;
   const std::vector<models::LayerSpec>& trained = plan.trained_layers;
+  // A language model's first layer (the GRU's input projection) does propagate its data gradient, to the embedding.
   f.first_layer_data_grad =
-      trained.empty() ? 0.0
+      trained.empty() || c.IsLanguageModel() ? 0.0
                       : models::LayerInferenceFlops(trained[0], c.method == Method::kSmallDense ? 0.0 : s[0]);
   const models::CostRule rule = Info(c.method).cost;
   if (rule == models::CostRule::kTrajectory) {

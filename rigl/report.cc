@@ -14,6 +14,8 @@
 namespace rigl::internal {
 namespace {
 
+constexpr double kLn2 = 0.69314718055994530942;  // nats per bit: bits per character = loss / ln 2
+
 std::string Format(const char* format, ...) __attribute__((format(printf, 1, 2)));
 std::string Format(const char* format, ...) {
   char line[768];
@@ -88,8 +90,8 @@ void Reporter::Banner(const SparsityPlan& plan, const std::vector<LayerState>& l
 }
 
 nlohmann::json Reporter::Epoch(const RunTotals& t, int64_t step, float lr, bool partial, double epoch_seconds,
-                               double test_accuracy, double test_loss, const SparsityPlan& plan,
-                               const std::vector<LayerState>& layers) {
+                               double test_accuracy, double test_loss, double valid_accuracy, double valid_loss,
+                               const SparsityPlan& plan, const std::vector<LayerState>& layers) {
   nlohmann::json m;
   m["epoch"] = t.epoch + 1;
   m["step"] = step;
@@ -100,6 +102,16 @@ nlohmann::json Reporter::Epoch(const RunTotals& t, int64_t step, float lr, bool 
   if (evaluated) {
     m["test_accuracy"] = test_accuracy;
     m["test_loss"] = test_loss;
+  }
+  const bool lm = c_.IsLanguageModel();
+  if (lm) {
+    m["train_bpc"] = m["train_loss"].get<double>() / kLn2;
+    if (evaluated) m["test_bpc"] = test_loss / kLn2;
+    if (!std::isnan(valid_loss)) {
+      m["valid_accuracy"] = valid_accuracy;
+      m["valid_loss"] = valid_loss;
+      m["valid_bpc"] = valid_loss / kLn2;
+    }
   }
   m["lr"] = lr;
   m["epoch_seconds"] = epoch_seconds;
@@ -129,6 +141,16 @@ nlohmann::json Reporter::Epoch(const RunTotals& t, int64_t step, float lr, bool 
     m["partial_epoch"] = true;
     m["epoch_batches"] = t.batch_index;
   }
+  if (lm) {
+    progress_->Line(Format("epoch %lld/%lld  train %.4f bpc  validation %s  test %s  density %.4f  %.2fs  FLOPs %.3e "
+                           "counted / %.3e theoretical (%.3fx dense)  updates %lld",
+                           static_cast<long long>(t.epoch + 1), static_cast<long long>(shape_.total_epochs),
+                           m["train_bpc"].get<double>(),
+                           m.contains("valid_bpc") ? Format("%.4f bpc", m["valid_bpc"].get<double>()).c_str() : "-",
+                           evaluated ? Format("%.4f bpc", test_loss / kLn2).c_str() : "-",
+                           m["overall_density"].get<double>(), epoch_seconds, t.counted_flops, t.theoretical_flops,
+                           t.theoretical_flops / std::max(t.dense_flops, 1.0), static_cast<long long>(t.updates)));
+  } else {
   progress_->Line(Format("epoch %lld/%lld  loss %.4f  train %.2f%%  test %s  density %.4f  %.2fs  FLOPs %.3e counted / "
                          "%.3e theoretical (%.3fx dense)  updates %lld",
                          static_cast<long long>(t.epoch + 1), static_cast<long long>(shape_.total_epochs),
@@ -136,6 +158,7 @@ nlohmann::json Reporter::Epoch(const RunTotals& t, int64_t step, float lr, bool 
                          evaluated ? (std::to_string(100 * test_accuracy).substr(0, 5) + "%").c_str() : "-",
                          m["overall_density"].get<double>(), epoch_seconds, t.counted_flops, t.theoretical_flops,
                          t.theoretical_flops / std::max(t.dense_flops, 1.0), static_cast<long long>(t.updates)));
+  }
   if (!layers.empty() && t.updates > 0 && Info(c_.method).drop_and_grow) {
     for (const LayerState& s : layers) {
       // A blocked layer counts blocks and reports their Frobenius norms.
@@ -173,6 +196,12 @@ void Reporter::WriteMetricsFiles() const {
 }
 
 void Reporter::Final(const TrainSummary& s, const RunTotals& t) {
+  if (s.language_model) {
+    progress_->Line(Format("final: test %.4f bits per character (next-byte accuracy %.2f%%)  validation %.4f bpc  "
+                           "train %.4f bpc  clipped steps %lld",
+                           s.test_loss / kLn2, 100 * s.test_accuracy, s.valid_loss / kLn2, s.final_train_loss / kLn2,
+                           static_cast<long long>(s.clipped_steps)));
+  }
   progress_->Line(Format("final: test accuracy %.2f%%  test loss %.4f  train loss %.4f  realised sparsity %.4f  time %s "
                          "(topology updates %s)  peak RSS %.1f MiB  weights fingerprint %016llx",
                          100 * s.test_accuracy, s.test_loss, s.final_train_loss, s.realised_sparsity,
@@ -201,6 +230,14 @@ void Reporter::Final(const TrainSummary& s, const RunTotals& t) {
   j["test_accuracy"] = s.test_accuracy;
   j["test_loss"] = s.test_loss;
   j["final_train_loss"] = s.final_train_loss;
+  if (s.language_model) {
+    j["test_bpc"] = s.test_loss / kLn2;
+    j["valid_loss"] = s.valid_loss;
+    j["valid_accuracy"] = s.valid_accuracy;
+    j["valid_bpc"] = s.valid_loss / kLn2;
+    j["train_bpc"] = s.final_train_loss / kLn2;
+    j["clipped_steps"] = s.clipped_steps;
+  }
   j["train_accuracy"] = s.train_accuracy;
   j["steps"] = s.steps;
   j["iterations"] = s.iterations;

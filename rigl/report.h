@@ -48,9 +48,11 @@ class Reporter {
   void SetProgress(Progress* progress) { progress_ = progress; }
   void Banner(const SparsityPlan& plan, const std::vector<LayerState>& layers, int64_t start_iteration, int ranks);
   // The end of an epoch (or of a partial one, when --time_budget stops the run): the console lines and the metrics
-  // record. test_accuracy / test_loss are NaN when this epoch was not evaluated. Returns the record.
+  // record. test_accuracy / test_loss are NaN when this epoch was not evaluated, valid_* also for every model but a
+  // language model (which also gets bits per character: loss / ln 2). Returns the record.
   nlohmann::json Epoch(const RunTotals& totals, int64_t step, float lr, bool partial, double epoch_seconds,
-                       double test_accuracy, double test_loss, const SparsityPlan& plan,
+                       double test_accuracy, double test_loss, double valid_accuracy, double valid_loss,
+                       const SparsityPlan& plan,
                        const std::vector<LayerState>& layers);
   // The final lines and, with --out_dir, summary.json.
   void Final(const TrainSummary& summary, const RunTotals& totals);

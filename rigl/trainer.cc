@@ -19,8 +19,10 @@
 #include "engine/base/timer.h"
 #include "engine/data/batcher.h"
 #include "engine/data/dataset.h"
+#include "engine/data/text.h"
 #include "engine/kernels/blas_core.h"
 #include "engine/ops/loss.h"
+#include "engine/optim/adam.h"
 #include "engine/optim/lr_schedule.h"
 #include "engine/optim/sgd.h"
 #include "models/networks.h"
@@ -42,7 +44,17 @@ Trainer::Trainer(const TrainConfig& config, engine::dist::Communicator* comm) : 
 }
 
 void Trainer::LoadData() {
-  data_ = engine::data::LoadFashionMnist(c_.data_dir, /*normalize=*/true);
+  if (net_.sequence_model) {
+    engine::data::TextOptions to;
+    to.seq_len = c_.seq_len;
+    engine::data::TextSplits text = engine::data::LoadTextSplits("--text_file", c_.text_file, to);
+    data_.train = std::move(text.train);
+    data_.test = std::move(text.test);
+    validation_ = std::move(text.validation);
+    positions_per_sample_ = c_.seq_len;
+  } else {
+    data_ = engine::data::LoadFashionMnist(c_.data_dir, /*normalize=*/true);
+  }
   auto limit = [](engine::data::Dataset* d, int64_t n) {
     if (n <= 0 || n >= d->num_samples()) return;
     d->labels.resize(n);
@@ -52,6 +64,7 @@ void Trainer::LoadData() {
   };
   limit(&data_.train, c_.train_limit);
   limit(&data_.test, c_.test_limit);
+  limit(&validation_, c_.test_limit);
   engine::data::BatcherOptions bo;
   bo.batch_size = c_.batch_size;
   bo.seed = c_.seed;
@@ -65,7 +78,7 @@ void Trainer::LoadData() {
     bo.augment.horizontal_flip = true;
   }
   if (dp_) {  // each rank loaded its own copy (from its own --data_dir): it must be the same data
-    for (const engine::data::Dataset* d : {&data_.train, &data_.test}) {
+    for (const engine::data::Dataset* d : {&data_.train, &validation_, &data_.test}) {
       uint64_t h = engine::Fnv1a(engine::kFnv1aBasis, d->labels.data(), d->labels.size() * sizeof(int32_t));
       h = engine::Fnv1a(h, d->images.data(), static_cast<size_t>(d->images.size()) * sizeof(float));
       dp_->CheckSame("the data set " + d->name + " (" + std::to_string(d->num_samples()) + " samples)", h);
@@ -101,6 +114,13 @@ void Trainer::BuildModel() {
 }
 
 void Trainer::MakeOptimizer() {
+  if (c_.optimizer == "adam") {
+    engine::AdamOptions ao;
+    ao.weight_decay = static_cast<float>(c_.weight_decay);
+    ao.exclude_1d_from_weight_decay = !c_.weight_decay_1d;
+    opt_ = std::make_unique<engine::Adam>(net_.params, ao);
+    return;
+  }
   engine::SgdOptions so;
   so.momentum = static_cast<float>(c_.momentum);
   so.nesterov = c_.nesterov;
@@ -129,14 +149,16 @@ float Trainer::RunIteration(const Batch& batch, int* correct) {
   opt_->ZeroGrad();
   const uint64_t flops_before = engine::FlopCounter::Get();
   engine::Variable logits = net_.module->Forward(engine::Constant(batch.x));
-  engine::Variable loss = engine::SoftmaxCrossEntropy(logits, batch.labels, static_cast<float>(c_.label_smoothing));
+  const std::vector<int32_t> labels = Labels(batch);
+  engine::Variable loss = engine::SoftmaxCrossEntropy(logits, labels, static_cast<float>(c_.label_smoothing));
   const float loss_value = loss.value()[0];
   CheckFinite(loss_value);
-  *correct = engine::CountCorrect(logits.value(), batch.labels);
+  *correct = engine::CountCorrect(logits.value(), labels);
   engine::Backward(loss);
   // Data-parallel: this shard's gradients become the global batch's (its mean loss is the shards' weighted mean).
   if (dp_) dp_->Reduce(static_cast<double>(batch.size()) / static_cast<double>(batch.global_size), it.optimizer_step);
   method_->AfterBackward(it);
+  if (it.optimizer_step && c_.clip_grad_norm > 0) ClipGradients();
   if (it.optimizer_step) opt_->Step(LearningRate(it.step_before));
   if (dp_ && it.optimizer_step) exchange_floats_per_step_ = dp_->last_exchange_floats();
   if (it.mask_update) {
@@ -158,6 +180,31 @@ float Trainer::RunIteration(const Batch& batch, int* correct) {
   totals_.theoretical_engine_flops += (f.method - f.first_layer_data_grad) * batch.global_size;
   totals_.dense_flops += f.dense * batch.global_size;
   return loss_value;
+}
+
+std::vector<int32_t> Trainer::Labels(const Batch& batch) const {
+  return net_.sequence_model ? engine::data::NextByteTargets(batch.x) : batch.labels;
+}
+
+void Trainer::ClipGradients() {
+  // The global norm in double, parameter by parameter in their fixed order and each buffer in index order: the
+  // same bits for any thread count (and, data-parallel, on every rank: the gradients are already summed).
+  double sum = 0;
+  auto add = [&sum](const float* g, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(g[i]) * g[i];
+  };
+  for (engine::DenseParameter* p : net_.params.dense) add(p->var.grad().data(), p->var.grad().size());
+  for (engine::SparseParameter* p : net_.params.sparse) add(p->grad.data(), static_cast<int64_t>(p->grad.size()));
+  const double norm = std::sqrt(sum);
+  last_grad_norm_ = norm;
+  if (!(norm > c_.clip_grad_norm)) return;
+  ++clipped_steps_;
+  const float scale = static_cast<float>(c_.clip_grad_norm / norm);
+  auto scale_all = [scale](float* g, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) g[i] *= scale;
+  };
+  for (engine::DenseParameter* p : net_.params.dense) scale_all(p->var.grad().data(), p->var.grad().size());
+  for (engine::SparseParameter* p : net_.params.sparse) scale_all(p->grad.data(), static_cast<int64_t>(p->grad.size()));
 }
 
 void Trainer::CombineIteration(const Batch& batch, float* loss, int* correct) {
@@ -213,7 +260,7 @@ void Trainer::CheckFinite(float loss) {
                totals_.batch_index, "); ", culprit, ". Try a smaller --lr");
 }
 
-void Trainer::Evaluate(double* accuracy, double* loss) {
+void Trainer::Evaluate(const engine::data::Dataset& data, double* accuracy, double* loss) {
   engine::NoGradGuard no_grad;  // no graph: each batch's activations are freed as soon as they are consumed
   net_.module->SetTraining(false);
   engine::data::BatcherOptions bo;
@@ -221,22 +268,23 @@ void Trainer::Evaluate(double* accuracy, double* loss) {
   int64_t widest = 1;
   for (const models::LayerSpec& l : net_.layers) {
     // A conv layer's activation per sample is channels x output plane (WRN: 32 x 28 x 28 floats).
-    const int64_t per_sample = l.kind == models::LayerSpec::kDense ? l.out_channels
+    const int64_t per_sample = l.kind == models::LayerSpec::kDense ? l.out_channels * l.time_steps
                                                                     : l.out_channels * l.OutputH() * l.OutputW();
     widest = std::max(widest, per_sample);
   }
   bo.batch_size = std::clamp<int64_t>(kEvalActivationFloats / widest, 1, 1000);
   bo.shuffle = false;
   bo.layout = batcher_->options().layout;
-  Batcher eval(data_.test, bo);
+  Batcher eval(data, bo);
   Batch b;
   double correct = 0, loss_sum = 0;
   // Data-parallel: rank r evaluates batches r, r + ranks, ...; the sums are combined in rank order.
   for (int64_t i = comm_->rank(); i < eval.batches_per_epoch(); i += comm_->size()) {
     eval.GetBatch(0, i, &b);
     engine::Variable logits = net_.module->Forward(engine::Constant(b.x));
-    loss_sum += engine::SoftmaxCrossEntropy(logits, b.labels, 0.0f).value()[0] * b.size();
-    correct += engine::CountCorrect(logits.value(), b.labels);
+    const std::vector<int32_t> labels = Labels(b);
+    loss_sum += engine::SoftmaxCrossEntropy(logits, labels, 0.0f).value()[0] * b.size();
+    correct += engine::CountCorrect(logits.value(), labels);
   }
   net_.module->SetTraining(true);
   if (dp_) {
@@ -247,8 +295,9 @@ void Trainer::Evaluate(double* accuracy, double* loss) {
       loss_sum += all[2 * r + 1];
     }
   }
-  *accuracy = correct / data_.test.num_samples();
-  *loss = loss_sum / data_.test.num_samples();
+  // Every sample holds positions_per_sample_ predictions, and each batch's loss is already their mean.
+  *accuracy = correct / static_cast<double>(data.num_samples() * positions_per_sample_);
+  *loss = loss_sum / static_cast<double>(data.num_samples());
 }
 
 uint64_t Trainer::Fingerprint() const {
@@ -265,12 +314,15 @@ void Trainer::CloseEpoch(bool partial, float lr) {
   const bool last = totals_.iteration == shape_.total_iterations || partial;
   double accuracy = std::nan(""), loss = std::nan("");
   if (last || (totals_.epoch + 1) % c_.eval_every == 0) {
-    Evaluate(&accuracy, &loss);
+    Evaluate(data_.test, &accuracy, &loss);
     test_accuracy_ = accuracy;
     test_loss_ = loss;
+    if (net_.sequence_model) Evaluate(validation_, &valid_accuracy_, &valid_loss_);
   }
+  const bool evaluated = !std::isnan(accuracy);
   const nlohmann::json m = report_->Epoch(totals_, method_->step(), lr, partial, epoch_timer_.Seconds(), accuracy,
-                                          loss, plan_, layers_);
+                                          loss, evaluated ? valid_accuracy_ : std::nan(""),
+                                          evaluated ? valid_loss_ : std::nan(""), plan_, layers_);
   final_train_loss_ = m["train_loss"];
   final_train_accuracy_ = m["train_accuracy"];
   if (!partial) {
@@ -360,7 +412,10 @@ TrainSummary Trainer::Run() {
       final_train_loss_ = report_->metrics().back().value("train_loss", 0.0);
       final_train_accuracy_ = report_->metrics().back().value("train_accuracy", 0.0);
     }
-    if (std::isnan(test_accuracy_)) Evaluate(&test_accuracy_, &test_loss_);
+    if (std::isnan(test_accuracy_)) {
+      Evaluate(data_.test, &test_accuracy_, &test_loss_);
+      if (net_.sequence_model) Evaluate(validation_, &valid_accuracy_, &valid_loss_);
+    }
   }
   TrainSummary summary = Summarise(budget_hit);
   summary.start_iteration = start_iteration;
@@ -373,6 +428,10 @@ TrainSummary Trainer::Summarise(bool stopped_by_time_budget) const {
   TrainSummary s;
   s.test_accuracy = test_accuracy_;
   s.test_loss = test_loss_;
+  s.language_model = net_.sequence_model;
+  s.valid_accuracy = valid_accuracy_;
+  s.valid_loss = valid_loss_;
+  s.clipped_steps = clipped_steps_;
   s.final_train_loss = final_train_loss_;
   s.train_accuracy = final_train_accuracy_;
   s.stopped_by_time_budget = stopped_by_time_budget;

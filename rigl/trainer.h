@@ -16,6 +16,12 @@ namespace rigl {
 struct TrainSummary {
   double test_accuracy = 0;
   double test_loss = 0;
+  // A language model (gru_lm): accuracy and loss are per predicted byte (loss in nats; bits per character = loss /
+  // ln 2), and the validation split is evaluated too.
+  bool language_model = false;
+  double valid_accuracy = 0;
+  double valid_loss = 0;
+  int64_t clipped_steps = 0;    // --clip_grad_norm: steps of this process whose gradients were scaled down
   double final_train_loss = 0;  // mean loss over the last epoch
   double train_accuracy = 0;    // over the last epoch's batches
   int64_t steps = 0;            // optimizer steps

@@ -60,7 +60,12 @@ class Trainer {
   float LearningRate(int64_t step) const;
   // Ends an epoch (partial: --time_budget stopped it early): evaluates when due, reports, checkpoints.
   void CloseEpoch(bool partial, float lr);
-  void Evaluate(double* accuracy, double* loss);
+  // Accuracy and mean loss per prediction (per byte for a language model) over `data`.
+  void Evaluate(const engine::data::Dataset& data, double* accuracy, double* loss);
+  // The labels of a batch: its own, or a language model's next bytes (engine/data/text.h).
+  std::vector<int32_t> Labels(const Batch& batch) const;
+  // --clip_grad_norm: scales every gradient of this step by min(1, clip / global L2 norm).
+  void ClipGradients();
   void CheckFinite(float loss);
   std::vector<double> CurrentSparsities() const;
   uint64_t Fingerprint() const;
@@ -72,9 +77,11 @@ class Trainer {
   int64_t exchange_floats_per_step_ = 0;  // of the last optimizer step
   double last_counted_flops_ = 0;         // this rank's kernels, last iteration
   engine::data::TrainTestSplit data_;
+  engine::data::Dataset validation_;  // a language model's validation split (empty otherwise)
+  int64_t positions_per_sample_ = 1;  // predictions per sample: seq_len for a language model
   std::unique_ptr<Batcher> batcher_;
   models::Network net_;
-  std::unique_ptr<engine::Sgd> opt_;
+  std::unique_ptr<engine::Optimizer> opt_;
   std::vector<LayerState> layers_;
   SparsityPlan plan_;
   std::unique_ptr<TrainingMethod> method_;
@@ -84,7 +91,10 @@ class Trainer {
   RunTotals totals_;  // checkpointed, with the method's step counters
   int64_t imported_steps_ = 0;  // optimizer steps the --init_from file's weights had (checkpointed)
   double final_train_loss_ = 0, final_train_accuracy_ = 0;
+  double last_grad_norm_ = 0;   // --clip_grad_norm: the last step's global norm before clipping
+  int64_t clipped_steps_ = 0;   // steps whose gradients were scaled down (this process's run, not checkpointed)
   double test_accuracy_ = std::nan(""), test_loss_ = std::nan("");  // of the last evaluation
+  double valid_accuracy_ = std::nan(""), valid_loss_ = std::nan("");  // language models: the validation split's
   engine::Timer epoch_timer_;
 };
 

@@ -22,6 +22,7 @@ packages=(
   libopenmpi-dev          # MPI headers and libmpi for //rigl:trainer_mpi (data-parallel training)
   openmpi-bin             # mpirun, for the data-parallel trainer and its tests
   python3-torchvision     # the round trip loads exported MobileNet v2 into torchvision's own model (names, shapes)
+  bible-kjv               # the King James Bible (with bible-kjv-text): --model=gru_lm's default text, see below
 )
 
 missing=()
@@ -42,5 +43,19 @@ else
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
   echo "setup: done."
+fi
+# The character-level language model's default text (--text_file): the whole King James Bible as plain text, one
+# verse per line without its reference, written once (to a temporary file, then renamed).
+kjv=/var/lib/rigl/kjv.txt
+if [[ ! -s $kjv ]]; then
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo mkdir -p "$(dirname "$kjv")"
+  tmp=$(mktemp)
+  bible -f gen1:1-rev22:21 </dev/null | sed -E 's/^[^ ]+ //' >"$tmp"
+  [[ $(wc -c <"$tmp") -gt 4000000 ]] || { echo "setup: bible printed only $(wc -c <"$tmp") bytes" >&2; exit 1; }
+  $sudo install -m 644 "$tmp" "$kjv.tmp" && $sudo mv "$kjv.tmp" "$kjv"
+  rm -f "$tmp"
+  echo "setup: wrote the King James Bible text to $kjv ($(wc -c <"$kjv") bytes)"
 fi
 command -v bazel >/dev/null || { echo "setup: bazel is still not on PATH after installing bazel-bootstrap" >&2; exit 1; }

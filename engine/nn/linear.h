@@ -15,6 +15,20 @@
 
 namespace engine::nn {
 
+// An [out, in] weight initialised as Linear's (Glorot-uniform over the dense fans, or the stored ones under
+// FanMode::kStored, drawn only at stored positions from Rng::Stream(seed, hash of weight_name)), of the given
+// storage: exactly one of the two pointers is set. Shared with modules that hold several such weights (nn::Gru).
+struct LinearWeight {
+  std::unique_ptr<DenseParameter> dense;
+  std::unique_ptr<SparseParameter> sparse;
+};
+LinearWeight MakeLinearWeight(const std::string& weight_name, int64_t in, int64_t out, const WeightStorage& storage,
+                              uint64_t seed, FanMode fan);
+// y = W x + b through the dense or the sparse linear op.
+Variable ApplyLinear(const Variable& x, LinearWeight& w, DenseParameter* b);
+// Appends w's parameter to out (dense or sparse).
+void CollectWeight(LinearWeight& w, ParameterList* out);
+
 class Linear : public Module {
  public:
   // storage: a dense weight, or a sparse one with exactly storage.nnz stored entries, its pattern from
@@ -26,17 +40,16 @@ class Linear : public Module {
   Variable Forward(const Variable& x) override;
   void CollectParameters(ParameterList* out) override;
 
-  bool is_sparse() const { return sparse_weight_ != nullptr; }
+  bool is_sparse() const { return weight_.sparse != nullptr; }
   int64_t in_features() const { return in_; }
   int64_t out_features() const { return out_; }
-  DenseParameter* dense_weight() { return dense_weight_.get(); }    // null when sparse
-  SparseParameter* sparse_weight() { return sparse_weight_.get(); }  // null when dense
+  DenseParameter* dense_weight() { return weight_.dense.get(); }    // null when sparse
+  SparseParameter* sparse_weight() { return weight_.sparse.get(); }  // null when dense
   DenseParameter* bias() { return bias_.get(); }                      // null without bias
 
  private:
   int64_t in_, out_;
-  std::unique_ptr<DenseParameter> dense_weight_;
-  std::unique_ptr<SparseParameter> sparse_weight_;
+  LinearWeight weight_;
   std::unique_ptr<DenseParameter> bias_;
 };
 

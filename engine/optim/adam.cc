@@ -52,8 +52,10 @@ void Adam::Step(float lr) {
                        static_cast<float>(1 - std::pow(static_cast<double>(options_.beta2), t))};
   for (size_t i = 0; i < params_.dense.size(); ++i) {
     DenseParameter& p = *params_.dense[i];
+    Coefficients kp = k;
+    if (options_.exclude_1d_from_weight_decay && p.var.value().rank() == 1) kp.wd = 0;
     Update(p.var.value().data(), p.var.grad().data(), dense_m_[i].data(), dense_v_[i].data(), p.var.value().size(),
-           k);
+           kp);
   }
   for (size_t i = 0; i < params_.sparse.size(); ++i) {
     SparseParameter& p = *params_.sparse[i];

@@ -19,6 +19,7 @@ struct AdamOptions {
   float beta2 = 0.999f;
   float eps = 1e-8f;
   float weight_decay = 0;
+  bool exclude_1d_from_weight_decay = false;  // no decay of 1-D parameters (biases, norm scales), as Sgd's option
 };
 
 class Adam : public Optimizer {

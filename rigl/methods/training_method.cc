@@ -41,7 +41,7 @@ TopologyChange TrainingMethod::DropAndGrow(GrowMode mode, int64_t t, const std::
   TopologyChange change;
   change.changed = true;
   change.drop_fraction = drop_schedule().DropFraction(t);
-  engine::Sgd& opt = **context_.optimizer;
+  engine::Optimizer& opt = **context_.optimizer;
   for (size_t l = 0; l < layers().size(); ++l) {
     LayerState& s = layers()[l];
     UpdateOptions o;

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "engine/autograd/parameter.h"
-#include "engine/optim/sgd.h"
+#include "engine/optim/optimizer.h"
 #include "rigl/checkpoint.h"
 #include "rigl/config.h"
 #include "rigl/drop_schedule.h"
@@ -41,7 +41,7 @@ struct LayerState {
 struct MethodContext {
   const TrainConfig* config = nullptr;
   std::vector<LayerState>* layers = nullptr;
-  std::unique_ptr<engine::Sgd>* optimizer = nullptr;
+  std::unique_ptr<engine::Optimizer>* optimizer = nullptr;
   std::function<void()> make_optimizer;  // replaces *optimizer with a fresh one sized to the current nnz
 };
 
