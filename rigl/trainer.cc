@@ -372,9 +372,11 @@ TrainSummary Trainer::Run() {
     float loss = RunIteration(batch, &correct);
     totals_.train_seconds += step_timer.Seconds();
     CombineIteration(batch, &loss, &correct);
-    totals_.epoch_loss_sum += static_cast<double>(loss) * batch.global_size;
+    // Counted in predictions (a language model makes seq_len per sample); loss is already their mean.
+    const double predictions = static_cast<double>(batch.global_size * positions_per_sample_);
+    totals_.epoch_loss_sum += static_cast<double>(loss) * predictions;
     totals_.epoch_correct += correct;
-    totals_.epoch_samples += batch.global_size;
+    totals_.epoch_samples += predictions;
     ++totals_.iteration;
     ++totals_.batch_index;
     progress_->OnStep(totals_.iteration, totals_.epoch, shape_.total_epochs, loss, lr);

@@ -132,7 +132,7 @@ void Trainer::RestoreFrom(const std::string& path) {
   const int64_t last_update = Counter<int64_t>(path, meta, "last_update", method_->drop_schedule().InitialLastUpdate(), t);
   const int64_t updates = Counter<int64_t>(path, meta, "updates", 0, iteration + 1);
   const double epoch_samples =
-      Counter<double>(path, meta, "epoch_samples", 0.0, static_cast<double>(shape_.batches_per_epoch * c_.batch_size));
+      Counter<double>(path, meta, "epoch_samples", 0.0, static_cast<double>(shape_.batches_per_epoch * c_.batch_size * positions_per_sample_));
   const double epoch_correct = Counter<double>(path, meta, "epoch_correct", 0.0, epoch_samples);
   ENGINE_CHECK(meta.at("metrics").is_array(), "--resume=", path, ": header entry 'metrics' is not an array");
   if (saved.at("threads") != c_.threads) {
