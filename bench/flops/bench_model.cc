@@ -51,9 +51,14 @@ void CheckTakesInput(const BenchModel& m) {
 
 }  // namespace
 
+bool IsSequenceModel(const std::string& name) { return name == "gru_lm"; }
+
 BenchModel DescribeBenchModel(const std::string& name, const std::vector<int64_t>& hidden) {
   const models::ModelInfo* info = models::FindModel(name);
   ENGINE_CHECK(info != nullptr, "--model=", name, ": unknown; expected ", models::ModelNameList(false));
+  ENGINE_CHECK(!IsSequenceModel(name), "--model=", name, ": a sequence model, which this bench's image-shaped steps "
+               "cannot feed; its step times are measured by the trainer (README, section on the GRU): bazel run "
+               "//:trainer -- --model=", name, " ...");
   BenchModel m;
   m.name = name;
   m.network.model = name;

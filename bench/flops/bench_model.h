@@ -26,6 +26,9 @@ struct BenchModel {
   bool buildable() const { return build != nullptr; }
 };
 
+// The registry's sequence models (gru_lm), which this bench does not measure: DescribeBenchModel refuses them.
+bool IsSequenceModel(const std::string& name);
+
 // The model named `name` (a models::AllModels() entry; throws engine::Error naming --model and the list otherwise)
 // with these MLP hidden widths (used by mlp only).
 BenchModel DescribeBenchModel(const std::string& name, const std::vector<int64_t>& hidden);

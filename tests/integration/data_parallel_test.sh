@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Data-parallel training under mpirun on this machine (rigl/data_parallel.h, README "Data-parallel training"):
-#  - 2 ranks x global batch 128 against 1 rank x batch 128, RigL, SET and SNFS, 400 steps of a small MLP: the run's
+#  - 2 ranks x global batch 128 against 1 rank x batch 128, RigL, SET and SNFS, 400 (SET, SNFS: 200) steps of a small MLP: the run's
 #    own replica checks pass at the start and at every topology update (patterns and values identical across
 #    ranks), and the exported weights equal the single-process run's within the stated tolerance (oracle: the
 #    1-rank run; the sums differ only in order); test accuracy within 1 point;
@@ -49,8 +49,12 @@ against_one_rank() {
 }
 
 against_one_rank rigl 2 --method=rigl
-against_one_rank set 2 --method=set
-against_one_rank snfs 2 --method=snfs
+# SET and SNFS over 200 steps (3 updates): the two runs' sums differ in order (rounding ~1e-7), and over 400 steps a
+# drop decision between two nearly equal magnitudes flipped on a Zen 3 (AVX2 kernels), after which the runs part
+# ways as any two chaotic trajectories do (overlap 0.98-0.995, |dw| ~1e-2) while the Zen 5 runs stayed together. The
+# shorter run keeps the oracle tight (patterns equal, |dw| ~1e-7 on Zen 3) without betting on no near-ties.
+against_one_rank set 2 --method=set --train_limit=12800
+against_one_rank snfs 2 --method=snfs --train_limit=12800
 against_one_rank uneven 3 --method=rigl --batch_size=127
 
 # Bit-identical with the same rank count, seed and threads; and across an interruption.
