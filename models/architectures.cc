@@ -237,11 +237,7 @@ std::vector<LayerSpec> MobileNetV2(const MobileNetOptions& o) { return MobileNet
 std::vector<LayerSpec> GruLanguageModel(int64_t vocabulary, int64_t embedding, int64_t hidden,
                                         const std::vector<int64_t>& readout, int64_t seq_len) {
   auto dense = [seq_len](std::string name, int64_t in, int64_t out) {
-    LayerSpec l;
-    l.name = std::move(name);
-    l.kind = LayerSpec::kDense;
-    l.in_channels = in;
-    l.out_channels = out;
+    LayerSpec l = Dense(std::move(name), in, out);
     l.time_steps = seq_len;
     return l;
   };

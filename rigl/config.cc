@@ -440,7 +440,8 @@ void CheckFlagSyntax(int argc, char** argv) {
 
 std::string TrainerHelp() {
   std::ostringstream out;
-  out << "trainer: trains sparse (or dense) networks on Fashion-MNIST with RigL and its baselines.\n"
+  out << "trainer: trains sparse (or dense) networks on Fashion-MNIST (or a GRU language model on byte text) with "
+         "RigL and its baselines.\n"
       << "usage: bazel run //:trainer -- [--flag=value ...]   (or bazel-bin/rigl/trainer [--flag=value ...])\n";
   std::vector<const char*> groups;
   for (const Field& f : Fields()) {
@@ -474,6 +475,9 @@ std::string TrainerHelp() {
       << "  bazel run //:trainer -- --model=lenet5 --method=set --sparsity=0.95 --resume=runs/lenet5_set/checkpoint.bin "
          "--export=lenet5_set.safetensors --export_only   # for PyTorch: tools/torch_eval.py\n"
       << "  bazel run //:trainer -- --init_from=lenet5_set.safetensors --model=lenet5 --method=rigl --sparsity=0.95\n"
+      << "  bazel run //:trainer -- --model=gru_lm --method=rigl --sparsity=0.75 --distribution=uniform "
+         "--optimizer=adam --lr=7e-4 --lr_schedule=constant --weight_decay=5e-4 --clip_grad_norm=10 --batch_size=32 "
+         "--drop_fraction=0.1 --t_end=1 --epochs=1   # the paper's GRU on the King James Bible\n"
       << "  bazel run //:trainer -- --model=resnet50 --sparsity=0.9 --flops_only\n"
       << "  bazel run //:trainer -- --model=mobilenet_v1 --sparsity=0.9 --flops_only --flops_shape=imagenet\n"
       << "\nBad flags exit with code 2. --helpfull also lists the flag library's own flags (--flagfile, ...).\n";

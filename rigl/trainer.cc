@@ -52,6 +52,13 @@ void Trainer::LoadData() {
     data_.test = std::move(text.test);
     validation_ = std::move(text.validation);
     positions_per_sample_ = c_.seq_len;
+    char line[512];
+    std::snprintf(line, sizeof(line), "  data: %s: train %lld bytes (%lld sequences of %lld), validation %lld (%lld), "
+                  "test %lld (%lld)", c_.text_file.c_str(), static_cast<long long>(text.train_bytes),
+                  static_cast<long long>(data_.train.num_samples()), static_cast<long long>(c_.seq_len + 1),
+                  static_cast<long long>(text.validation_bytes), static_cast<long long>(validation_.num_samples()),
+                  static_cast<long long>(text.test_bytes), static_cast<long long>(data_.test.num_samples()));
+    data_line_ = line;
   } else {
     data_ = engine::data::LoadFashionMnist(c_.data_dir, /*normalize=*/true);
   }
@@ -356,6 +363,7 @@ TrainSummary Trainer::Run() {
   progress_ = std::make_unique<Progress>(c_.progress, shape_.total_iterations, totals_.iteration);
   report_->SetProgress(progress_.get());
   report_->Banner(plan_, layers_, totals_.iteration, comm_->size());
+  if (!data_line_.empty()) progress_->Line(data_line_);
   if (dp_) dp_->CheckReplicasAgree(c_.resume.empty() ? "at the start" : "after --resume");
   const int64_t start_iteration = totals_.iteration;
   batcher_->Seek({totals_.epoch, totals_.batch_index});

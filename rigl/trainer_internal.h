@@ -78,7 +78,8 @@ class Trainer {
   double last_counted_flops_ = 0;         // this rank's kernels, last iteration
   engine::data::TrainTestSplit data_;
   engine::data::Dataset validation_;  // a language model's validation split (empty otherwise)
-  int64_t positions_per_sample_ = 1;  // predictions per sample: seq_len for a language model
+  int64_t positions_per_sample_ = 1;
+  std::string data_line_;  // a language model's data, for the start-up lines  // predictions per sample: seq_len for a language model
   std::unique_ptr<Batcher> batcher_;
   models::Network net_;
   std::unique_ptr<engine::Optimizer> opt_;

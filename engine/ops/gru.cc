@@ -61,6 +61,55 @@ void RecurrentProduct(const GruRecurrentWeight& w, const float* bias, ConstDense
   }
 }
 
+// One row i of one step's gates over the batch (b = 0..B-1), from the row's input projections gi_*, recurrent
+// products gh_* and previous state h_prev: saves r, z, n and gh_n, writes the new state to h_next and out. Restrict
+// pointers and no branches, so the compiler vectorises the loop over the batch.
+void GatesForward(const float* __restrict gir, const float* __restrict giz, const float* __restrict gin,
+                  const float* __restrict ghr, const float* __restrict ghz, const float* __restrict ghn,
+                  const float* __restrict h_prev, float* __restrict r_out, float* __restrict z_out,
+                  float* __restrict n_out, float* __restrict ghn_out, float* __restrict h_prev_out,
+                  float* __restrict out, float* __restrict h_next, int64_t B) {
+  for (int64_t b = 0; b < B; ++b) {
+    const float r = Sigmoid(gir[b] + ghr[b]);
+    const float z = Sigmoid(giz[b] + ghz[b]);
+    const float n = Tanh(gin[b] + r * ghn[b]);
+    const float hn = (1.0f - z) * n + z * h_prev[b];
+    r_out[b] = r;
+    z_out[b] = z;
+    n_out[b] = n;
+    ghn_out[b] = ghn[b];
+    h_prev_out[b] = h_prev[b];
+    out[b] = hn;
+    h_next[b] = hn;
+  }
+}
+
+// The same row's backward: from d (dL/dh_t, the carried part plus the output's) and the saved gates, the gate
+// gradients of the recurrent product (dgh_r, dgh_z, dgh_n), the input projections' (added into dgi_*, when given)
+// and dL/dh_{t-1} through the z path (to dh_prev; the W_hᵀ part is added after).
+void GatesBackward(const float* __restrict d_carry, const float* __restrict d_out, const float* __restrict rr,
+                   const float* __restrict zz, const float* __restrict nn, const float* __restrict ghn,
+                   const float* __restrict h_prev, float* __restrict dgr, float* __restrict dgz,
+                   float* __restrict dgn, float* __restrict dgi_r, float* __restrict dgi_z, float* __restrict dgi_n,
+                   float* __restrict dh_prev, int64_t B) {
+  for (int64_t b = 0; b < B; ++b) {
+    const float d = d_carry[b] + d_out[b];
+    const float r = rr[b], z = zz[b], n = nn[b];
+    const float dn_pre = d * (1.0f - z) * (1.0f - n * n);
+    const float dz_pre = d * (h_prev[b] - n) * z * (1.0f - z);
+    const float dr_pre = dn_pre * ghn[b] * r * (1.0f - r);
+    dgr[b] = dr_pre;
+    dgz[b] = dz_pre;
+    dgn[b] = dn_pre * r;
+    dh_prev[b] = d * z;
+    if (dgi_r != nullptr) {
+      dgi_r[b] += dr_pre;
+      dgi_z[b] += dz_pre;
+      dgi_n[b] += dn_pre;
+    }
+  }
+}
+
 }  // namespace
 
 float GruSigmoid(float x) { return Sigmoid(x); }
@@ -103,47 +152,30 @@ Variable GruRecurrence(const Variable& gi, int64_t steps, const GruRecurrentWeig
   tape->gates = Tensor({steps, 4 * H, B});
   tape->h_prev = std::make_shared<Tensor>(std::vector<int64_t>{H, TB});
   Tensor out({H, TB});
-  Tensor h({H, B});  // the running state, contiguous (a strided [H, T*B] column block would alias in every cache)
+  // The running state, contiguous (a strided [H, T*B] column block would map every row to one cache set), in two
+  // buffers: h_t is written to the one h_{t-1} is not read from.
+  Tensor h({H, B}), h_next({H, B});
   Tensor gh({3 * H, B});
+  // Step 0: h_0 = 0 and gh_0 = b_h, so the product is skipped.
+  for (int64_t i = 0; i < 3 * H; ++i) std::fill(gh.data() + i * B, gh.data() + (i + 1) * B, bias != nullptr ? bias[i] : 0.0f);
   const float* g_in = gi.value().data();
   float* hp = tape->h_prev->data();
   float* o = out.data();
-  float* hs = h.data();
-  const float* ghd = gh.data();
   for (int64_t t = 0; t < steps; ++t) {
     if (t > 0) RecurrentProduct(w, bias, h.view(), gh.view());
     float* gates = tape->gates.data() + t * 4 * H * B;
+    const float* ghd = gh.data();
+    const float* hs = h.data();
+    float* hn = h_next.data();
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < H; ++i) {
       const float* gir = g_in + i * TB + t * B;
-      const float* giz = gir + H * TB;
-      const float* gin = giz + H * TB;
       float* rr = gates + i * B;
-      float* zz = rr + H * B;
-      float* nn = zz + H * B;
-      float* ghn_saved = nn + H * B;
-      float* hrow = hs + i * B;
-      float* hp_row = hp + i * TB + t * B;
-      float* o_row = o + i * TB + t * B;
-      for (int64_t b = 0; b < B; ++b) {
-        // At t = 0, h_0 = 0 and gh_0 = b_h: the product is skipped.
-        const float hb = t > 0 ? hrow[b] : 0.0f;
-        const float ghr = t > 0 ? ghd[i * B + b] : (bias != nullptr ? bias[i] : 0.0f);
-        const float ghz = t > 0 ? ghd[(H + i) * B + b] : (bias != nullptr ? bias[H + i] : 0.0f);
-        const float ghn = t > 0 ? ghd[(2 * H + i) * B + b] : (bias != nullptr ? bias[2 * H + i] : 0.0f);
-        const float r = Sigmoid(gir[b] + ghr);
-        const float z = Sigmoid(giz[b] + ghz);
-        const float n = Tanh(gin[b] + r * ghn);
-        const float hn = (1.0f - z) * n + z * hb;
-        rr[b] = r;
-        zz[b] = z;
-        nn[b] = n;
-        ghn_saved[b] = ghn;
-        hp_row[b] = hb;
-        o_row[b] = hn;
-        hrow[b] = hn;
-      }
+      GatesForward(gir, gir + H * TB, gir + 2 * H * TB, ghd + i * B, ghd + (H + i) * B, ghd + (2 * H + i) * B,
+                   hs + i * B, rr, rr + H * B, rr + 2 * H * B, rr + 3 * H * B, hp + i * TB + t * B,
+                   o + i * TB + t * B, hn + i * B, B);
     }
+    std::swap(h, h_next);
   }
   std::vector<Variable> parents = {gi};
   Variable wvar = w.dense != nullptr ? w.dense->var : Variable();
@@ -161,7 +193,7 @@ Variable GruRecurrence(const Variable& gi, int64_t steps, const GruRecurrentWeig
     const bool want_b = bvar.requires_grad();
     // dgh of every step, [3H, T*B] (column block t = step t), for W_h's and b_h's gradients after the loop.
     auto d_gh_all = std::make_shared<Tensor>(std::vector<int64_t>{3 * H, TB});
-    Tensor dh({H, B});  // dL/dh_t carried from later steps, contiguous
+    Tensor dh({H, B});  // dL/dh_t carried from later steps (0 after the last), contiguous
     Tensor d_gh({3 * H, B});
     float* dgi = want_gi ? gi.grad().data() : nullptr;
     const float* dy = d_out.data();
@@ -174,31 +206,19 @@ Variable GruRecurrence(const Variable& gi, int64_t steps, const GruRecurrentWeig
 #pragma omp parallel for schedule(static)
       for (int64_t i = 0; i < H; ++i) {
         const float* rr = gates + i * B;
-        const float* zz = rr + H * B;
-        const float* nn = zz + H * B;
-        const float* ghn = nn + H * B;
-        const float* hp_row = hp + i * TB + t * B;
-        const float* dy_row = dy + i * TB + t * B;
-        float* dh_row = dhs + i * B;
         float* dgr = dg + i * B;
-        float* dgz = dgr + H * B;
-        float* dgn = dgz + H * B;
-        for (int64_t b = 0; b < B; ++b) {
-          const float d = (t + 1 < T ? dh_row[b] : 0.0f) + dy_row[b];
-          const float r = rr[b], z = zz[b], n = nn[b];
-          const float dn_pre = d * (1.0f - z) * (1.0f - n * n);
-          const float dz_pre = d * (hp_row[b] - n) * z * (1.0f - z);
-          const float dr_pre = dn_pre * ghn[b] * r * (1.0f - r);
-          dgr[b] = dr_pre;
-          dgz[b] = dz_pre;
-          dgn[b] = dn_pre * r;
-          dh_row[b] = d * z;
-          if (dgi != nullptr) {
-            float* dgi_r = dgi + i * TB + t * B;
-            dgi_r[b] += dr_pre;
-            dgi_r[H * TB + b] += dz_pre;
-            dgi_r[2 * H * TB + b] += dn_pre;
-          }
+        float* dgi_r = dgi != nullptr ? dgi + i * TB + t * B : nullptr;
+        // dh's row i is read (the carry) and then overwritten (dL/dh_{t-1}), element by element, so it goes
+        // through a copy of the row to keep the pointers restrict.
+        float carry[64];
+        for (int64_t b0 = 0; b0 < B; b0 += 64) {
+          const int64_t w = std::min<int64_t>(64, B - b0);
+          std::copy(dhs + i * B + b0, dhs + i * B + b0 + w, carry);
+          GatesBackward(carry, dy + i * TB + t * B + b0, rr + b0, rr + H * B + b0, rr + 2 * H * B + b0,
+                        rr + 3 * H * B + b0, hp + i * TB + t * B + b0, dgr + b0, dgr + H * B + b0,
+                        dgr + 2 * H * B + b0, dgi_r != nullptr ? dgi_r + b0 : nullptr,
+                        dgi_r != nullptr ? dgi_r + H * TB + b0 : nullptr,
+                        dgi_r != nullptr ? dgi_r + 2 * H * TB + b0 : nullptr, dhs + i * B + b0, w);
         }
         for (int64_t g = 0; g < 3; ++g) {
           std::copy(dg + (g * H + i) * B, dg + (g * H + i + 1) * B, dgh_all + (g * H + i) * TB + t * B);
