@@ -23,6 +23,7 @@
 #include "engine/kernels/blas_core.h"
 #include "engine/ops/loss.h"
 #include "engine/optim/adam.h"
+#include "engine/optim/clip.h"
 #include "engine/optim/lr_schedule.h"
 #include "engine/optim/sgd.h"
 #include "models/networks.h"
@@ -194,24 +195,10 @@ std::vector<int32_t> Trainer::Labels(const Batch& batch) const {
 }
 
 void Trainer::ClipGradients() {
-  // The global norm in double, parameter by parameter in their fixed order and each buffer in index order: the
-  // same bits for any thread count (and, data-parallel, on every rank: the gradients are already summed).
-  double sum = 0;
-  auto add = [&sum](const float* g, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(g[i]) * g[i];
-  };
-  for (engine::DenseParameter* p : net_.params.dense) add(p->var.grad().data(), p->var.grad().size());
-  for (engine::SparseParameter* p : net_.params.sparse) add(p->grad.data(), static_cast<int64_t>(p->grad.size()));
-  const double norm = std::sqrt(sum);
-  last_grad_norm_ = norm;
-  if (!(norm > c_.clip_grad_norm)) return;
-  ++clipped_steps_;
-  const float scale = static_cast<float>(c_.clip_grad_norm / norm);
-  auto scale_all = [scale](float* g, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) g[i] *= scale;
-  };
-  for (engine::DenseParameter* p : net_.params.dense) scale_all(p->var.grad().data(), p->var.grad().size());
-  for (engine::SparseParameter* p : net_.params.sparse) scale_all(p->grad.data(), static_cast<int64_t>(p->grad.size()));
+  // Data-parallel, the gradients are already summed: every rank computes the same norm and the same scale.
+  const engine::ClipResult r = engine::ClipGradientsByGlobalNorm(net_.params, c_.clip_grad_norm);
+  last_grad_norm_ = r.norm;
+  if (r.clipped) ++clipped_steps_;
 }
 
 void Trainer::CombineIteration(const Batch& batch, float* loss, int* correct) {
