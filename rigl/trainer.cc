@@ -197,7 +197,6 @@ std::vector<int32_t> Trainer::Labels(const Batch& batch) const {
 void Trainer::ClipGradients() {
   // Data-parallel, the gradients are already summed: every rank computes the same norm and the same scale.
   const engine::ClipResult r = engine::ClipGradientsByGlobalNorm(net_.params, c_.clip_grad_norm);
-  last_grad_norm_ = r.norm;
   if (r.clipped) ++clipped_steps_;
 }
 
@@ -304,19 +303,20 @@ uint64_t Trainer::Fingerprint() const {
   return h;
 }
 
+void Trainer::EvaluateHeldOut() {
+  Evaluate(data_.test, &test_accuracy_, &test_loss_);
+  if (net_.sequence_model) Evaluate(validation_, &valid_accuracy_, &valid_loss_);
+}
+
 void Trainer::CloseEpoch(bool partial, float lr) {
   const bool last = totals_.iteration == shape_.total_iterations || partial;
-  double accuracy = std::nan(""), loss = std::nan("");
-  if (last || (totals_.epoch + 1) % c_.eval_every == 0) {
-    Evaluate(data_.test, &accuracy, &loss);
-    test_accuracy_ = accuracy;
-    test_loss_ = loss;
-    if (net_.sequence_model) Evaluate(validation_, &valid_accuracy_, &valid_loss_);
-  }
-  const bool evaluated = !std::isnan(accuracy);
-  const nlohmann::json m = report_->Epoch(totals_, method_->step(), lr, partial, epoch_timer_.Seconds(), accuracy,
-                                          loss, evaluated ? valid_accuracy_ : std::nan(""),
-                                          evaluated ? valid_loss_ : std::nan(""), plan_, layers_);
+  const bool evaluated = last || (totals_.epoch + 1) % c_.eval_every == 0;
+  if (evaluated) EvaluateHeldOut();
+  const double nan = std::nan("");
+  const nlohmann::json m = report_->Epoch(totals_, method_->step(), lr, partial, epoch_timer_.Seconds(),
+                                          evaluated ? test_accuracy_ : nan, evaluated ? test_loss_ : nan,
+                                          evaluated ? valid_accuracy_ : nan, evaluated ? valid_loss_ : nan, plan_,
+                                          layers_);
   final_train_loss_ = m["train_loss"];
   final_train_accuracy_ = m["train_accuracy"];
   if (!partial) {
@@ -409,10 +409,7 @@ TrainSummary Trainer::Run() {
       final_train_loss_ = report_->metrics().back().value("train_loss", 0.0);
       final_train_accuracy_ = report_->metrics().back().value("train_accuracy", 0.0);
     }
-    if (std::isnan(test_accuracy_)) {
-      Evaluate(data_.test, &test_accuracy_, &test_loss_);
-      if (net_.sequence_model) Evaluate(validation_, &valid_accuracy_, &valid_loss_);
-    }
+    if (std::isnan(test_accuracy_)) EvaluateHeldOut();
   }
   TrainSummary summary = Summarise(budget_hit);
   summary.start_iteration = start_iteration;

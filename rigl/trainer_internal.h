@@ -62,6 +62,8 @@ class Trainer {
   void CloseEpoch(bool partial, float lr);
   // Accuracy and mean loss per prediction (per byte for a language model) over `data`.
   void Evaluate(const engine::data::Dataset& data, double* accuracy, double* loss);
+  // The test split, and a language model's validation split, into test_* and valid_*.
+  void EvaluateHeldOut();
   // The labels of a batch: its own, or a language model's next bytes (engine/data/text.h).
   std::vector<int32_t> Labels(const Batch& batch) const;
   // --clip_grad_norm: scales every gradient of this step by min(1, clip / global L2 norm).
@@ -92,7 +94,6 @@ class Trainer {
   RunTotals totals_;  // checkpointed, with the method's step counters
   int64_t imported_steps_ = 0;  // optimizer steps the --init_from file's weights had (checkpointed)
   double final_train_loss_ = 0, final_train_accuracy_ = 0;
-  double last_grad_norm_ = 0;   // --clip_grad_norm: the last step's global norm before clipping
   int64_t clipped_steps_ = 0;   // steps whose gradients were scaled down (this process's run, not checkpointed)
   double test_accuracy_ = std::nan(""), test_loss_ = std::nan("");  // of the last evaluation
   double valid_accuracy_ = std::nan(""), valid_loss_ = std::nan("");  // language models: the validation split's
