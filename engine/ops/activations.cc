@@ -13,7 +13,7 @@ namespace {
 Variable ClampFromZero(const Variable& x, float hi, const char* name) {
   ENGINE_CHECK(x.defined(), name, ": undefined input; expected a variable");
   const Tensor& xv = x.value();
-  Tensor y(xv.shape());
+  Tensor y = Tensor::Uninitialized(xv.shape());  // every element written below
   const int64_t n = xv.size();
   const float* in = xv.data();
   float* out = y.data();

@@ -24,7 +24,7 @@ Variable Add(const Variable& a, const Variable& b) {
   ENGINE_CHECK(a.defined() && b.defined(), "Add: undefined input; expected two variables");
   ENGINE_CHECK(a.shape() == b.shape(), "Add: shapes ", a.value().ShapeString(), " and ", b.value().ShapeString(),
                " given; expected identical shapes (no broadcasting)");
-  Tensor y(a.shape());
+  Tensor y = Tensor::Uninitialized(a.shape());  // every element written below
   const float* pa = a.value().data();
   const float* pb = b.value().data();
   float* py = y.data();

@@ -34,7 +34,7 @@ Variable BatchNorm(const Variable& x, DenseParameter& gamma, DenseParameter& bet
   // Per-channel mean and 1/std actually used to normalise, saved for the backward.
   auto mean = std::make_shared<std::vector<float>>(C);
   auto inv_std = std::make_shared<std::vector<float>>(C);
-  Tensor y(x.shape());
+  Tensor y = Tensor::Uninitialized(x.shape());  // every channel written below
   const float* in = x.value().data();
   float* out = y.data();
   const float* g = gamma.var.value().data();
@@ -77,9 +77,14 @@ Variable BatchNorm(const Variable& x, DenseParameter& gamma, DenseParameter& bet
       const float* xc = in + c * M;
       const float* gc = dy + c * M;
       const double mu = (*mean)[c], istd = (*inv_std)[c];
-      const double sum_dy = FixedOrderSum(M, [gc](int64_t i) { return static_cast<double>(gc[i]); });
-      const double sum_dy_xhat =
-          FixedOrderSum(M, [gc, xc, mu, istd](int64_t i) { return gc[i] * ((xc[i] - mu) * istd); });
+      double sum_dy, sum_dy_xhat;  // one pass over dy and x for both
+      FixedOrderSum2(
+          M,
+          [gc, xc, mu, istd](int64_t i, double* dy_i, double* dy_xhat_i) {
+            *dy_i = gc[i];
+            *dy_xhat_i = gc[i] * ((xc[i] - mu) * istd);
+          },
+          &sum_dy, &sum_dy_xhat);
       if (d_g != nullptr) d_g[c] += static_cast<float>(sum_dy_xhat);
       if (d_b != nullptr) d_b[c] += static_cast<float>(sum_dy);
       if (d_x == nullptr) continue;

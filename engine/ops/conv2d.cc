@@ -25,7 +25,7 @@ Variable Conv2d(const Variable& x, DenseParameter& w, DenseParameter* b, int64_t
                  "): bias has shape ", b->var.value().ShapeString(), "; expected [", cp.out_channels, "]");
     bias = b->var.value().data();
   }
-  Tensor y({cp.out_channels, cp.batch, cp.out_h(), cp.out_w()});
+  Tensor y = Tensor::Uninitialized({cp.out_channels, cp.batch, cp.out_h(), cp.out_w()});  // overwritten
   kernels::Conv2dForward(cp, wv.view(), x.value().view(), y.view(), bias);
 
   std::vector<Variable> parents = {x, w.var};

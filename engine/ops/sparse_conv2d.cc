@@ -76,7 +76,8 @@ Variable SparseConv2d(const Variable& x, SparseParameter& w, DenseParameter* b, 
   cp.out_channels = w.rows(), cp.kernel_h = kernel_h, cp.kernel_w = kernel_w, cp.stride = stride, cp.pad = pad;
   kernels::CheckConv2dParams(cp, ("SparseConv2d(" + w.name + ")").c_str());
   const float* bias = op.UseBias(b);
-  Tensor y({cp.out_channels, cp.batch, cp.out_h(), cp.out_w()});
+  // The kernels (CSR and BSR, pointwise or not) overwrite y whole.
+  Tensor y = Tensor::Uninitialized({cp.out_channels, cp.batch, cp.out_h(), cp.out_w()});
   SparseWeightKernels backward;
   if (w.blocked()) {
     BlockedConv2d(cp, w, x.value(), y, bias, &backward);

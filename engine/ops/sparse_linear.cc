@@ -21,7 +21,7 @@ Variable SparseLinear(const Variable& x, SparseParameter& w, DenseParameter* b) 
                x.value().ShapeString(), "; expected [", w.cols(), ", batch] (feature-major)");
   SparseWeightOp op("SparseLinear", w);
   const float* bias = op.UseBias(b);
-  Tensor y({w.rows(), x.shape()[1]});
+  Tensor y = Tensor::Uninitialized({w.rows(), x.shape()[1]});  // SpmmCsr / SpmmBsr overwrite it
   SparseWeightKernels backward;
   if (w.blocked()) {
     kernels::SpmmBsr(w.blocks().view(), x.value().view(), y.view(), bias);

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <new>
+#include <utility>
 #include <vector>
 
 namespace engine {
@@ -31,6 +32,28 @@ struct AlignedAllocator {
 
 template <typename T>
 using AlignedVector = std::vector<T, AlignedAllocator<T>>;
+
+// The same allocation, but a size-only resize leaves new elements default-initialised (for float: unset) instead
+// of zero-filling them; a resize or constructor with a value still fills. Tensor's storage, so that outputs a
+// kernel overwrites whole skip the zero-fill pass (Tensor::Uninitialized).
+template <typename T>
+struct DefaultInitAlignedAllocator : AlignedAllocator<T> {
+  DefaultInitAlignedAllocator() = default;
+  template <typename U>
+  DefaultInitAlignedAllocator(const DefaultInitAlignedAllocator<U>&) {}  // NOLINT: allocator rebinding
+  template <typename U>
+  struct rebind {
+    using other = DefaultInitAlignedAllocator<U>;
+  };
+  template <typename U>
+  void construct(U* p) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
 
 }  // namespace engine
 

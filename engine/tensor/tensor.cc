@@ -24,6 +24,13 @@ std::string ShapeToString(const std::vector<int64_t>& shape) {
 
 Tensor::Tensor(std::vector<int64_t> shape) : shape_(std::move(shape)), data_(ShapeSize(shape_), 0.0f) {}
 
+Tensor Tensor::Uninitialized(std::vector<int64_t> shape) {
+  Tensor t;
+  t.data_.resize(static_cast<size_t>(ShapeSize(shape)));  // default-initialised: no fill
+  t.shape_ = std::move(shape);
+  return t;
+}
+
 DenseView Tensor::view() {
   const int64_t rows = shape_.empty() ? 1 : shape_[0];
   const int64_t cols = rows == 0 ? 0 : size() / std::max<int64_t>(rows, 1);

@@ -20,6 +20,9 @@ class Tensor {
   // Zero-filled tensor of the given shape; every dimension must be >= 0.
   explicit Tensor(std::vector<int64_t> shape);
   Tensor(std::initializer_list<int64_t> shape) : Tensor(std::vector<int64_t>(shape)) {}
+  // A tensor whose elements are left unset, for an output that the code filling it overwrites whole (every
+  // element, whatever the data): saves the zero-fill pass over a buffer that is written next anyway.
+  static Tensor Uninitialized(std::vector<int64_t> shape);
 
   const std::vector<int64_t>& shape() const { return shape_; }
   int64_t dim(int i) const { return shape_[i]; }
@@ -43,7 +46,7 @@ class Tensor {
 
  private:
   std::vector<int64_t> shape_;
-  AlignedVector<float> data_;
+  std::vector<float, DefaultInitAlignedAllocator<float>> data_;
 };
 
 // Number of elements of a shape; checks each dimension is >= 0.
