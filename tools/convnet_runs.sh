@@ -3,7 +3,7 @@
 # dense and 90% static (ERK) trainer runs, for one epoch of LeNet-5 and 50 steps of WRN-22-2, at 1 and 2 threads.
 # Rounds are interleaved (PyTorch, ours dense, ours 90%, then the next round), because this VM's speed drifts; the
 # table shows min-median-max of the training time (ours: summary.json's train_seconds, no evaluation) and the ratio
-# of medians. Takes about 15 minutes with the defaults on 2 cores (Zen 5).
+# of medians. Takes about 17 minutes with --rounds=2 on 2 cores (Zen 5).
 #
 #   bash tools/convnet_runs.sh [--rounds=3] [--models="lenet5 wrn22_2"] [--threads="1 2"] [--out=FILE]
 # Writes the markdown table to --out (default: stdout only); never overwrites an existing file.
