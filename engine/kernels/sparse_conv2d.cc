@@ -183,6 +183,21 @@ ENGINE_TARGET_AVX512 inline void ShiftedSumTile(const float* src, const int64_t*
   for (int t = 0; t < kVecs; ++t) _mm512_storeu_ps(ext + i + 16 * t, _mm512_add_ps(a[t], b[t]));
 }
 
+// ShiftedSumTile with its width (1..8 vectors) chosen at run time.
+ENGINE_TARGET_AVX512 inline void ShiftedSumTileOf(int64_t width, const float* src, const int64_t* off,
+                                                  const float* val, int64_t count, float* ext, int64_t i) {
+  switch (width) {
+    case 8: ShiftedSumTile<8>(src, off, val, count, ext, i); break;
+    case 7: ShiftedSumTile<7>(src, off, val, count, ext, i); break;
+    case 6: ShiftedSumTile<6>(src, off, val, count, ext, i); break;
+    case 5: ShiftedSumTile<5>(src, off, val, count, ext, i); break;
+    case 4: ShiftedSumTile<4>(src, off, val, count, ext, i); break;
+    case 3: ShiftedSumTile<3>(src, off, val, count, ext, i); break;
+    case 2: ShiftedSumTile<2>(src, off, val, count, ext, i); break;
+    default: ShiftedSumTile<1>(src, off, val, count, ext, i); break;
+  }
+}
+
 ENGINE_TARGET_AVX512 void ShiftedSumAvx512(const float* src, const int64_t* off, const float* val, int64_t count,
                                            float* ext, int64_t len) {
   // Up to 128 outputs held in registers while all nonzeros stream past: one load + one FMA per vector, one store.
@@ -192,16 +207,7 @@ ENGINE_TARGET_AVX512 void ShiftedSumAvx512(const float* src, const int64_t* off,
   int64_t i = 0;
   for (int64_t t = 0; t < tiles; ++t) {
     const int64_t width = vectors * (t + 1) / tiles - vectors * t / tiles;
-    switch (width) {
-      case 8: ShiftedSumTile<8>(src, off, val, count, ext, i); break;
-      case 7: ShiftedSumTile<7>(src, off, val, count, ext, i); break;
-      case 6: ShiftedSumTile<6>(src, off, val, count, ext, i); break;
-      case 5: ShiftedSumTile<5>(src, off, val, count, ext, i); break;
-      case 4: ShiftedSumTile<4>(src, off, val, count, ext, i); break;
-      case 3: ShiftedSumTile<3>(src, off, val, count, ext, i); break;
-      case 2: ShiftedSumTile<2>(src, off, val, count, ext, i); break;
-      default: ShiftedSumTile<1>(src, off, val, count, ext, i); break;
-    }
+    ShiftedSumTileOf(width, src, off, val, count, ext, i);
     i += 16 * width;
   }
 }
@@ -231,19 +237,7 @@ ENGINE_TARGET_AVX512 void ShiftedSumRowsAvx512(const float* src, const int64_t* 
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t begin = bounds[r * bstride], count = bounds[(r + 1) * bstride] - begin;
       if (count == 0) continue;
-      const int64_t* o = off + begin;
-      const float* v = val + begin;
-      float* e = ext + r * len;
-      switch (width) {
-        case 8: ShiftedSumTile<8>(src, o, v, count, e, i); break;
-        case 7: ShiftedSumTile<7>(src, o, v, count, e, i); break;
-        case 6: ShiftedSumTile<6>(src, o, v, count, e, i); break;
-        case 5: ShiftedSumTile<5>(src, o, v, count, e, i); break;
-        case 4: ShiftedSumTile<4>(src, o, v, count, e, i); break;
-        case 3: ShiftedSumTile<3>(src, o, v, count, e, i); break;
-        case 2: ShiftedSumTile<2>(src, o, v, count, e, i); break;
-        default: ShiftedSumTile<1>(src, o, v, count, e, i); break;
-      }
+      ShiftedSumTileOf(width, src, off + begin, val + begin, count, ext + r * len, i);
     }
     i += 16 * width;
   }
