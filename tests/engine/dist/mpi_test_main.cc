@@ -15,8 +15,16 @@ Communicator* world = nullptr;
 int main(int argc, char** argv) {
   std::unique_ptr<engine::dist::Communicator> comm = engine::dist::InitMpi(&argc, &argv);
   engine::dist::testing::world = comm.get();
-  ::testing::InitGoogleTest(&argc, argv);
+  // Only rank 0 may write the XML report. gtest sets up its XML writer inside InitGoogleTest, so the flag must be
+  // cleared before it; and in case --gtest_output came on the command line, the writer is also removed after it.
+  // (Clearing the flag only after InitGoogleTest let every rank write the same file at once: the reports overlapped
+  // into an unparsable test.xml now and then, which CI counted as a failure.)
   if (!comm->root()) ::testing::GTEST_FLAG(output) = "";
+  ::testing::InitGoogleTest(&argc, argv);
+  if (!comm->root()) {
+    ::testing::TestEventListeners& listeners = ::testing::UnitTest::GetInstance()->listeners();
+    delete listeners.Release(listeners.default_xml_generator());
+  }
   const int mine = RUN_ALL_TESTS();
   const std::vector<uint64_t> all = engine::dist::AllgatherU64(*comm, static_cast<uint64_t>(mine));
   int worst = 0;
