@@ -243,17 +243,13 @@ ENGINE_TARGET_AVX512 void ShiftedSumRowsAvx512(const float* src, const int64_t* 
   }
 }
 
-// Tile-outer pays only when the padded image (src_floats) spills out of L1 (measured on Zen 5: 15-20% on a 32 x 32
-// image of 32 channels, a loss on 8 x 8 x 128, where the image is L1-resident and the rows' planes are extra
-// traffic). Returns whether it computed every row's plane (at ext + r * len); if not, the caller runs ShiftedSum
-// row by row into one plane. The bits are the same either way.
-constexpr int64_t kTileOuterFloats = int64_t{24} << 10;  // 96 KB
-
-bool ShiftedSumAllRows(bool avx512, const float* src, int64_t src_floats, const int64_t* bounds, int64_t bstride,
-                       const int64_t* off, const float* val, int64_t rows, float* ext, int64_t len) {
-  if (!avx512 || src_floats <= kTileOuterFloats) return false;
-  ShiftedSumRowsAvx512(src, bounds, bstride, off, val, rows, ext, len);
-  return true;
+// Whether a call runs tile-outer (ShiftedSumRowsAvx512 for all rows of a part, each row's plane kept) or row by
+// row (ShiftedSum into one reused plane). Tile-outer pays only when the padded image of src_floats spills out of
+// L1 (measured on Zen 5: 15-20% on a 32 x 32 image of 32 channels, a loss on 8 x 8 x 128, where the image is
+// L1-resident and the rows' planes are extra traffic). The bits are the same either way.
+bool TileOuter(bool avx512, int64_t src_floats) {
+  constexpr int64_t kTileOuterFloats = int64_t{24} << 10;  // 96 KB
+  return avx512 && src_floats > kTileOuterFloats;
 }
 
 // --- shifted dot over a block of images: out[j] += sum_{m < images} sum_i g[m*len + i] * src[m*stride + off[j] + i],
@@ -404,22 +400,23 @@ void BackwardInputFlipped(const Conv2dParams& cp, const CsrView& w, ConstDenseVi
     }
   }
   const int64_t parts = PartsPer(cp.batch), tasks = cp.batch * parts;
-  const int64_t max_rows = (C + parts - 1) / parts;  // input channels of one part, at most
-  Scratch scratch(lay.floats + max_rows * ext_len);
-  const bool avx512 = ActiveIsa() == Isa::kAvx512;
+  const bool avx512 = ActiveIsa() == Isa::kAvx512, tile_outer = TileOuter(avx512, lay.floats);
+  const int64_t planes = tile_outer ? (C + parts - 1) / parts : 1;  // input channels of one part, at most
+  Scratch scratch(lay.floats + planes * ext_len);
 #pragma omp parallel for schedule(dynamic, 1)
   for (int64_t t = 0; t < tasks; ++t) {
     const int64_t n = t / parts, part = t % parts, c0 = C * part / parts, c1 = C * (part + 1) / parts;
     float* padded = scratch.F();
-    float* ext = padded + lay.floats;  // channel c's extended plane (at ext + (c - c0) * ext_len when all)
+    float* ext = padded + lay.floats;  // channel c's extended plane (at ext + (c - c0) * ext_len if tile_outer)
     BuildPhases(lay, K, d_y.data + n * P * Q, d_y.ld, padded, avx512);
-    const bool all = ShiftedSumAllRows(avx512, padded, lay.floats, w.t_col_offsets + c0 * RS, RS, off.data(),
-                                       val.data(), c1 - c0, ext, ext_len);
+    if (tile_outer) {
+      ShiftedSumRowsAvx512(padded, w.t_col_offsets + c0 * RS, RS, off.data(), val.data(), c1 - c0, ext, ext_len);
+    }
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t begin = w.t_col_offsets[c * RS], count = w.t_col_offsets[(c + 1) * RS] - begin;
       if (count == 0) continue;
-      if (!all) ShiftedSum(avx512, padded, off.data() + begin, val.data() + begin, count, ext, ext_len);
-      const float* e_c = all ? ext + (c - c0) * ext_len : ext;
+      if (!tile_outer) ShiftedSum(avx512, padded, off.data() + begin, val.data() + begin, count, ext, ext_len);
+      const float* e_c = tile_outer ? ext + (c - c0) * ext_len : ext;
       float* out = d_x.row(c) + n * H * W;  // d_x[c, n, :, :]
       for (int64_t h = 0; h < H; ++h) {
         const float* e = e_c + h * lay.pw;
@@ -539,18 +536,16 @@ void SparseConv2dForward(const Conv2dParams& cp, const CsrView& w, ConstDenseVie
   std::vector<int64_t> off(static_cast<size_t>(std::max<int64_t>(1, w.nnz)));
   TapOffsets(cp, lay, w, off.data());
   const int64_t parts = PartsPer(cp.batch), tasks = cp.batch * parts;
-  const int64_t max_rows = (K + parts - 1) / parts;  // output channels of one part, at most
-  Scratch scratch(lay.floats + max_rows * ext_len);
-  const bool avx512 = ActiveIsa() == Isa::kAvx512;
+  const bool avx512 = ActiveIsa() == Isa::kAvx512, tile_outer = TileOuter(avx512, lay.floats);
+  const int64_t planes = tile_outer ? (K + parts - 1) / parts : 1;  // output channels of one part, at most
+  Scratch scratch(lay.floats + planes * ext_len);
 #pragma omp parallel for schedule(dynamic, 1)
   for (int64_t t = 0; t < tasks; ++t) {
     const int64_t n = t / parts, part = t % parts, k0 = K * part / parts, k1 = K * (part + 1) / parts;
     float* padded = scratch.F();
-    float* ext = padded + lay.floats;  // channel k's extended plane (at ext + (k - k0) * ext_len when all)
+    float* ext = padded + lay.floats;  // channel k's extended plane (at ext + (k - k0) * ext_len if tile_outer)
     BuildPhases(lay, C, x.data + n * H * W, x.ld, padded, avx512);
-    const bool all =
-        ShiftedSumAllRows(avx512, padded, lay.floats, w.row_offsets + k0, 1, off.data(), w.values, k1 - k0, ext,
-                          ext_len);
+    if (tile_outer) ShiftedSumRowsAvx512(padded, w.row_offsets + k0, 1, off.data(), w.values, k1 - k0, ext, ext_len);
     for (int64_t k = k0; k < k1; ++k) {
       const int64_t begin = w.row_offsets[k], count = w.row_offsets[k + 1] - begin;
       float* out = y.row(k) + n * P * Q;  // y[k, n, :, :]
@@ -559,8 +554,8 @@ void SparseConv2dForward(const Conv2dParams& cp, const CsrView& w, ConstDenseVie
         std::fill(out, out + P * Q, relu ? std::max(b, 0.0f) : b);
         continue;
       }
-      if (!all) ShiftedSum(avx512, padded, off.data() + begin, w.values + begin, count, ext, ext_len);
-      const float* e_k = all ? ext + (k - k0) * ext_len : ext;
+      if (!tile_outer) ShiftedSum(avx512, padded, off.data() + begin, w.values + begin, count, ext, ext_len);
+      const float* e_k = tile_outer ? ext + (k - k0) * ext_len : ext;
       for (int64_t p = 0; p < P; ++p) {
         const float* e = e_k + p * lay.pw;
         float* o = out + p * Q;
