@@ -47,9 +47,11 @@ for r in $(seq "$rounds"); do
     for m in $models; do
       s=$(/usr/bin/python3 bench/peers/torch_convnets.py --threads="$t" --model="$m" --repeats=1 |
           /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(list(d["runs"].values())[0]["seconds"][0])')
-      echo "$m $t torch $s" >> "$results"
-      echo "$m $t ours_dense $(ours "$m" "$t" dense)" >> "$results"
-      echo "$m $t ours_90 $(ours "$m" "$t" static)" >> "$results"
+      # Assignments, so that a failed run stops the script (set -e) instead of recording an empty time.
+      dense=$(ours "$m" "$t" dense)
+      sparse=$(ours "$m" "$t" static)
+      printf '%s %s torch %s\n%s %s ours_dense %s\n%s %s ours_90 %s\n' "$m" "$t" "$s" "$m" "$t" "$dense" \
+        "$m" "$t" "$sparse" >> "$results"
       echo "round $r, $t thread(s), $m: done" >&2
     done
   done
