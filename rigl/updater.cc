@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <memory>
 
@@ -15,11 +16,6 @@
 
 namespace rigl {
 namespace {
-
-// a is better than b: larger score, then smaller flat index.
-inline bool Better(const std::pair<float, int64_t>& a, const std::pair<float, int64_t>& b) {
-  return a.first > b.first || (a.first == b.first && a.second < b.second);
-}
 
 // Marks, for a sorted `dropped` list, whether position p is dropped (two-pointer walk helper).
 class DroppedCursor {
@@ -39,41 +35,140 @@ class DroppedCursor {
   size_t next_ = 0;
 };
 
+// Grow candidates of one scan, in ascending flat order, keyed by the complement of |score|'s MagnitudeKey (smaller
+// is better). A candidate is collected only if its key is within limit(); once k are held, a later cell (higher flat)
+// must beat the k-th strictly, so each cut lowers the limit to just below the k-th key. The buffers are sized once
+// and reused; size_ counts the live entries.
+class Candidates {
+ public:
+  explicit Candidates(int64_t k) : k_(k) {}
+  int64_t size() const { return size_; }
+  int64_t limit() const { return limit_; }
+  // Starts over (keeping the buffers) with a limit inherited from the shared list.
+  void Reset(int64_t limit) { size_ = 0, limit_ = limit; }
+  // Collects the cells base + j of row[0, cols) whose score is a number with key <= limit(); NaN never is.
+  void ScanRow(const float* row, int64_t cols, int64_t base) {
+    Reserve(size_ + cols);
+    uint32_t* key = key_.data() + size_;
+    int64_t* flat = flat_.data() + size_;
+    const int64_t limit = limit_;
+    int64_t n = 0;
+    for (int64_t j = 0; j < cols; ++j) {  // branch-free: write every cell, advance past the ones that qualify
+      uint32_t bits;
+      std::memcpy(&bits, row + j, sizeof(bits));
+      bits &= 0x7fffffffu;
+      const uint32_t inverted = ~bits;
+      key[n] = inverted;
+      flat[n] = base + j;
+      n += static_cast<int64_t>((bits <= 0x7f800000u) & (static_cast<int64_t>(inverted) <= limit));
+    }
+    size_ += n;
+    if (size_ >= 2 * k_ + kSlack) Cut();
+  }
+  // Appends another list whose flats all follow this one's, and adopts its limit if tighter (its k held entries
+  // beat everything above it as well).
+  void Append(const Candidates& other) {
+    Reserve(size_ + other.size_);
+    std::copy(other.key_.begin(), other.key_.begin() + other.size_, key_.begin() + size_);
+    std::copy(other.flat_.begin(), other.flat_.begin() + other.size_, flat_.begin() + size_);
+    size_ += other.size_;
+    limit_ = std::min(limit_, other.limit_);
+    if (size_ >= 2 * k_ + kSlack) Cut();
+  }
+  // Keeps the best k (in flat order: the ties at the k-th key that come first) and lowers the limit.
+  void Cut() {
+    if (size_ <= k_) return;
+    if (k_ == 0) {
+      size_ = 0, limit_ = -1;
+      return;
+    }
+    const KeyCut cut = KthSmallestKey(key_.data(), size_, k_);
+    int64_t ties = k_ - cut.below, m = 0;
+    for (int64_t i = 0; i < size_; ++i) {
+      if (key_[i] < cut.key || (key_[i] == cut.key && ties-- > 0)) {
+        key_[m] = key_[i];
+        flat_[m] = flat_[i];
+        ++m;
+      }
+    }
+    size_ = m;
+    limit_ = std::min(limit_, static_cast<int64_t>(cut.key) - 1);
+  }
+  std::vector<int64_t> TakeFlats() {
+    Cut();
+    flat_.resize(size_);
+    size_ = 0;
+    return std::move(flat_);
+  }
+
+ private:
+  static constexpr int64_t kSlack = 1024;  // so tiny k still amortise the cut
+  void Reserve(int64_t n) {
+    if (static_cast<int64_t>(key_.size()) >= n) return;
+    const size_t grown = static_cast<size_t>(std::max<int64_t>(n, 2 * static_cast<int64_t>(key_.size())));
+    key_.resize(grown);
+    flat_.resize(grown);
+  }
+  int64_t k_;
+  int64_t size_ = 0;
+  int64_t limit_ = 0xffffffffll;  // every key (a score of 0 has the largest, 0xffffffff)
+  std::vector<uint32_t> key_;
+  std::vector<int64_t> flat_;
+};
+
+// For flats sorted ascending (cells of m's grid), calls f(t, p) with flats[t]'s stored position p, or -1 if it is not
+// stored: one walk along the pattern instead of a binary search per cell (a Find per cell if they are not sorted).
+template <typename F>
+void ForEachStoredPosition(const engine::PatternView& m, const std::vector<int64_t>& flats, F&& f) {
+  if (!std::is_sorted(flats.begin(), flats.end())) {
+    for (size_t t = 0; t < flats.size(); ++t) f(t, m.Find(flats[t] / m.cols, static_cast<int32_t>(flats[t] % m.cols)));
+    return;
+  }
+  int64_t row = -1, p = 0, end = 0;
+  for (size_t t = 0; t < flats.size(); ++t) {
+    const int64_t r = flats[t] / m.cols;
+    const int32_t c = static_cast<int32_t>(flats[t] % m.cols);
+    if (r < 0 || r >= m.rows) {
+      f(t, -1);
+      continue;
+    }
+    if (r != row) row = r, p = m.offsets[r], end = m.offsets[r + 1];
+    while (p < end && m.indices[p] < c) ++p;
+    f(t, p < end && m.indices[p] == c ? p : int64_t{-1});
+  }
+}
+
 }  // namespace
+
+KeyCut KthSmallestKey(const uint32_t* keys, int64_t n, int64_t k) {
+  ENGINE_CHECK(k >= 1 && k <= n, "KthSmallestKey: k = ", k, " of ", n, " keys; expected 1 <= k <= n");
+  std::vector<int64_t> count(size_t{1} << 16, 0);
+  for (int64_t i = 0; i < n; ++i) ++count[keys[i] >> 16];
+  int64_t below = 0;
+  uint32_t high = 0;
+  while (below + count[high] < k) below += count[high++];
+  std::fill(count.begin(), count.end(), 0);
+  for (int64_t i = 0; i < n; ++i) {
+    if ((keys[i] >> 16) == high) ++count[keys[i] & 0xffffu];
+  }
+  uint32_t low = 0;
+  while (below + count[low] < k) below += count[low++];
+  return {(high << 16) | low, below};
+}
 
 std::vector<int64_t> LowestMagnitude(const float* values, int64_t n, int64_t k) {
   ENGINE_CHECK(k >= 0 && k <= n, "LowestMagnitude: k = ", k, " of ", n, " values; expected 0 <= k <= n");
-  std::vector<std::pair<float, int64_t>> keyed(n);
-  for (int64_t p = 0; p < n; ++p) keyed[p] = {std::fabs(values[p]), p};
-  auto smaller = [](const std::pair<float, int64_t>& a, const std::pair<float, int64_t>& b) {
-    return a.first < b.first || (a.first == b.first && a.second < b.second);
-  };
-  if (k < n) std::nth_element(keyed.begin(), keyed.begin() + k, keyed.end(), smaller);
-  std::vector<int64_t> out(k);
-  for (int64_t i = 0; i < k; ++i) out[i] = keyed[i].second;
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-void TopK::Shrink() {
-  if (static_cast<int64_t>(buffer_.size()) <= k_) return;
-  std::nth_element(buffer_.begin(), buffer_.begin() + (k_ - 1), buffer_.end(), Better);
-  buffer_.resize(k_);
-  // Every entry before position k-1 is at least as good as it, so it is the k-th best: anything scoring below it
-  // can never enter. (Ties on the score pass the floor and are settled by the next selection.)
-  floor_ = buffer_[k_ - 1].first;
-}
-
-void TopK::Merge(const TopK& other) {
-  for (const auto& e : other.buffer_) Offer(e.first, e.second);
-}
-
-std::vector<std::pair<float, int64_t>> TopK::TakeSortedByIndex() {
-  if (k_ > 0) Shrink();
-  std::vector<std::pair<float, int64_t>> out = std::move(buffer_);
-  buffer_.clear();
-  floor_ = -std::numeric_limits<float>::infinity();
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  std::vector<int64_t> out;
+  out.reserve(static_cast<size_t>(k));
+  if (k == 0) return out;
+  std::vector<uint32_t> keys(static_cast<size_t>(n));
+  for (int64_t p = 0; p < n; ++p) keys[p] = MagnitudeKey(values[p]);
+  const KeyCut cut = KthSmallestKey(keys.data(), n, k);
+  // One pass in position order: everything below the k-th magnitude, and the first of its ties.
+  int64_t ties = k - cut.below;
+  for (int64_t p = 0; p < n; ++p) {
+    if (keys[p] < cut.key || (keys[p] == cut.key && ties-- > 0)) out.push_back(p);
+  }
   return out;
 }
 
@@ -90,42 +185,45 @@ std::vector<int64_t> TopScoresOutsideKept(const engine::PatternView& w, const st
   const int64_t rows = w.rows, cols = w.cols;
   ENGINE_CHECK(static_cast<bool>(scores), "rigl grow: no score source (dense_grad_rows not set: was the layer's "
                                           "want_dense_grad flag on during the backward pass?)");
+  if (k == 0) return {};
   if (tile_rows <= 0) tile_rows = DefaultTileRows(cols);
   tile_rows = std::min(tile_rows, std::max<int64_t>(rows, 1));
   engine::Tensor tile({tile_rows, cols});
-  const int threads = omp_get_max_threads();
-  std::vector<TopK> partial(threads, TopK(k));
+  // Each thread scans a contiguous run of a tile's rows into its own list; the lists join the shared one in row
+  // order, so it stays in flat order without a sort.
+  std::vector<Candidates> partial(omp_get_max_threads(), Candidates(k));
+  Candidates all(k);
   const int64_t* offsets = w.offsets;
   const int32_t* col_indices = w.indices;
-  // Kept positions are overwritten with NaN, which Offer never accepts (a finite mark such as -1 could collide with a
+  // Kept positions are overwritten with NaN, which is never collected (a finite mark such as -1 could collide with a
   // real gradient value of exactly -1).
   const float kKept = std::numeric_limits<float>::quiet_NaN();
+  int used = 1;
   for (int64_t r0 = 0; r0 < rows; r0 += tile_rows) {
     const int64_t r1 = std::min(rows, r0 + tile_rows);
     engine::DenseView out{tile.data(), r1 - r0, cols, cols};
     scores(r0, r1, out);
 #pragma omp parallel
     {
-      TopK& mine = partial[omp_get_thread_num()];
-#pragma omp for schedule(static)
-      for (int64_t i = r0; i < r1; ++i) {
+      const int t = omp_get_thread_num(), team = omp_get_num_threads();
+#pragma omp single
+      used = team;
+      Candidates& mine = partial[t];
+      mine.Reset(all.limit());
+      const int64_t begin = r0 + (r1 - r0) * t / team, end = r0 + (r1 - r0) * (t + 1) / team;
+      for (int64_t i = begin; i < end; ++i) {
         float* row = out.row(i - r0);
         DroppedCursor cursor(dropped);
         cursor.SeekTo(offsets[i]);
         for (int64_t p = offsets[i]; p < offsets[i + 1]; ++p) {
           if (!cursor.IsDropped(p)) row[col_indices[p]] = kKept;  // kept connections are never grown
         }
-        // NaN scores (kept marks, or a non-finite gradient) never win: Offer rejects them.
-        const int64_t base = i * cols;
-        for (int64_t j = 0; j < cols; ++j) mine.Offer(std::fabs(row[j]), base + j);
+        mine.ScanRow(row, cols, i * cols);
       }
     }
+    for (int t = 0; t < used; ++t) all.Append(partial[t]);
   }
-  TopK all(k);
-  for (const TopK& t : partial) all.Merge(t);
-  std::vector<int64_t> flat;
-  flat.reserve(k);
-  for (const auto& e : all.TakeSortedByIndex()) flat.push_back(e.second);
+  std::vector<int64_t> flat = all.TakeFlats();
   ENGINE_CHECK(static_cast<int64_t>(flat.size()) == k, "rigl grow: found ", flat.size(), " eligible positions; expected ",
                k, " (layer too dense for the drop fraction?)");
   return flat;
@@ -167,6 +265,7 @@ std::vector<int64_t> RandomOutsideKept(const engine::PatternView& w, const std::
   std::vector<int64_t> chosen;
   chosen.reserve(k);
   // Rejection sampling: draw, reject kept positions, deduplicate, top up. Uniform over eligible subsets of size k.
+  int64_t sorted = 0;
   while (static_cast<int64_t>(chosen.size()) < k) {
     const int64_t missing = k - static_cast<int64_t>(chosen.size());
     for (int64_t t = 0; t < missing; ++t) {
@@ -175,8 +274,11 @@ std::vector<int64_t> RandomOutsideKept(const engine::PatternView& w, const std::
       const bool kept = p >= 0 && !std::binary_search(dropped.begin(), dropped.end(), p);
       if (!kept) chosen.push_back(flat);
     }
-    std::sort(chosen.begin(), chosen.end());
+    // Only the new draws need sorting: the earlier ones already are (and are unique).
+    std::sort(chosen.begin() + sorted, chosen.end());
+    std::inplace_merge(chosen.begin(), chosen.begin() + sorted, chosen.end());
     chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
+    sorted = static_cast<int64_t>(chosen.size());
   }
   return chosen;
 }
@@ -215,13 +317,12 @@ LayerUpdateStats UpdateLayer(engine::SparseParameter& w, float drop_fraction, co
   if (history != nullptr && !history->last_grown.empty()) {
     double sum = 0;
     int64_t alive = 0;
-    for (int64_t flat : history->last_grown) {
-      const int64_t p = m.Find(flat / m.cols, static_cast<int32_t>(flat % m.cols));
+    ForEachStoredPosition(m, history->last_grown, [&](size_t, int64_t p) {
       if (p >= 0) {
         sum += magnitudes[p];
         ++alive;
       }
-    }
+    });
     stats.mean_abs_prev_grown = alive ? sum / alive : 0.0;
   }
   auto finish = [&]() {
@@ -265,19 +366,21 @@ LayerUpdateStats UpdateLayer(engine::SparseParameter& w, float drop_fraction, co
   final_drop.reserve(k);
   final_grow.reserve(k);
   std::vector<uint8_t> regrown(drop.size(), 0);
-  for (int64_t flat : grow_flat) {
-    const int64_t row = flat / m.cols;
-    const int32_t col = static_cast<int32_t>(flat % m.cols);
-    const int64_t p = m.Find(row, col);
+  // grow_flat ascends, so the stored ones' positions ascend too: one cursor walks `drop` alongside.
+  size_t next_drop = 0;
+  ForEachStoredPosition(m, grow_flat, [&](size_t t, int64_t p) {
+    const int64_t flat = grow_flat[t];
     if (p >= 0) {
       // Stored and eligible means it was just dropped.
-      const auto it = std::lower_bound(drop.begin(), drop.end(), p);
-      regrown[it - drop.begin()] = 1;
+      while (next_drop < drop.size() && drop[next_drop] < p) ++next_drop;
+      ENGINE_CHECK(next_drop < drop.size() && drop[next_drop] == p, w.name, ": grown cell ", flat,
+                   " is stored but was not dropped (internal error)");
+      regrown[next_drop] = 1;
     } else {
-      final_grow.push_back({row, col});
+      final_grow.push_back({flat / m.cols, static_cast<int32_t>(flat % m.cols)});
       grown_flat.push_back(flat);
     }
-  }
+  });
   double dropped_sum = 0;
   for (size_t q = 0; q < drop.size(); ++q) {
     if (regrown[q]) continue;

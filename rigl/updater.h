@@ -7,6 +7,7 @@
 #define RIGL_UPDATER_H_
 
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <string>
@@ -47,31 +48,22 @@ std::vector<int64_t> LowestMagnitude(const float* values, int64_t n, int64_t k);
 // |grad| alone, App. M's bug 3), as LowestMagnitude returns them.
 std::vector<int64_t> SnipDrops(const float* grad, const float* values, int64_t n, int64_t keep);
 
-// Online top-k by (score descending, flat index ascending): a strict total order, so the result is unique and does
-// not depend on the order of Offer calls. Offers go to a buffer of at most 2k entries; when it fills, a selection
-// keeps the best k and raises a score floor below which later offers are rejected with one comparison. Amortised
-// O(1) per offer (a binary heap costs O(log k) cache misses per accepted offer), memory 2k entries.
-class TopK {
- public:
-  explicit TopK(int64_t k) : k_(k) {}
-  void Offer(float score, int64_t flat) {
-    if (!(score >= floor_) || k_ == 0) return;  // below the floor (or NaN): cannot be among the best k
-    buffer_.emplace_back(score, flat);
-    if (static_cast<int64_t>(buffer_.size()) >= 2 * k_ + kMinSlack) Shrink();
-  }
-  // True once at least k entries have been offered and kept.
-  bool full() const { return static_cast<int64_t>(buffer_.size()) >= k_; }
-  void Merge(const TopK& other);
-  // The kept entries, in ascending flat index.
-  std::vector<std::pair<float, int64_t>> TakeSortedByIndex();
-
- private:
-  static constexpr int64_t kMinSlack = 1024;  // so tiny k still amortise the selection
-  void Shrink();  // keeps the best k entries; floor_ becomes the k-th best score
-  int64_t k_;
-  float floor_ = -std::numeric_limits<float>::infinity();
-  std::vector<std::pair<float, int64_t>> buffer_;
+// Selection by 32-bit order keys (smaller is better), in O(n): a 16-bit radix histogram of the high halves, then
+// one of the low halves inside the bin that holds the k-th. Returns the k-th smallest key (1 <= k <= n) and how many
+// keys are strictly smaller. Magnitudes map to keys by their bits (MagnitudeKey), so no float is ever compared.
+struct KeyCut {
+  uint32_t key = 0;
+  int64_t below = 0;
 };
+KeyCut KthSmallestKey(const uint32_t* keys, int64_t n, int64_t k);
+// The order key of |x| (ascending magnitude: the bits of a non-negative float order like it). Every NaN maps to one
+// key above +inf's.
+inline uint32_t MagnitudeKey(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof(bits));
+  bits &= 0x7fffffffu;
+  return bits > 0x7f800000u ? 0x7f800001u : bits;
+}
 
 // Rows per dense-gradient tile of a layer with `cols` columns when none is asked for: about 4 Mi floats, at least
 // 256 rows, at most 64 Mi floats.
@@ -79,8 +71,12 @@ int64_t DefaultTileRows(int64_t cols);
 
 // Top-k cells (flat = row * cols + col of the pattern's grid) by |score| among cells that are NOT kept (kept =
 // stored and not in `dropped`: positions, sorted ascending, as LowestMagnitude returns them), scanning tile_rows
-// grid rows at a time through `scores` (which fills grid rows; 0 = DefaultTileRows). Memory: one tile plus 2k
-// candidates (plus, for BlockNormTiles scores, its entry tile).
+// grid rows at a time through `scores` (which fills grid rows; 0 = DefaultTileRows), returned in ascending flat order.
+// Ties on |score| go to the lower flat index; NaN scores are never chosen. The order is strict, so the result does
+// not depend on the tiling or the thread count. Candidates at or above a rising floor are collected in flat order
+// (per thread, then concatenated in row order) and cut back to k by KthSmallestKey whenever they reach 2k, so an
+// update is O(rows x cols + k log(rows x cols / k)) and its memory one tile plus 2k candidates per thread (plus, for
+// BlockNormTiles scores, its entry tile).
 std::vector<int64_t> TopScoresOutsideKept(const engine::PatternView& w, const std::vector<int64_t>& dropped,
                                           int64_t k, const RowTileFn& scores, int64_t tile_rows);
 inline std::vector<int64_t> TopScoresOutsideKept(const engine::CsrMatrix& w, const std::vector<int64_t>& dropped,

@@ -7,7 +7,10 @@
 #include <map>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <set>
+
+#include <omp.h>
 
 #include <gtest/gtest.h>
 
@@ -54,37 +57,118 @@ TEST(LowestMagnitude, MatchesSortWithPositionTieBreak) {
   EXPECT_THROW(rigl::LowestMagnitude(v.data(), 6, 7), engine::Error);
 }
 
-TEST(TopK, UniqueUnderAnyOfferOrder) {
-  rigl::TopK a(3), b(3);
-  const std::vector<std::pair<float, int64_t>> items = {{1, 5}, {3, 2}, {3, 1}, {0.5, 9}, {2, 7}, {3, 8}};
-  for (const auto& it : items) a.Offer(it.first, it.second);
-  for (auto it = items.rbegin(); it != items.rend(); ++it) b.Offer(it->first, it->second);
-  const auto ra = a.TakeSortedByIndex(), rb = b.TakeSortedByIndex();
-  ASSERT_EQ(ra, rb);
-  // Three 3s win; ties broken by the lower index: 1, 2, 8.
-  EXPECT_EQ(ra, (std::vector<std::pair<float, int64_t>>{{3, 1}, {3, 2}, {3, 8}}));
+// The radix selection against a sort: keys spread over all 32 bits, keys that differ only in their low 16 bits (one
+// high bin), heavy ties, and all equal; k from 1 to n. The k-th smallest and the count strictly below it.
+TEST(KthSmallestKey, EqualsSort) {
+  engine::Rng rng(6);
+  const int64_t n = 3001;
+  for (int kind = 0; kind < 4; ++kind) {
+    std::vector<uint32_t> keys(n);
+    for (uint32_t& key : keys) {
+      const uint32_t r = static_cast<uint32_t>(rng.UniformInt(uint64_t{1} << 32));
+      key = kind == 0 ? r : kind == 1 ? (0xabcd0000u | (r & 0xffffu)) : kind == 2 ? (r % 7) * 0x00010001u : 42u;
+    }
+    std::vector<uint32_t> sorted = keys;
+    std::sort(sorted.begin(), sorted.end());
+    for (const int64_t k : {int64_t{1}, int64_t{2}, n / 3, n / 2, n - 1, n}) {
+      const rigl::KeyCut cut = rigl::KthSmallestKey(keys.data(), n, k);
+      EXPECT_EQ(cut.key, sorted[k - 1]) << "kind " << kind << ", k " << k;
+      EXPECT_EQ(cut.below, std::lower_bound(sorted.begin(), sorted.end(), sorted[k - 1]) - sorted.begin())
+          << "kind " << kind << ", k " << k;
+    }
+  }
+  EXPECT_THROW(rigl::KthSmallestKey(nullptr, 0, 1), engine::Error);
 }
 
-// Many more offers than k, with heavy score ties, in a shuffled order: the buffered selection (several shrinks)
-// must return exactly the first k of a plain sort by (score desc, index asc).
-TEST(TopK, BufferedSelectionEqualsFullSort) {
-  for (const int64_t k : {1, 5, 700}) {
-    engine::Rng rng(static_cast<uint64_t>(k));
-    std::vector<std::pair<float, int64_t>> items;
-    for (int64_t i = 0; i < 6000; ++i) items.push_back({static_cast<float>(rng.UniformInt(40)) * 0.25f, i});
-    for (int64_t i = static_cast<int64_t>(items.size()) - 1; i > 0; --i) {
-      std::swap(items[i], items[rng.UniformInt(static_cast<uint64_t>(i + 1))]);
+// MagnitudeKey orders like |x|: a sort by key equals a sort by fabs, for signed zeros, denormals, +-inf; NaNs last.
+TEST(MagnitudeKey, OrdersLikeMagnitude) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::vector<float> v = {-0.0f, 0.0f, 1e-40f, -1e-45f, 1.0f, -1.0f, 3.5f, -inf, inf, 1e30f};
+  for (float a : v) {
+    for (float b : v) {
+      EXPECT_EQ(rigl::MagnitudeKey(a) < rigl::MagnitudeKey(b), std::fabs(a) < std::fabs(b)) << a << " vs " << b;
+      EXPECT_EQ(rigl::MagnitudeKey(a) == rigl::MagnitudeKey(b), std::fabs(a) == std::fabs(b)) << a << " vs " << b;
     }
-    rigl::TopK top(k);
-    for (const auto& it : items) top.Offer(it.first, it.second);
-    std::vector<std::pair<float, int64_t>> oracle = items;
-    std::sort(oracle.begin(), oracle.end(), [](const auto& a, const auto& b) {
-      return a.first > b.first || (a.first == b.first && a.second < b.second);
-    });
-    oracle.resize(k);
-    std::sort(oracle.begin(), oracle.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
-    EXPECT_EQ(top.TakeSortedByIndex(), oracle) << "k = " << k;
+    EXPECT_LT(rigl::MagnitudeKey(a), rigl::MagnitudeKey(std::numeric_limits<float>::quiet_NaN()));
   }
+  EXPECT_EQ(rigl::MagnitudeKey(std::numeric_limits<float>::quiet_NaN()),
+            rigl::MagnitudeKey(-std::numeric_limits<float>::signaling_NaN()));
+}
+
+// Many values with heavy ties (quantised magnitudes, zeros, both signs, +-inf and NaN): the k smallest by (|v|
+// ascending, position ascending), against a plain sort, for k from 0 to n. NaN ranks after every number (it is
+// dropped last), so a corrupt value never displaces a real small weight.
+TEST(LowestMagnitude, EqualsFullSortWithTies) {
+  engine::Rng rng(4);
+  const int64_t n = 5000;
+  std::vector<float> v(n);
+  for (float& x : v) x = (static_cast<float>(rng.UniformInt(21)) - 10.0f) * 0.125f;
+  v[17] = std::numeric_limits<float>::infinity();
+  v[18] = -std::numeric_limits<float>::infinity();
+  v[19] = std::numeric_limits<float>::quiet_NaN();
+  v[20] = -0.0f;
+  v[21] = 1e-40f;  // a denormal is still a (tiny) magnitude
+  std::vector<std::pair<float, int64_t>> oracle;
+  for (int64_t p = 0; p < n; ++p) oracle.push_back({std::isnan(v[p]) ? INFINITY : std::fabs(v[p]), p});
+  std::stable_sort(oracle.begin(), oracle.end(), [&](const auto& a, const auto& b) {
+    const bool na = std::isnan(v[a.second]), nb = std::isnan(v[b.second]);
+    if (na != nb) return nb;  // NaN last
+    return a.first < b.first;
+  });
+  for (const int64_t k : {int64_t{0}, int64_t{1}, int64_t{7}, int64_t{999}, int64_t{2500}, n - 1, n}) {
+    std::vector<int64_t> want;
+    for (int64_t q = 0; q < k; ++q) want.push_back(oracle[q].second);
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(rigl::LowestMagnitude(v.data(), n, k), want) << "k = " << k;
+  }
+}
+
+// The grow selection on its own: a layer whose scores tie heavily (quantised, zeros, NaN, +inf), with a third of
+// its stored entries dropped, scanned in tiles of 1, 4 and all rows, on 1, 2 and 3 threads, for k up to every
+// eligible cell: exactly the first k of a plain sort of the eligible cells by (|score| descending, flat ascending),
+// in ascending flat order. NaN cells are never grown.
+TEST(Updater, TopScoresOutsideKeptEqualsFullSort) {
+  engine::Rng rng(8);
+  const int64_t rows = 61, cols = 67;
+  const CsrMatrix w = testutil::RandomCsr(rows, cols, 0.2, rng);
+  std::vector<float> scores(rows * cols);
+  for (float& s : scores) s = (static_cast<float>(rng.UniformInt(9)) - 4.0f) * 0.5f;
+  scores[5] = std::numeric_limits<float>::quiet_NaN();
+  scores[6] = std::numeric_limits<float>::infinity();
+  scores[7] = -std::numeric_limits<float>::quiet_NaN();
+  std::vector<int64_t> dropped;
+  std::set<int64_t> kept;
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t p = w.row_offsets()[r]; p < w.row_offsets()[r + 1]; ++p) {
+      if (p % 3 == 1) dropped.push_back(p);
+      else kept.insert(r * cols + w.col_indices()[p]);
+    }
+  }
+  std::vector<std::pair<float, int64_t>> oracle;  // (-|s|, flat): ascending = best first
+  for (int64_t flat = 0; flat < rows * cols; ++flat) {
+    if (!kept.count(flat) && !std::isnan(scores[flat])) oracle.push_back({-std::fabs(scores[flat]), flat});
+  }
+  std::sort(oracle.begin(), oracle.end());
+  const rigl::RowTileFn fill = [&](int64_t r0, int64_t r1, engine::DenseView out) {
+    for (int64_t i = r0; i < r1; ++i) std::copy(scores.begin() + i * cols, scores.begin() + (i + 1) * cols, out.row(i - r0));
+  };
+  const int64_t eligible = static_cast<int64_t>(oracle.size());
+  const int threads_before = omp_get_max_threads();
+  for (const int threads : {1, 2, 3}) {
+    omp_set_num_threads(threads);
+    for (const int64_t tile : {int64_t{1}, int64_t{4}, rows}) {
+      for (const int64_t k : {int64_t{1}, int64_t{40}, int64_t{1000}, eligible / 2, eligible}) {
+        std::vector<int64_t> want;
+        for (int64_t q = 0; q < k; ++q) want.push_back(oracle[q].second);
+        std::sort(want.begin(), want.end());
+        EXPECT_EQ(rigl::TopScoresOutsideKept(w, dropped, k, fill, tile), want)
+            << "k = " << k << ", tile " << tile << ", threads " << threads;
+      }
+    }
+  }
+  omp_set_num_threads(threads_before);
+  EXPECT_THROW(rigl::TopScoresOutsideKept(w, dropped, eligible + 1, fill, 4), engine::Error)
+      << "more cells asked for than are eligible";
 }
 
 // A dense-gradient value of exactly -1 is a real score (|-1| = 1), not a "kept" mark: it must be grown.
