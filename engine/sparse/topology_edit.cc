@@ -46,20 +46,33 @@ void ValidateRequest(const Grid& grid, const std::vector<int64_t>& drop, const s
     ENGINE_CHECK(g.row >= 0 && g.row < grid.rows && g.col >= 0 && g.col < grid.cols, name, ": ", grid.what,
                  "grow coordinate (", g.row, ", ", g.col, ") given (grow[", t, "]); expected 0 <= row < ", grid.rows,
                  " and 0 <= col < ", grid.cols);
-    const auto begin = indices.begin() + offsets[g.row], end = indices.begin() + offsets[g.row + 1];
-    const auto it = std::lower_bound(begin, end, g.col);
-    ENGINE_CHECK(it == end || *it != g.col, name, ": ", grid.what, "grow coordinate (", g.row, ", ", g.col,
-                 ") given (grow[", t, "]) is already stored at ", grid.what, "position ", it - indices.begin(),
-                 "; expected coordinates not currently stored (drop and grow sets are disjoint)");
   }
-  map->scratch_grow.assign(grow.begin(), grow.end());
   auto less = [](const GrowCoord& a, const GrowCoord& b) { return a.row != b.row ? a.row < b.row : a.col < b.col; };
-  std::sort(map->scratch_grow.begin(), map->scratch_grow.end(), less);
-  for (size_t t = 1; t < map->scratch_grow.size(); ++t) {
-    const GrowCoord& a = map->scratch_grow[t - 1];
-    const GrowCoord& b = map->scratch_grow[t];
-    ENGINE_CHECK(a.row != b.row || a.col != b.col, name, ": ", grid.what, "grow coordinate (", b.row, ", ", b.col,
-                 ") given twice; expected unique grow coordinates");
+  map->scratch_grow.assign(grow.begin(), grow.end());
+  // Callers usually pass the grow set sorted already (RigL's selections come out in flat order): no sort then.
+  if (!std::is_sorted(map->scratch_grow.begin(), map->scratch_grow.end(), less)) {
+    std::sort(map->scratch_grow.begin(), map->scratch_grow.end(), less);
+  }
+  // The request's index of a coordinate, for the error messages (a linear search: error paths only).
+  auto index_of = [&grow](const GrowCoord& g) {
+    size_t t = 0;
+    while (t < grow.size() && (grow[t].row != g.row || grow[t].col != g.col)) ++t;
+    return t;
+  };
+  // One walk along each row's stored columns beside its sorted grow coordinates.
+  int64_t row = -1, p = 0, end = 0;
+  for (size_t t = 0; t < map->scratch_grow.size(); ++t) {
+    const GrowCoord& g = map->scratch_grow[t];
+    if (t > 0) {
+      const GrowCoord& a = map->scratch_grow[t - 1];
+      ENGINE_CHECK(a.row != g.row || a.col != g.col, name, ": ", grid.what, "grow coordinate (", g.row, ", ", g.col,
+                   ") given twice; expected unique grow coordinates");
+    }
+    if (g.row != row) row = g.row, p = offsets[row], end = offsets[row + 1];
+    while (p < end && indices[p] < g.col) ++p;
+    ENGINE_CHECK(p == end || indices[p] != g.col, name, ": ", grid.what, "grow coordinate (", g.row, ", ", g.col,
+                 ") given (grow[", index_of(g), "]) is already stored at ", grid.what, "position ", p,
+                 "; expected coordinates not currently stored (drop and grow sets are disjoint)");
   }
 }
 
