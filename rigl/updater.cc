@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <memory>
 
@@ -35,6 +34,18 @@ class DroppedCursor {
   size_t next_ = 0;
 };
 
+// Keeps the first k of a sequence of keys, in the order met, that a sort by (key, position) would put first: every
+// key below the k-th smallest, and the earliest of its ties.
+class FirstKSmallest {
+ public:
+  FirstKSmallest(KeyCut cut, int64_t k) : cut_(cut.key), ties_(k - cut.below) {}
+  bool Keep(uint32_t key) { return key < cut_ || (key == cut_ && ties_-- > 0); }
+
+ private:
+  uint32_t cut_;
+  int64_t ties_;
+};
+
 // Grow candidates of one scan, in ascending flat order, keyed by the complement of |score|'s MagnitudeKey (smaller
 // is better). A candidate is collected only if its key is within limit(); once k are held, a later cell (higher flat)
 // must beat the k-th strictly, so each cut lowers the limit to just below the k-th key. The buffers are sized once
@@ -42,7 +53,6 @@ class DroppedCursor {
 class Candidates {
  public:
   explicit Candidates(int64_t k) : k_(k) {}
-  int64_t size() const { return size_; }
   int64_t limit() const { return limit_; }
   // Starts over (keeping the buffers) with a limit inherited from the shared list.
   void Reset(int64_t limit) { size_ = 0, limit_ = limit; }
@@ -54,13 +64,11 @@ class Candidates {
     const int64_t limit = limit_;
     int64_t n = 0;
     for (int64_t j = 0; j < cols; ++j) {  // branch-free: write every cell, advance past the ones that qualify
-      uint32_t bits;
-      std::memcpy(&bits, row + j, sizeof(bits));
-      bits &= 0x7fffffffu;
-      const uint32_t inverted = ~bits;
+      const uint32_t magnitude = MagnitudeKey(row[j]);
+      const uint32_t inverted = ~magnitude;
       key[n] = inverted;
       flat[n] = base + j;
-      n += static_cast<int64_t>((bits <= 0x7f800000u) & (static_cast<int64_t>(inverted) <= limit));
+      n += static_cast<int64_t>((magnitude != kNanMagnitudeKey) & (static_cast<int64_t>(inverted) <= limit));
     }
     size_ += n;
     if (size_ >= 2 * k_ + kSlack) Cut();
@@ -83,9 +91,10 @@ class Candidates {
       return;
     }
     const KeyCut cut = KthSmallestKey(key_.data(), size_, k_);
-    int64_t ties = k_ - cut.below, m = 0;
+    FirstKSmallest keep(cut, k_);
+    int64_t m = 0;
     for (int64_t i = 0; i < size_; ++i) {
-      if (key_[i] < cut.key || (key_[i] == cut.key && ties-- > 0)) {
+      if (keep.Keep(key_[i])) {
         key_[m] = key_[i];
         flat_[m] = flat_[i];
         ++m;
@@ -165,9 +174,9 @@ std::vector<int64_t> LowestMagnitude(const float* values, int64_t n, int64_t k) 
   for (int64_t p = 0; p < n; ++p) keys[p] = MagnitudeKey(values[p]);
   const KeyCut cut = KthSmallestKey(keys.data(), n, k);
   // One pass in position order: everything below the k-th magnitude, and the first of its ties.
-  int64_t ties = k - cut.below;
+  FirstKSmallest keep(cut, k);
   for (int64_t p = 0; p < n; ++p) {
-    if (keys[p] < cut.key || (keys[p] == cut.key && ties-- > 0)) out.push_back(p);
+    if (keep.Keep(keys[p])) out.push_back(p);
   }
   return out;
 }

@@ -58,11 +58,13 @@ struct KeyCut {
 KeyCut KthSmallestKey(const uint32_t* keys, int64_t n, int64_t k);
 // The order key of |x| (ascending magnitude: the bits of a non-negative float order like it). Every NaN maps to one
 // key above +inf's.
+constexpr uint32_t kInfMagnitudeKey = 0x7f800000u;
+constexpr uint32_t kNanMagnitudeKey = 0x7f800001u;
 inline uint32_t MagnitudeKey(float x) {
   uint32_t bits;
   std::memcpy(&bits, &x, sizeof(bits));
   bits &= 0x7fffffffu;
-  return bits > 0x7f800000u ? 0x7f800001u : bits;
+  return bits > kInfMagnitudeKey ? kNanMagnitudeKey : bits;
 }
 
 // Rows per dense-gradient tile of a layer with `cols` columns when none is asked for: about 4 Mi floats, at least
