@@ -12,6 +12,7 @@
 
 #include "engine/base/check.h"
 #include "engine/base/rng.h"
+#include "engine/sparse/magnitude_scan.h"
 
 namespace rigl {
 namespace {
@@ -58,19 +59,10 @@ class Candidates {
   void Reset(int64_t limit) { size_ = 0, limit_ = limit; }
   // Collects the cells base + j of row[0, cols) whose score is a number with key <= limit(); NaN never is.
   void ScanRow(const float* row, int64_t cols, int64_t base) {
-    Reserve(size_ + cols);
-    uint32_t* key = key_.data() + size_;
-    int64_t* flat = flat_.data() + size_;
-    const int64_t limit = limit_;
-    int64_t n = 0;
-    for (int64_t j = 0; j < cols; ++j) {  // branch-free: write every cell, advance past the ones that qualify
-      const uint32_t magnitude = MagnitudeKey(row[j]);
-      const uint32_t inverted = ~magnitude;
-      key[n] = inverted;
-      flat[n] = base + j;
-      n += static_cast<int64_t>((magnitude != kNanMagnitudeKey) & (static_cast<int64_t>(inverted) <= limit));
-    }
-    size_ += n;
+    if (limit_ < 0) return;  // k == 0: nothing can be taken
+    Reserve(size_ + cols + engine::kMagnitudeScanSlack);
+    size_ += engine::CollectByMagnitude(row, cols, base, static_cast<uint32_t>(limit_), key_.data() + size_,
+                                        flat_.data() + size_);
     if (size_ >= 2 * k_ + kSlack) Cut();
   }
   // Appends another list whose flats all follow this one's, and adopts its limit if tighter (its k held entries
