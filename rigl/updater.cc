@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <numeric>
 
 #include "engine/base/check.h"
 #include "engine/base/rng.h"
@@ -57,6 +58,8 @@ class Candidates {
   int64_t limit() const { return limit_; }
   // Starts over (keeping the buffers) with a limit inherited from the shared list.
   void Reset(int64_t limit) { size_ = 0, limit_ = limit; }
+  // Collects nothing above `limit` from now on (what is held is kept).
+  void Tighten(int64_t limit) { limit_ = std::min(limit_, limit); }
   // Collects the cells base + j of row[0, cols) whose score is a number with key <= limit(); NaN never is.
   void ScanRow(const float* row, int64_t cols, int64_t base) {
     if (limit_ < 0) return;  // k == 0: nothing can be taken
@@ -139,6 +142,29 @@ void ForEachStoredPosition(const engine::PatternView& m, const std::vector<int64
   }
 }
 
+// A limit that the k best of `eligible` cells are expected to be within, from the numbers of one tile sampled at a
+// stride coprime with its row length (so successive rows shift the sampled columns): the key of rank
+// 1.5 qS + 4 sqrt(qS) + 64 among the S sampled, q = k / eligible (half as many again as expected, plus four standard
+// deviations of the sample count, plus a floor). The widest limit when that rank is not below S.
+int64_t PredictedLimit(const engine::DenseView& tile, int64_t k, int64_t eligible) {
+  constexpr int64_t kWidest = 0xffffffffll, kSamples = 1 << 16;
+  const int64_t cols = tile.cols, cells = tile.rows * tile.cols;
+  if (cells == 0 || eligible <= 0) return kWidest;
+  int64_t stride = std::max<int64_t>(1, cells / kSamples);
+  while (std::gcd(stride, cols) != 1) ++stride;
+  std::vector<uint32_t> keys;
+  keys.reserve(static_cast<size_t>(cells / stride + 1));
+  for (int64_t c = 0; c < cells; c += stride) {
+    const uint32_t magnitude = MagnitudeKey(tile.row(c / cols)[c % cols]);
+    if (magnitude != kNanMagnitudeKey) keys.push_back(~magnitude);
+  }
+  const int64_t sampled = static_cast<int64_t>(keys.size());
+  const double expected = static_cast<double>(k) / static_cast<double>(eligible) * static_cast<double>(sampled);
+  const double rank = std::ceil(1.5 * expected + 4.0 * std::sqrt(expected) + 64.0);
+  if (rank >= static_cast<double>(sampled)) return kWidest;
+  return KthSmallestKey(keys.data(), sampled, static_cast<int64_t>(rank)).key;
+}
+
 }  // namespace
 
 KeyCut KthSmallestKey(const uint32_t* keys, int64_t n, int64_t k) {
@@ -182,7 +208,7 @@ int64_t DefaultTileRows(int64_t cols) {
 }
 
 std::vector<int64_t> TopScoresOutsideKept(const engine::PatternView& w, const std::vector<int64_t>& dropped,
-                                          int64_t k, const RowTileFn& scores, int64_t tile_rows) {
+                                          int64_t k, const RowTileFn& scores, int64_t tile_rows, GrowScanInfo* info) {
   const int64_t rows = w.rows, cols = w.cols;
   ENGINE_CHECK(static_cast<bool>(scores), "rigl grow: no score source (dense_grad_rows not set: was the layer's "
                                           "want_dense_grad flag on during the backward pass?)");
@@ -193,41 +219,54 @@ std::vector<int64_t> TopScoresOutsideKept(const engine::PatternView& w, const st
   // Each thread scans a contiguous run of a tile's rows into its own list; the lists join the shared one in row
   // order, so it stays in flat order without a sort.
   std::vector<Candidates> partial(omp_get_max_threads(), Candidates(k));
-  Candidates all(k);
   const int64_t* offsets = w.offsets;
   const int32_t* col_indices = w.indices;
   // Kept positions are overwritten with NaN, which is never collected (a finite mark such as -1 could collide with a
   // real gradient value of exactly -1).
   const float kKept = std::numeric_limits<float>::quiet_NaN();
-  int used = 1;
-  for (int64_t r0 = 0; r0 < rows; r0 += tile_rows) {
-    const int64_t r1 = std::min(rows, r0 + tile_rows);
-    engine::DenseView out{tile.data(), r1 - r0, cols, cols};
-    scores(r0, r1, out);
+  const int64_t eligible = rows * cols - (w.positions - static_cast<int64_t>(dropped.size()));
+  // The first pass starts from a limit predicted from a sample of the first tile, so far fewer candidates are
+  // collected and cut. If the prediction was too tight (fewer than k cells within it), a second pass without it
+  // gives the exact answer: the result never depends on the prediction.
+  for (int pass = 1;; ++pass) {
+    const bool predict = pass == 1 && eligible >= k;
+    Candidates all(k);
+    int used = 1;
+    for (int64_t r0 = 0; r0 < rows; r0 += tile_rows) {
+      const int64_t r1 = std::min(rows, r0 + tile_rows);
+      engine::DenseView out{tile.data(), r1 - r0, cols, cols};
+      scores(r0, r1, out);
 #pragma omp parallel
-    {
-      const int t = omp_get_thread_num(), team = omp_get_num_threads();
-#pragma omp single
-      used = team;
-      Candidates& mine = partial[t];
-      mine.Reset(all.limit());
-      const int64_t begin = r0 + (r1 - r0) * t / team, end = r0 + (r1 - r0) * (t + 1) / team;
-      for (int64_t i = begin; i < end; ++i) {
-        float* row = out.row(i - r0);
-        DroppedCursor cursor(dropped);
-        cursor.SeekTo(offsets[i]);
-        for (int64_t p = offsets[i]; p < offsets[i + 1]; ++p) {
-          if (!cursor.IsDropped(p)) row[col_indices[p]] = kKept;  // kept connections are never grown
+      {
+        const int t = omp_get_thread_num(), team = omp_get_num_threads();
+        const int64_t begin = r0 + (r1 - r0) * t / team, end = r0 + (r1 - r0) * (t + 1) / team;
+        for (int64_t i = begin; i < end; ++i) {
+          float* row = out.row(i - r0);
+          DroppedCursor cursor(dropped);
+          cursor.SeekTo(offsets[i]);
+          for (int64_t p = offsets[i]; p < offsets[i + 1]; ++p) {
+            if (!cursor.IsDropped(p)) row[col_indices[p]] = kKept;  // kept connections are never grown
+          }
         }
-        mine.ScanRow(row, cols, i * cols);
+#pragma omp barrier
+#pragma omp single
+        {
+          used = team;
+          if (predict && r0 == 0) all.Tighten(PredictedLimit(out, k, eligible));
+        }
+        Candidates& mine = partial[t];
+        mine.Reset(all.limit());
+        for (int64_t i = begin; i < end; ++i) mine.ScanRow(out.row(i - r0), cols, i * cols);
       }
+      for (int t = 0; t < used; ++t) all.Append(partial[t]);
     }
-    for (int t = 0; t < used; ++t) all.Append(partial[t]);
+    std::vector<int64_t> flat = all.TakeFlats();
+    if (info != nullptr) info->passes = pass;
+    if (static_cast<int64_t>(flat.size()) < k && predict) continue;
+    ENGINE_CHECK(static_cast<int64_t>(flat.size()) == k, "rigl grow: found ", flat.size(),
+                 " eligible positions; expected ", k, " (layer too dense for the drop fraction?)");
+    return flat;
   }
-  std::vector<int64_t> flat = all.TakeFlats();
-  ENGINE_CHECK(static_cast<int64_t>(flat.size()) == k, "rigl grow: found ", flat.size(), " eligible positions; expected ",
-               k, " (layer too dense for the drop fraction?)");
-  return flat;
 }
 
 RowTileFn BlockNormTiles(RowTileFn entries, int64_t rows, int64_t cols, int64_t block_rows, int64_t block_cols) {

@@ -79,11 +79,22 @@ int64_t DefaultTileRows(int64_t cols);
 // (per thread, then concatenated in row order) and cut back to k by KthSmallestKey whenever they reach 2k, so an
 // update is O(rows x cols + k log(rows x cols / k)) and its memory one tile plus 2k candidates per thread (plus, for
 // BlockNormTiles scores, its entry tile).
+//
+// The first pass collects only within a limit predicted from a sample of the first tile (half as many cells again as
+// the k best are expected to need, so a cut is rare); if fewer than k cells lie within it (a first tile unlike the
+// rest), a second pass asks `scores` for every tile again and selects without a prediction, so the result never
+// depends on the prediction, only the cost does. `scores` must give the same tile each time it is asked. info, if
+// given, gets the number of passes.
+struct GrowScanInfo {
+  int passes = 0;
+};
 std::vector<int64_t> TopScoresOutsideKept(const engine::PatternView& w, const std::vector<int64_t>& dropped,
-                                          int64_t k, const RowTileFn& scores, int64_t tile_rows);
+                                          int64_t k, const RowTileFn& scores, int64_t tile_rows,
+                                          GrowScanInfo* info = nullptr);
 inline std::vector<int64_t> TopScoresOutsideKept(const engine::CsrMatrix& w, const std::vector<int64_t>& dropped,
-                                                 int64_t k, const RowTileFn& scores, int64_t tile_rows) {
-  return TopScoresOutsideKept(engine::PatternOf(w), dropped, k, scores, tile_rows);
+                                                 int64_t k, const RowTileFn& scores, int64_t tile_rows,
+                                                 GrowScanInfo* info = nullptr) {
+  return TopScoresOutsideKept(engine::PatternOf(w), dropped, k, scores, tile_rows, info);
 }
 
 // Block scores from entry scores: given `entries`, which fills rows of a rows x cols matrix, returns a RowTileFn

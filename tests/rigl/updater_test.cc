@@ -127,6 +127,59 @@ TEST(LowestMagnitude, EqualsFullSortWithTies) {
 // its stored entries dropped, scanned in tiles of 1, 4 and all rows, on 1, 2 and 3 threads, for k up to every
 // eligible cell: exactly the first k of a plain sort of the eligible cells by (|score| descending, flat ascending),
 // in ascending flat order. NaN cells are never grown.
+// The k best cells by |score| outside the kept set (stored and not dropped), NaN excluded, ties to the lower flat,
+// by a full sort; returned ascending.
+std::vector<int64_t> TopKBySort(const CsrMatrix& w, const std::vector<int64_t>& dropped,
+                                const std::vector<float>& scores, int64_t k) {
+  std::set<int64_t> kept;
+  for (int64_t r = 0; r < w.rows(); ++r) {
+    for (int64_t p = w.row_offsets()[r]; p < w.row_offsets()[r + 1]; ++p) {
+      if (!std::binary_search(dropped.begin(), dropped.end(), p)) kept.insert(r * w.cols() + w.col_indices()[p]);
+    }
+  }
+  std::vector<std::pair<float, int64_t>> order;  // (-|s|, flat): ascending = best first
+  for (int64_t flat = 0; flat < w.rows() * w.cols(); ++flat) {
+    if (!kept.count(flat) && !std::isnan(scores[flat])) order.push_back({-std::fabs(scores[flat]), flat});
+  }
+  std::sort(order.begin(), order.end());
+  std::vector<int64_t> want;
+  for (int64_t q = 0; q < k && q < static_cast<int64_t>(order.size()); ++q) want.push_back(order[q].second);
+  std::sort(want.begin(), want.end());
+  return want;
+}
+
+// The first pass collects within a limit predicted from the first tile. Scores that look alike everywhere need one
+// pass; a first tile whose scores are all larger than the rest makes the prediction too tight, and the second pass
+// must still return exactly the sorted answer.
+TEST(Updater, TopScoresOutsideKeptRescansWhenThePredictionIsTooTight) {
+  engine::Rng rng(21);
+  const int64_t rows = 400, cols = 300, tile = 50;
+  const CsrMatrix w = testutil::RandomCsr(rows, cols, 0.2, rng);
+  std::vector<int64_t> dropped;
+  for (int64_t p = 0; p < w.nnz(); p += 4) dropped.push_back(p);
+  for (const bool skewed : {false, true}) {
+    std::vector<float> scores(rows * cols);
+    for (int64_t flat = 0; flat < rows * cols; ++flat) {
+      const float u = rng.UniformFloat(-1, 1);
+      scores[flat] = skewed && flat < tile * cols ? 10.0f + 10.0f * u : u;
+    }
+    int64_t tiles_asked = 0;
+    const rigl::RowTileFn fill = [&](int64_t r0, int64_t r1, engine::DenseView out) {
+      ++tiles_asked;
+      for (int64_t i = r0; i < r1; ++i) std::copy(scores.begin() + i * cols, scores.begin() + (i + 1) * cols, out.row(i - r0));
+    };
+    for (const int64_t k : {int64_t{100}, int64_t{5000}}) {
+      tiles_asked = 0;
+      rigl::GrowScanInfo info;
+      EXPECT_EQ(rigl::TopScoresOutsideKept(w, dropped, k, fill, tile, &info), TopKBySort(w, dropped, scores, k))
+          << "k " << k << (skewed ? ", skewed" : ", alike");
+      const int want_passes = skewed ? 2 : 1;
+      EXPECT_EQ(info.passes, want_passes) << "k " << k << (skewed ? ", skewed" : ", alike");
+      EXPECT_EQ(tiles_asked, want_passes * rows / tile) << "every tile is asked for again on a second pass";
+    }
+  }
+}
+
 TEST(Updater, TopScoresOutsideKeptEqualsFullSort) {
   engine::Rng rng(8);
   const int64_t rows = 61, cols = 67;
@@ -137,31 +190,17 @@ TEST(Updater, TopScoresOutsideKeptEqualsFullSort) {
   scores[6] = std::numeric_limits<float>::infinity();
   scores[7] = -std::numeric_limits<float>::quiet_NaN();
   std::vector<int64_t> dropped;
-  std::set<int64_t> kept;
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t p = w.row_offsets()[r]; p < w.row_offsets()[r + 1]; ++p) {
-      if (p % 3 == 1) dropped.push_back(p);
-      else kept.insert(r * cols + w.col_indices()[p]);
-    }
-  }
-  std::vector<std::pair<float, int64_t>> oracle;  // (-|s|, flat): ascending = best first
-  for (int64_t flat = 0; flat < rows * cols; ++flat) {
-    if (!kept.count(flat) && !std::isnan(scores[flat])) oracle.push_back({-std::fabs(scores[flat]), flat});
-  }
-  std::sort(oracle.begin(), oracle.end());
+  for (int64_t p = 1; p < w.nnz(); p += 3) dropped.push_back(p);
   const rigl::RowTileFn fill = [&](int64_t r0, int64_t r1, engine::DenseView out) {
     for (int64_t i = r0; i < r1; ++i) std::copy(scores.begin() + i * cols, scores.begin() + (i + 1) * cols, out.row(i - r0));
   };
-  const int64_t eligible = static_cast<int64_t>(oracle.size());
+  const int64_t eligible = static_cast<int64_t>(TopKBySort(w, dropped, scores, rows * cols).size());
   const int threads_before = omp_get_max_threads();
   for (const int threads : {1, 2, 3}) {
     omp_set_num_threads(threads);
     for (const int64_t tile : {int64_t{1}, int64_t{4}, rows}) {
       for (const int64_t k : {int64_t{1}, int64_t{40}, int64_t{1000}, eligible / 2, eligible}) {
-        std::vector<int64_t> want;
-        for (int64_t q = 0; q < k; ++q) want.push_back(oracle[q].second);
-        std::sort(want.begin(), want.end());
-        EXPECT_EQ(rigl::TopScoresOutsideKept(w, dropped, k, fill, tile), want)
+        EXPECT_EQ(rigl::TopScoresOutsideKept(w, dropped, k, fill, tile), TopKBySort(w, dropped, scores, k))
             << "k = " << k << ", tile " << tile << ", threads " << threads;
       }
     }
