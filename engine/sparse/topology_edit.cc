@@ -22,6 +22,22 @@ struct Grid {
   const char* what = "";  // "" for CSR, "block " for BSR: error messages say "block position" etc.
 };
 
+// One position's floats (a CSR entry's single float is moved directly: a memcpy call per entry cost 4x the loop).
+inline void CopyPosition(float* to, const float* from, int64_t width) {
+  if (width == 1) {
+    *to = *from;
+  } else {
+    std::memcpy(to, from, sizeof(float) * width);
+  }
+}
+inline void FillPosition(float* to, int64_t width, float value) {
+  if (width == 1) {
+    *to = value;
+  } else {
+    std::fill(to, to + width, value);
+  }
+}
+
 // Checks the request against the current pattern and fills map->old_to_new (-1 on dropped positions, 0
 // elsewhere) and map->scratch_grow (grow, sorted by (row, col)). Reads the grid, never writes it.
 void ValidateRequest(const Grid& grid, const std::vector<int64_t>& drop, const std::vector<GrowCoord>& grow,
@@ -100,12 +116,12 @@ void Rebuild(const Grid& grid, PositionMap* map, float grown_value) {
       if (!has_old && !has_new) break;
       if (has_old && (!has_new || old_indices[p] < grow[g].col)) {
         indices[q] = old_indices[p];
-        std::memcpy(values + q * w, old_values + p * w, sizeof(float) * w);
+        CopyPosition(values + q * w, old_values + p * w, w);
         map->old_to_new[p] = q;
         ++p;
       } else {
         indices[q] = grow[g].col;
-        std::fill(values + q * w, values + (q + 1) * w, grown_value);
+        FillPosition(values + q * w, w, grown_value);
         map->grown[g] = q;
         ++g;
       }
@@ -131,13 +147,25 @@ void ApplyToGrid(const Grid& grid, const std::vector<int64_t>& drop, const std::
 }  // namespace
 
 void PositionMap::Remap(float* buffer, float grown_value) {
-  const int64_t old_n = static_cast<int64_t>(old_to_new.size());
-  scratch.assign(buffer, buffer + old_n * width);
-  for (int64_t p = 0; p < old_n; ++p) {
-    const int64_t q = old_to_new[p];
-    if (q >= 0) std::memcpy(buffer + q * width, scratch.data() + p * width, sizeof(float) * width);
+  const int64_t old_n = static_cast<int64_t>(old_to_new.size()), w = width;
+  scratch.assign(buffer, buffer + old_n * w);
+  const int64_t* to = old_to_new.data();
+  const float* from = scratch.data();
+  if (w == 1) {
+    // Branch-free (which positions were dropped is random): a dropped entry is written to a throwaway float. The
+    // threads write disjoint new positions.
+#pragma omp parallel for schedule(static) if (old_n >= (int64_t{1} << 16))
+    for (int64_t p = 0; p < old_n; ++p) {
+      float sink;
+      float* dst = to[p] >= 0 ? buffer + to[p] : &sink;
+      *dst = from[p];
+    }
+  } else {
+    for (int64_t p = 0; p < old_n; ++p) {
+      if (to[p] >= 0) CopyPosition(buffer + to[p] * w, from + p * w, w);
+    }
   }
-  for (int64_t q : grown) std::fill(buffer + q * width, buffer + (q + 1) * width, grown_value);
+  for (int64_t q : grown) FillPosition(buffer + q * w, w, grown_value);
 }
 
 void TopologyEdit::Apply(CsrMatrix& matrix, const std::vector<int64_t>& drop, const std::vector<GrowCoord>& grow,

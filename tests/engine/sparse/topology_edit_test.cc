@@ -207,9 +207,11 @@ void RandomRequest(int64_t rows, int64_t cols, const std::vector<char>& mask, in
 
 TEST(TopologyEditTest, RandomEditsMatchADenseMaskOracle) {
   Rng rng(2024);
-  for (int edit = 0; edit < 200; ++edit) {
-    const int64_t rows = 1 + rng.UniformInt(9), cols = 1 + rng.UniformInt(9);
-    const int64_t nnz = rng.UniformInt(rows * cols + 1);
+  for (int edit = 0; edit < 203; ++edit) {
+    // The last three are large enough (over 2^16 positions) for Remap's parallel path.
+    const bool large = edit >= 200;
+    const int64_t rows = large ? 300 : 1 + rng.UniformInt(9), cols = large ? 300 : 1 + rng.UniformInt(9);
+    const int64_t nnz = large ? 70000 + rng.UniformInt(20000) : rng.UniformInt(rows * cols + 1);
     CsrMatrix a = CsrMatrix::RandomPattern(rows, cols, nnz, rng);
     for (float& v : a.mutable_values()) v = rng.UniformFloat(-1.0f, 1.0f);
     // Oracle state: dense values and a dense slot, indexed by (row, col).
