@@ -128,15 +128,19 @@ void ForEachStoredPosition(const engine::PatternView& m, const std::vector<int64
     for (size_t t = 0; t < flats.size(); ++t) f(t, m.Find(flats[t] / m.cols, static_cast<int32_t>(flats[t] % m.cols)));
     return;
   }
-  int64_t row = -1, p = 0, end = 0;
+  // The row advances with the sorted flats, so no division per cell.
+  int64_t row = -1, row_start = 0, p = 0, end = 0;
   for (size_t t = 0; t < flats.size(); ++t) {
-    const int64_t r = flats[t] / m.cols;
-    const int32_t c = static_cast<int32_t>(flats[t] % m.cols);
-    if (r < 0 || r >= m.rows) {
+    const int64_t flat = flats[t];
+    if (flat < 0 || flat >= m.rows * m.cols) {
       f(t, -1);
       continue;
     }
-    if (r != row) row = r, p = m.offsets[r], end = m.offsets[r + 1];
+    if (row < 0 || flat >= row_start + m.cols) {
+      row = row < 0 || flat >= row_start + 2 * m.cols ? flat / m.cols : row + 1;
+      row_start = row * m.cols, p = m.offsets[row], end = m.offsets[row + 1];
+    }
+    const int32_t c = static_cast<int32_t>(flat - row_start);
     while (p < end && m.indices[p] < c) ++p;
     f(t, p < end && m.indices[p] == c ? p : int64_t{-1});
   }
@@ -163,6 +167,29 @@ int64_t PredictedLimit(const engine::DenseView& tile, int64_t k, int64_t eligibl
   const double rank = std::ceil(1.5 * expected + 4.0 * std::sqrt(expected) + 64.0);
   if (rank >= static_cast<double>(sampled)) return kWidest;
   return KthSmallestKey(keys.data(), sampled, static_cast<int64_t>(rank)).key;
+}
+
+// Merges the sorted, unique `add` into the sorted, unique `set` in place: counts the new values first, grows `set` to
+// fit them (the vector's capacity doubling makes a reallocation rare), then merges from the back, so no second
+// buffer of the set's size is touched.
+void MergeInto(std::vector<int64_t>* set, const std::vector<int64_t>& add) {
+  std::vector<int64_t>& s = *set;
+  size_t fresh = 0;
+  for (size_t i = 0, j = 0; j < add.size(); ++j) {
+    while (i < s.size() && s[i] < add[j]) ++i;
+    fresh += static_cast<size_t>(i == s.size() || s[i] != add[j]);
+  }
+  if (fresh == 0) return;
+  size_t i = s.size(), j = add.size(), out = s.size() + fresh;
+  s.resize(out);
+  while (j > 0) {
+    if (i > 0 && s[i - 1] > add[j - 1]) {
+      s[--out] = s[--i];
+    } else {
+      if (i > 0 && s[i - 1] == add[j - 1]) --i;  // already in the set: one copy
+      s[--out] = add[--j];
+    }
+  }
 }
 
 }  // namespace
@@ -438,13 +465,8 @@ LayerUpdateStats UpdateLayer(engine::SparseParameter& w, float drop_fraction, co
   w.dense_grad_rows = nullptr;  // the saved activations belong to the old topology
 
   if (history != nullptr) {
-    std::vector<int64_t> merged;
-    merged.reserve(history->ever_active.size() + grown_flat.size());
-    std::merge(history->ever_active.begin(), history->ever_active.end(), grown_flat.begin(), grown_flat.end(),
-               std::back_inserter(merged));
-    merged.erase(std::unique(merged.begin(), merged.end()), merged.end());
-    history->ever_active = std::move(merged);
-    history->last_grown = grown_flat;
+    MergeInto(&history->ever_active, grown_flat);
+    history->last_grown = std::move(grown_flat);
   }
   return finish();
 }

@@ -180,6 +180,38 @@ TEST(Updater, TopScoresOutsideKeptRescansWhenThePredictionIsTooTight) {
   }
 }
 
+// Over many updates the history is the union of every pattern the layer has had, and last_grown the cells that were
+// not stored before the latest update; regrowing a cell that was active long ago must not count it twice.
+TEST(Updater, HistoryIsTheUnionOfEveryPattern) {
+  Fixture f = MakeLayer(13, 17, 0.3, 31);
+  const rigl::RowTileFn grad_rows = f.w.dense_grad_rows;
+  engine::Rng rng(32);
+  rigl::LayerHistory history;
+  std::set<int64_t> ever;
+  for (const auto& e : Entries(f.w.weight())) ever.insert(e.first);
+  int64_t regrown_old = 0;
+  for (int u = 0; u < 12; ++u) {
+    for (float& v : f.w.mutable_values()) v = rng.UniformFloat(-1, 1);
+    for (float& g : f.dense_grad) g = rng.UniformFloat(-1, 1);
+    f.w.dense_grad_rows = grad_rows;
+    std::set<int64_t> before;
+    for (const auto& e : Entries(f.w.weight())) before.insert(e.first);
+    rigl::UpdateOptions options;
+    rigl::UpdateLayer(f.w, 0.5f, options, nullptr, &history);
+    std::vector<int64_t> grown;
+    for (const auto& e : Entries(f.w.weight())) {
+      if (!before.count(e.first)) {
+        grown.push_back(e.first);
+        regrown_old += ever.count(e.first) ? 1 : 0;
+      }
+      ever.insert(e.first);
+    }
+    EXPECT_EQ(history.ever_active, std::vector<int64_t>(ever.begin(), ever.end())) << "update " << u;
+    EXPECT_EQ(history.last_grown, grown) << "update " << u;
+  }
+  EXPECT_GT(regrown_old, 0) << "the case of a cell grown again after an earlier life never came up";
+}
+
 TEST(Updater, TopScoresOutsideKeptEqualsFullSort) {
   engine::Rng rng(8);
   const int64_t rows = 61, cols = 67;
