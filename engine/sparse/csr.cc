@@ -1,8 +1,11 @@
 // CsrMatrix construction, validation, conversion and the transposed index.
 #include "engine/sparse/csr.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <limits>
+#include <vector>
 
 #include "engine/base/check.h"
 
@@ -114,19 +117,48 @@ void CsrMatrix::EnsureTransposeIndex() const {
   if (t_version_ == topology_version_ && static_cast<int64_t>(t_col_offsets_.size()) == cols_ + 1) return;
   ENGINE_CHECK(rows_ <= std::numeric_limits<int32_t>::max(), "CsrMatrix transposed index: rows = ", rows_,
                "; expected rows <= 2^31 - 1 (the index stores row numbers as int32)");
-  const int64_t n = nnz();
-  t_col_offsets_.assign(cols_ + 1, 0);
+  const int64_t n = nnz(), cols = cols_, rows = rows_;
+  t_col_offsets_.assign(cols + 1, 0);
   t_positions_.resize(n);
   t_rows_.resize(n);
-  for (int64_t p = 0; p < n; ++p) ++t_col_offsets_[col_indices_[p] + 1];
-  for (int64_t j = 0; j < cols_; ++j) t_col_offsets_[j + 1] += t_col_offsets_[j];
-  // Counting sort by column; rows are visited in order, so each column lists its rows ascending.
-  std::vector<int64_t> next(t_col_offsets_.begin(), t_col_offsets_.end() - 1);
-  for (int64_t i = 0; i < rows_; ++i) {
-    for (int64_t p = row_offsets_[i]; p < row_offsets_[i + 1]; ++p) {
-      const int64_t q = next[col_indices_[p]]++;
-      t_positions_[q] = p;
-      t_rows_[q] = static_cast<int32_t>(i);
+  // Counting sort by column, in parallel over contiguous runs of rows: each thread counts its rows' entries per
+  // column, a prefix over (column, thread) gives every thread its own start in each column, and each thread then
+  // scatters its rows in order, so every column lists its rows ascending whatever the thread count.
+  const int team = n >= (int64_t{1} << 16) ? omp_get_max_threads() : 1;
+  std::vector<std::vector<int64_t>> next(team);
+  const int64_t* offsets = row_offsets_.data();
+  const int32_t* indices = col_indices_.data();
+  int64_t* col_offsets = t_col_offsets_.data();
+  int64_t* positions = t_positions_.data();
+  int32_t* row_of = t_rows_.data();
+#pragma omp parallel num_threads(team)
+  {
+    const int t = omp_get_thread_num(), used = omp_get_num_threads();
+    const int64_t r0 = rows * t / used, r1 = rows * (t + 1) / used;
+    std::vector<int64_t>& mine = next[t];
+    mine.assign(cols, 0);
+    for (int64_t p = offsets[r0]; p < offsets[r1]; ++p) ++mine[indices[p]];
+#pragma omp barrier
+#pragma omp single
+    {
+      int64_t at = 0;
+      for (int64_t j = 0; j < cols; ++j) {
+        col_offsets[j] = at;
+        for (int u = 0; u < used; ++u) {
+          const int64_t count = next[u][j];
+          next[u][j] = at;
+          at += count;
+        }
+      }
+      col_offsets[cols] = at;
+    }
+    for (int64_t i = r0; i < r1; ++i) {
+      const int64_t end = offsets[i + 1];
+      for (int64_t p = offsets[i]; p < end; ++p) {
+        const int64_t q = mine[indices[p]]++;
+        positions[q] = p;
+        row_of[q] = static_cast<int32_t>(i);
+      }
     }
   }
   t_version_ = topology_version_;

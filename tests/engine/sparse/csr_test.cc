@@ -5,9 +5,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <omp.h>
+
 #include <cmath>
 #include <functional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "engine/base/check.h"
@@ -122,26 +125,38 @@ TEST(CsrMatrixTest, RandomPatternDependsOnlyOnTheSeed) {
   EXPECT_NE(a.col_indices(), c.col_indices());
 }
 
+// The small matrix takes the serial build; the large one (over 2^16 entries) the parallel one, on 1 to 3 threads
+// (whose row runs split the matrix differently).
 TEST(CsrMatrixTest, TransposedIndexMatchesBruteForce) {
   Rng rng(21);
-  CsrMatrix a = testutil::RandomCsr(23, 17, 0.3, rng);
-  const CsrView v = a.view(/*with_transpose=*/true);
-  ASSERT_NE(v.t_col_offsets, nullptr);
-  int64_t q = 0;
-  for (int64_t j = 0; j < a.cols(); ++j) {
-    EXPECT_EQ(v.t_col_offsets[j], q) << "column " << j;
-    // Brute force: scan rows in order for column j.
-    for (int64_t i = 0; i < a.rows(); ++i) {
-      const int64_t p = a.Find(i, static_cast<int32_t>(j));
-      if (p < 0) continue;
-      ASSERT_LT(q, a.nnz());
-      EXPECT_EQ(v.t_positions[q], p) << "column " << j << " row " << i;
-      EXPECT_EQ(v.t_rows[q], i) << "column " << j;
-      ++q;
+  const int threads_before = omp_get_max_threads();
+  for (const auto& shape : {std::make_tuple(23, 17, 0.3), std::make_tuple(700, 300, 0.4)}) {
+    const CsrMatrix original = testutil::RandomCsr(std::get<0>(shape), std::get<1>(shape), std::get<2>(shape), rng);
+    for (const int threads : {1, 2, 3}) {
+      omp_set_num_threads(threads);
+      const CsrMatrix a = original;  // a fresh copy builds its own index
+      const CsrView v = a.view(/*with_transpose=*/true);
+      ASSERT_NE(v.t_col_offsets, nullptr);
+      const std::string context = std::to_string(a.rows()) + " x " + std::to_string(a.cols()) + ", threads " +
+                                  std::to_string(threads);
+      int64_t q = 0;
+      for (int64_t j = 0; j < a.cols(); ++j) {
+        ASSERT_EQ(v.t_col_offsets[j], q) << "column " << j << ", " << context;
+        // Brute force: scan rows in order for column j.
+        for (int64_t i = 0; i < a.rows(); ++i) {
+          const int64_t p = a.Find(i, static_cast<int32_t>(j));
+          if (p < 0) continue;
+          ASSERT_LT(q, a.nnz());
+          ASSERT_EQ(v.t_positions[q], p) << "column " << j << " row " << i << ", " << context;
+          ASSERT_EQ(v.t_rows[q], i) << "column " << j << ", " << context;
+          ++q;
+        }
+      }
+      EXPECT_EQ(v.t_col_offsets[a.cols()], a.nnz()) << context;
+      EXPECT_EQ(q, a.nnz()) << context;
     }
   }
-  EXPECT_EQ(v.t_col_offsets[a.cols()], a.nnz());
-  EXPECT_EQ(q, a.nnz());
+  omp_set_num_threads(threads_before);
 }
 
 TEST(CsrMatrixTest, ValidateNamesEachBrokenInvariant) {
