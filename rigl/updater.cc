@@ -263,10 +263,16 @@ std::vector<int64_t> TopScoresOutsideKept(const engine::PatternView& w, const st
       const int64_t r1 = std::min(rows, r0 + tile_rows);
       engine::DenseView out{tile.data(), r1 - r0, cols, cols};
       scores(r0, r1, out);
+      // The tile the prediction samples is marked whole first; every other is marked and scanned row by row, so a
+      // row is still in cache when it is scanned.
+      const bool sample = predict && r0 == 0;
 #pragma omp parallel
       {
         const int t = omp_get_thread_num(), team = omp_get_num_threads();
+        if (t == 0) used = team;
         const int64_t begin = r0 + (r1 - r0) * t / team, end = r0 + (r1 - r0) * (t + 1) / team;
+        Candidates& mine = partial[t];
+        mine.Reset(all.limit());
         for (int64_t i = begin; i < end; ++i) {
           float* row = out.row(i - r0);
           DroppedCursor cursor(dropped);
@@ -274,16 +280,15 @@ std::vector<int64_t> TopScoresOutsideKept(const engine::PatternView& w, const st
           for (int64_t p = offsets[i]; p < offsets[i + 1]; ++p) {
             if (!cursor.IsDropped(p)) row[col_indices[p]] = kKept;  // kept connections are never grown
           }
+          if (!sample) mine.ScanRow(row, cols, i * cols);
         }
+        if (sample) {
 #pragma omp barrier
 #pragma omp single
-        {
-          used = team;
-          if (predict && r0 == 0) all.Tighten(PredictedLimit(out, k, eligible));
+          all.Tighten(PredictedLimit(out, k, eligible));
+          mine.Reset(all.limit());
+          for (int64_t i = begin; i < end; ++i) mine.ScanRow(out.row(i - r0), cols, i * cols);
         }
-        Candidates& mine = partial[t];
-        mine.Reset(all.limit());
-        for (int64_t i = begin; i < end; ++i) mine.ScanRow(out.row(i - r0), cols, i * cols);
       }
       for (int t = 0; t < used; ++t) all.Append(partial[t]);
     }
