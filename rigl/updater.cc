@@ -41,7 +41,13 @@ class DroppedCursor {
 class FirstKSmallest {
  public:
   FirstKSmallest(KeyCut cut, int64_t k) : cut_(cut.key), ties_(k - cut.below) {}
-  bool Keep(uint32_t key) { return key < cut_ || (key == cut_ && ties_-- > 0); }
+  // Branch-free (whether a key is kept is unpredictable): a tie is kept while ties remain, and each tie uses one.
+  bool Keep(uint32_t key) {
+    const bool tie = key == cut_;
+    const bool keep = (key < cut_) | (tie & (ties_ > 0));
+    ties_ -= static_cast<int64_t>(tie);
+    return keep;
+  }
 
  private:
   uint32_t cut_;
@@ -88,12 +94,11 @@ class Candidates {
     const KeyCut cut = KthSmallestKey(key_.data(), size_, k_);
     FirstKSmallest keep(cut, k_);
     int64_t m = 0;
-    for (int64_t i = 0; i < size_; ++i) {
-      if (keep.Keep(key_[i])) {
-        key_[m] = key_[i];
-        flat_[m] = flat_[i];
-        ++m;
-      }
+    for (int64_t i = 0; i < size_; ++i) {  // branch-free: copy every entry, advance past the kept ones
+      const uint32_t key = key_[i];
+      key_[m] = key;
+      flat_[m] = flat_[i];
+      m += static_cast<int64_t>(keep.Keep(key));
     }
     size_ = m;
     limit_ = std::min(limit_, static_cast<int64_t>(cut.key) - 1);
@@ -213,16 +218,19 @@ KeyCut KthSmallestKey(const uint32_t* keys, int64_t n, int64_t k) {
 std::vector<int64_t> LowestMagnitude(const float* values, int64_t n, int64_t k) {
   ENGINE_CHECK(k >= 0 && k <= n, "LowestMagnitude: k = ", k, " of ", n, " values; expected 0 <= k <= n");
   std::vector<int64_t> out;
-  out.reserve(static_cast<size_t>(k));
   if (k == 0) return out;
   std::vector<uint32_t> keys(static_cast<size_t>(n));
   for (int64_t p = 0; p < n; ++p) keys[p] = MagnitudeKey(values[p]);
   const KeyCut cut = KthSmallestKey(keys.data(), n, k);
   // One pass in position order: everything below the k-th magnitude, and the first of its ties.
   FirstKSmallest keep(cut, k);
+  out.resize(static_cast<size_t>(k) + 1);  // branch-free: one slot past the k for the writes after the last kept
+  int64_t m = 0;
   for (int64_t p = 0; p < n; ++p) {
-    if (keep.Keep(keys[p])) out.push_back(p);
+    out[m] = p;
+    m += static_cast<int64_t>(keep.Keep(keys[p]));
   }
+  out.resize(static_cast<size_t>(k));
   return out;
 }
 
