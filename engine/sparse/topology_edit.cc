@@ -131,6 +131,64 @@ void Rebuild(const Grid& grid, PositionMap* map, float grown_value) {
   }
 }
 
+// Rebuild for single-float positions (CSR), branch-free: which entries were dropped and how a row's kept and grown
+// columns interleave are both unpredictable, so each row first compacts its kept (column, position) pairs, then
+// merges them with its grown columns by selects; a record that does not apply goes to a throwaway slot. Writes the
+// same pattern, values and map as Rebuild.
+void RebuildSingle(const Grid& grid, PositionMap* map, float grown_value) {
+  const int64_t* old_offsets = map->scratch_offsets.data();
+  const int32_t* old_indices = map->scratch_indices.data();
+  const float* old_values = map->scratch.data();
+  const GrowCoord* grow = map->scratch_grow.data();
+  const size_t grow_n = map->scratch_grow.size();
+  int64_t* to_new = map->old_to_new.data();
+  int64_t* grown = map->grown.data();
+  int64_t* offsets = grid.offsets->data();
+  int32_t* indices = grid.indices->data();
+  float* values = grid.values->data();
+  int64_t longest = 0;
+  for (int64_t i = 0; i < grid.rows; ++i) longest = std::max(longest, old_offsets[i + 1] - old_offsets[i]);
+  std::vector<int32_t> kept_col(static_cast<size_t>(longest) + 1);
+  std::vector<int64_t> kept_pos(static_cast<size_t>(longest) + 1);
+  int64_t q = 0;
+  size_t g = 0;
+  for (int64_t i = 0; i < grid.rows; ++i) {
+    int64_t na = 0;
+    for (int64_t p = old_offsets[i]; p < old_offsets[i + 1]; ++p) {
+      kept_col[na] = old_indices[p];
+      kept_pos[na] = p;
+      na += static_cast<int64_t>(to_new[p] != -1);
+    }
+    size_t g_end = g;
+    while (g_end < grow_n && grow[g_end].row == i) ++g_end;
+    int64_t a = 0;
+    size_t b = g;
+    while (a < na && b < g_end) {
+      const int32_t ca = kept_col[a], cb = grow[b].col;
+      const bool take_a = ca < cb;
+      const int64_t pa = kept_pos[a];
+      indices[q] = take_a ? ca : cb;
+      values[q] = take_a ? old_values[pa] : grown_value;
+      *(take_a ? to_new + pa : grown + b) = q;
+      a += static_cast<int64_t>(take_a);
+      b += static_cast<size_t>(!take_a);
+      ++q;
+    }
+    for (; a < na; ++a, ++q) {
+      indices[q] = kept_col[a];
+      values[q] = old_values[kept_pos[a]];
+      to_new[kept_pos[a]] = q;
+    }
+    for (; b < g_end; ++b, ++q) {
+      indices[q] = grow[b].col;
+      values[q] = grown_value;
+      grown[b] = q;
+    }
+    g = g_end;
+    offsets[i + 1] = q;
+  }
+}
+
 void ApplyToGrid(const Grid& grid, const std::vector<int64_t>& drop, const std::vector<GrowCoord>& grow,
                  PositionMap* map, float grown_value, const char* name) {
   ValidateRequest(grid, drop, grow, map, name);
@@ -141,7 +199,11 @@ void ApplyToGrid(const Grid& grid, const std::vector<int64_t>& drop, const std::
   map->scratch.assign(grid.values->begin(), grid.values->end());
   map->grown.resize(grow.size());
   // --- no failure past this point ---
-  Rebuild(grid, map, grown_value);
+  if (grid.width == 1) {
+    RebuildSingle(grid, map, grown_value);
+  } else {
+    Rebuild(grid, map, grown_value);
+  }
 }
 
 }  // namespace
