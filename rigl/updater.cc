@@ -446,21 +446,29 @@ LayerUpdateStats UpdateLayer(engine::SparseParameter& w, float drop_fraction, co
   final_drop.reserve(k);
   final_grow.reserve(k);
   std::vector<uint8_t> regrown(drop.size(), 0);
-  // grow_flat ascends, so the stored ones' positions ascend too: one cursor walks `drop` alongside.
+  // The only stored cells a grow can return are just-dropped ones, so the regrown cells are the grown flats that are
+  // also flats of `drop`: both ascend (drop's positions are in row-major order), so one merge of the two k-long
+  // lists finds them, without walking the pattern. (A grown cell stored but not dropped would still be refused by
+  // TopologyEdit's validation.)
+  ENGINE_CHECK(std::is_sorted(grow_flat.begin(), grow_flat.end()), w.name, ": grow cells not in ascending order "
+               "(internal error)");
+  std::vector<int64_t> drop_flat(drop.size());
+  for (size_t q = 0, row = 0; q < drop.size(); ++q) {
+    while (m.offsets[row + 1] <= drop[q]) ++row;
+    drop_flat[q] = static_cast<int64_t>(row) * m.cols + m.indices[drop[q]];
+  }
   size_t next_drop = 0;
-  ForEachStoredPosition(m, grow_flat, [&](size_t t, int64_t p) {
-    const int64_t flat = grow_flat[t];
-    if (p >= 0) {
-      // Stored and eligible means it was just dropped.
-      while (next_drop < drop.size() && drop[next_drop] < p) ++next_drop;
-      ENGINE_CHECK(next_drop < drop.size() && drop[next_drop] == p, w.name, ": grown cell ", flat,
-                   " is stored but was not dropped (internal error)");
+  int64_t row = 0, row_start = 0;
+  for (const int64_t flat : grow_flat) {
+    while (next_drop < drop_flat.size() && drop_flat[next_drop] < flat) ++next_drop;
+    if (next_drop < drop_flat.size() && drop_flat[next_drop] == flat) {
       regrown[next_drop] = 1;
-    } else {
-      final_grow.push_back({flat / m.cols, static_cast<int32_t>(flat % m.cols)});
-      grown_flat.push_back(flat);
+      continue;
     }
-  });
+    if (flat >= row_start + m.cols) row = flat / m.cols, row_start = row * m.cols;  // rows advance with the flats
+    final_grow.push_back({row, static_cast<int32_t>(flat - row_start)});
+    grown_flat.push_back(flat);
+  }
   double dropped_sum = 0;
   for (size_t q = 0; q < drop.size(); ++q) {
     if (regrown[q]) continue;
