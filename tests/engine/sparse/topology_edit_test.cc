@@ -3,6 +3,8 @@
 // dense-mask oracle.
 #include "engine/sparse/topology_edit.h"
 
+#include <omp.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -117,6 +119,41 @@ void ExpectSame(const Snapshot& x, const Snapshot& y, const std::string& context
   EXPECT_EQ(x.indices, y.indices) << context;
   EXPECT_EQ(x.value_bits, y.value_bits) << context;
   EXPECT_EQ(x.version, y.version) << context;
+}
+
+// On a matrix over 2^16 entries the validation's fast check runs on several threads; a stored or repeated grow
+// coordinate in its last row must still be found and named, the matrix left as it was.
+TEST(TopologyEditTest, LargeRejectedRequestsAreNamedToo) {
+  Rng rng(77);
+  const CsrMatrix original = testutil::RandomCsr(300, 300, 0.8, rng);
+  ASSERT_GT(original.nnz(), int64_t{1} << 16);
+  const int64_t last = 299;
+  int32_t stored_col = -1, free_col = -1;
+  for (int32_t j = 0; j < 300; ++j) {
+    if (original.Find(last, j) >= 0) stored_col = j;
+    else if (free_col < 0) free_col = j;
+  }
+  ASSERT_GE(stored_col, 0);
+  ASSERT_GE(free_col, 0);
+  struct Bad { std::vector<GrowCoord> grow; std::string message; };
+  const Bad cases[] = {
+      {{{0, free_col}, {last, stored_col}}, "grow coordinate (299, " + std::to_string(stored_col) + ") given (grow[1]) "
+                                            "is already stored"},
+      {{{last, free_col}, {last, free_col}}, "grow coordinate (299, " + std::to_string(free_col) + ") given twice"},
+  };
+  const int threads_before = omp_get_max_threads();
+  for (const Bad& b : cases) {
+    for (const int threads : {1, 2}) {
+      omp_set_num_threads(threads);
+      CsrMatrix a = original;
+      const Snapshot before = Take(a);
+      PositionMap map;
+      const std::string message = ErrorOf([&] { TopologyEdit::Apply(a, {0, 1}, b.grow, &map, 0.0f, "big"); });
+      EXPECT_THAT(message, HasSubstr(b.message)) << "threads " << threads;
+      ExpectSame(before, Take(a), message);
+    }
+  }
+  omp_set_num_threads(threads_before);
 }
 
 TEST(TopologyEditTest, RejectedRequestsLeaveTheMatrixUntouched) {
