@@ -7,7 +7,6 @@
 #define RIGL_UPDATER_H_
 
 #include <cstdint>
-#include <cstring>
 #include <functional>
 #include <limits>
 #include <string>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "engine/autograd/parameter.h"
+#include "engine/sparse/magnitude_scan.h"
 #include "engine/sparse/topology_edit.h"
 #include "engine/tensor/tensor.h"
 
@@ -56,16 +56,9 @@ struct KeyCut {
   int64_t below = 0;
 };
 KeyCut KthSmallestKey(const uint32_t* keys, int64_t n, int64_t k);
-// The order key of |x| (ascending magnitude: the bits of a non-negative float order like it). Every NaN maps to one
-// key above +inf's.
-constexpr uint32_t kInfMagnitudeKey = 0x7f800000u;
-constexpr uint32_t kNanMagnitudeKey = 0x7f800001u;
-inline uint32_t MagnitudeKey(float x) {
-  uint32_t bits;
-  std::memcpy(&bits, &x, sizeof(bits));
-  bits &= 0x7fffffffu;
-  return bits > kInfMagnitudeKey ? kNanMagnitudeKey : bits;
-}
+// The order key of |x| and its NaN key, shared with the vectorised grow scan (engine/sparse/magnitude_scan.h).
+using engine::kNanMagnitudeKey;
+using engine::MagnitudeKey;
 
 // Rows per dense-gradient tile of a layer with `cols` columns when none is asked for: about 4 Mi floats, at least
 // 256 rows, at most 64 Mi floats.

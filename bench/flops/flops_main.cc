@@ -43,7 +43,9 @@ DEFINE_string(densities, "1,0.5,0.2,0.1,0.05,0.02,0.01", "Densities (fraction of
 DEFINE_string(methods, "", "Methods to time, comma-separated: the dense one at density 1, the sparse ones below 1");
 DEFINE_int32(steps, 5, "Timed steps per configuration (medians reported); also repeats per kernel phase");
 DEFINE_int32(warmup, 1, "Untimed warm-up steps per configuration");
-DEFINE_int32(update_repeats, 3, "Timed RigL and SET topology updates per configuration (medians), after one more that measures the update's peak memory");
+DEFINE_int32(update_repeats, 3,
+             "Timed RigL and SET topology updates per configuration (medians), after one more that measures the "
+             "update's peak memory");
 DEFINE_string(out, "", "Directory for <stem>.json, <stem>.md (and PNGs with --plot); empty = console only");
 DEFINE_bool(plot, false, "Write PNG plots with gnuplot into --out");
 DEFINE_bool(smoke, false, "Tiny, fast settings for CI (< 60 s): small widths and batch, 2 densities, 2 steps");

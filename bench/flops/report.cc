@@ -232,7 +232,8 @@ std::string StepSection(const nlohmann::json& rows, bool have_step, int steps) {
   md << "Training step: theoretical FLOPs (paper count, rigl/plan + models/flops), counted FLOPs (kernels), measured "
         "time (medians of " << steps << " steps; whole step through the model and autograd). update = topology "
         "update cost per update (SET: the update calls; RigL: the update iteration minus a normal step; medians over "
-        "the updates after a first one that measures memory), amortised over dT. rel = relative to the dense row of this run.\n\n";
+        "the updates after a first one that measures memory), amortised over dT. rel = relative to the dense row of "
+        "this run.\n\n";
   std::vector<Column> cols = {kDensityColumn,
                               kMethodColumn,
                               {"train GFLOP/step (theory)", "train_flops_step", 1e-9, 2},
@@ -291,8 +292,9 @@ std::string KernelSection(const nlohmann::json& rows) {
 std::string MemorySection(const nlohmann::json& rows) {
   return "Memory from sizes: state = weights (with CSR indices) + gradients + momentum; activations = values the "
          "autograd graph holds after the forward; peak RSS = VmHWM during the configuration minus VmRSS before it. "
-         "RigL update extra = VmHWM during the first update's calls minus VmRSS before them, after malloc_trim; tile = the largest "
-         "dense-gradient tile scanned; dense grad = the largest layer's full dense gradient (never built).\n\n" +
+         "RigL update extra = VmHWM during the first update's calls minus VmRSS before them, after malloc_trim; "
+         "tile = the largest dense-gradient tile scanned; dense grad = the largest layer's full dense gradient (never "
+         "built).\n\n" +
          MarkdownTable({kDensityColumn,
                         kMethodColumn,
                         {"state MB", "state_mb", 1, 2},

@@ -11,21 +11,19 @@
 namespace engine {
 namespace {
 
-constexpr uint32_t kAbs = 0x7fffffffu;
-constexpr uint32_t kInf = 0x7f800000u;
+constexpr uint32_t kAbs = 0x7fffffffu;  // the vector paths' |x| mask
+constexpr uint32_t kInf = kInfMagnitudeKey;
 
 // Branch-free: writes every cell, advances past those taken.
 int64_t ScalarRun(const float* row, int64_t j0, int64_t n, int64_t base, uint32_t limit, uint32_t* keys,
                   int64_t* flats) {
   int64_t m = 0;
   for (int64_t j = j0; j < n; ++j) {
-    uint32_t bits;
-    std::memcpy(&bits, row + j, sizeof(bits));
-    bits &= kAbs;
-    const uint32_t inverted = ~bits;
+    const uint32_t magnitude = MagnitudeKey(row[j]);
+    const uint32_t inverted = ~magnitude;
     keys[m] = inverted;
     flats[m] = base + j;
-    m += static_cast<int64_t>((bits <= kInf) & (inverted <= limit));
+    m += static_cast<int64_t>((magnitude != kNanMagnitudeKey) & (inverted <= limit));
   }
   return m;
 }
@@ -44,7 +42,8 @@ ENGINE_TARGET_AVX512 int64_t CollectAvx512(const float* row, int64_t n, int64_t 
     if (take == 0) continue;
     // Register-form compress (the memory form is microcoded and slow on AMD), then whole-register stores.
     _mm512_storeu_si512(keys + m, _mm512_maskz_compress_epi32(take, inverted));
-    const __m512i idx = _mm512_maskz_compress_epi32(take, _mm512_add_epi32(lanes, _mm512_set1_epi32(static_cast<int>(j))));
+    const __m512i column = _mm512_add_epi32(lanes, _mm512_set1_epi32(static_cast<int>(j)));
+    const __m512i idx = _mm512_maskz_compress_epi32(take, column);
     _mm512_storeu_si512(flats + m, _mm512_add_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(idx)), base8));
     _mm512_storeu_si512(flats + m + 8,
                         _mm512_add_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(idx, 1)), base8));

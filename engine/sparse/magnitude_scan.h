@@ -5,13 +5,25 @@
 #define ENGINE_SPARSE_MAGNITUDE_SCAN_H_
 
 #include <cstdint>
+#include <cstring>
 
 namespace engine {
+
+// The order key of |x| (ascending magnitude: the bits of a non-negative float order like it). Every NaN maps to one
+// key above +inf's.
+constexpr uint32_t kInfMagnitudeKey = 0x7f800000u;
+constexpr uint32_t kNanMagnitudeKey = 0x7f800001u;
+inline uint32_t MagnitudeKey(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof(bits));
+  bits &= 0x7fffffffu;
+  return bits > kInfMagnitudeKey ? kNanMagnitudeKey : bits;
+}
 
 // Entries written past the returned count (a vector path stores whole registers): size keys and flats for n + this.
 constexpr int64_t kMagnitudeScanSlack = 16;
 
-// For j in [0, n) in ascending order, takes cell j if row[j] is not NaN and inverted = ~(bits of |row[j]|) <= limit
+// For j in [0, n) in ascending order, takes cell j if row[j] is not NaN and inverted = ~MagnitudeKey(row[j]) <= limit
 // (so larger magnitudes have smaller inverted keys and pass first; +inf passes any limit): writes keys[m] = inverted
 // and flats[m] = base + j for the m-th cell taken, and returns m. keys and flats need n + kMagnitudeScanSlack
 // entries; past m their contents are unspecified.

@@ -23,22 +23,6 @@ struct Grid {
   const char* what = "";  // "" for CSR, "block " for BSR: error messages say "block position" etc.
 };
 
-// One position's floats (a CSR entry's single float is moved directly: a memcpy call per entry cost 4x the loop).
-inline void CopyPosition(float* to, const float* from, int64_t width) {
-  if (width == 1) {
-    *to = *from;
-  } else {
-    std::memcpy(to, from, sizeof(float) * width);
-  }
-}
-inline void FillPosition(float* to, int64_t width, float value) {
-  if (width == 1) {
-    *to = value;
-  } else {
-    std::fill(to, to + width, value);
-  }
-}
-
 // Checks the request against the current pattern and fills map->old_to_new (-1 on dropped positions, 0
 // elsewhere) and map->scratch_grow (grow, sorted by (row, col)). Reads the grid, never writes it.
 void ValidateRequest(const Grid& grid, const std::vector<int64_t>& drop, const std::vector<GrowCoord>& grow,
@@ -94,7 +78,7 @@ void ValidateRequest(const Grid& grid, const std::vector<int64_t>& drop, const s
     const GrowCoord* b = row_start(r);
     const GrowCoord* e = row_start(r + 1);
     bool hit = false;
-    for (const GrowCoord* g = b + 1; g < e; ++g) hit |= g->col == (g - 1)->col;
+    for (ptrdiff_t u = 1; u < e - b; ++u) hit |= b[u].col == b[u - 1].col;
     int64_t q = offset[r];
     const int64_t q_end = offset[r + 1];
     while (q < q_end && b < e) {
@@ -147,12 +131,12 @@ void Rebuild(const Grid& grid, PositionMap* map, float grown_value) {
       if (!has_old && !has_new) break;
       if (has_old && (!has_new || old_indices[p] < grow[g].col)) {
         indices[q] = old_indices[p];
-        CopyPosition(values + q * w, old_values + p * w, w);
+        std::memcpy(values + q * w, old_values + p * w, sizeof(float) * w);
         map->old_to_new[p] = q;
         ++p;
       } else {
         indices[q] = grow[g].col;
-        FillPosition(values + q * w, w, grown_value);
+        std::fill(values + q * w, values + (q + 1) * w, grown_value);
         map->grown[g] = q;
         ++g;
       }
@@ -255,10 +239,10 @@ void PositionMap::Remap(float* buffer, float grown_value) {
     }
   } else {
     for (int64_t p = 0; p < old_n; ++p) {
-      if (to[p] >= 0) CopyPosition(buffer + to[p] * w, from + p * w, w);
+      if (to[p] >= 0) std::memcpy(buffer + to[p] * w, from + p * w, sizeof(float) * w);
     }
   }
-  for (int64_t q : grown) FillPosition(buffer + q * w, w, grown_value);
+  for (int64_t q : grown) std::fill(buffer + q * w, buffer + (q + 1) * w, grown_value);
 }
 
 void TopologyEdit::Apply(CsrMatrix& matrix, const std::vector<int64_t>& drop, const std::vector<GrowCoord>& grow,
