@@ -42,6 +42,10 @@ struct PositionMap {
   // After a Prune: moves kept entries of `buffer` (old nnz * width floats) to their new positions and shrinks it to
   // the new nnz * width (forward compaction in place; kept entries bit for bit).
   void Compact(AlignedVector<float>& buffer) const;
+  // After a Grow: moves every old entry of `buffer` (old nnz * width floats) to its new position, gives the grown
+  // positions `grown_value` and enlarges it to the new nnz * width (backward expansion in place; old entries bit for
+  // bit).
+  void Expand(AlignedVector<float>& buffer, float grown_value = 0.0f) const;
 };
 
 class TopologyEdit {
@@ -67,6 +71,13 @@ class TopologyEdit {
   // The same at block granularity: `drop` holds block positions; whole blocks go. map->width = block size.
   static void Prune(BsrMatrix& matrix, const std::vector<int64_t>& drop, PositionMap* map,
                     const char* name = "prune");
+  // The opposite of Prune (global drop-and-grow, where a layer's nnz may rise): grows the coordinates `grow` (unique,
+  // in range, not stored; any order) and drops nothing, so nnz rises by grow.size(). Kept values stay bit-identical
+  // and in order; grown entries start at grown_value. map->old_to_new gives every old position's new one and
+  // map->grown the grown positions, ascending; per-position buffers are carried across with PositionMap::Expand.
+  // Validated first: on error the matrix is untouched. CSR only.
+  static void Grow(CsrMatrix& matrix, const std::vector<GrowCoord>& grow, PositionMap* map, float grown_value = 0.0f,
+                   const char* name = "grow");
 
   // The same three on a sparse parameter (any Param with weight_for_edit / blocks_for_edit(TopologyEditKey), i.e.
   // engine::SparseParameter): the only ways to change a parameter's pattern. Positions and coordinates are entries
@@ -87,6 +98,11 @@ class TopologyEdit {
     } else {
       Prune(param.weight_for_edit(TopologyEditKey()), drop, map, param.name.c_str());
     }
+  }
+  template <typename Param>
+  static void Grow(Param& param, const std::vector<GrowCoord>& grow, PositionMap* map, float grown_value = 0.0f) {
+    CheckStorage(!param.blocked(), "CSR grow-only edit", param.name.c_str());
+    Grow(param.weight_for_edit(TopologyEditKey()), grow, map, grown_value, param.name.c_str());
   }
   // Replaces a parameter's whole matrix (checkpoint restore) by `source`, which must have the parameter's storage
   // (CSR, or BSR with the same block shape), the same shape, and pass Validate. The topology version moves past both

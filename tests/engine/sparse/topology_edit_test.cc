@@ -1,6 +1,6 @@
 // Tests for TopologyEdit on CSR and BSR: a hand-checked edit, value and slot remapping, edits that empty or fill
 // rows, strong guarantee on every rejected request, buffer reuse, and a 200-edit property test against a
-// dense-mask oracle.
+// dense-mask oracle; the same for the nnz-changing pair, Prune + Compact and Grow + Expand.
 #include "engine/sparse/topology_edit.h"
 
 #include <omp.h>
@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -297,6 +298,109 @@ TEST(TopologyEditTest, RandomEditsMatchADenseMaskOracle) {
         if (p >= 0) {
           EXPECT_EQ(slot[p], expected_slot[i * cols + j]) << context << " slot at (" << i << ", " << j << ")";
         }
+      }
+    }
+  }
+}
+
+// --- Prune and Grow: the edits that change nnz (pruning, global drop-and-grow) ---
+
+TEST(TopologyEditTest, HandCheckedPruneAndGrow) {
+  CsrMatrix a = Small();
+  PositionMap map;
+  // Prune (0, 2) = 2 at position 1: [1 0 0 0] [0 3 0 0] [0 0 0 4].
+  TopologyEdit::Prune(a, {1}, &map);
+  EXPECT_EQ(a.row_offsets(), (std::vector<int64_t>{0, 1, 2, 3}));
+  EXPECT_EQ(map.old_to_new, (std::vector<int64_t>{0, -1, 1, 2}));
+  AlignedVector<float> slot = {10.0f, 20.0f, 30.0f, 40.0f};
+  map.Compact(slot);
+  EXPECT_EQ(std::vector<float>(slot.begin(), slot.end()), (std::vector<float>{10, 30, 40}));
+  // Grow (2, 0), (0, 3) and (1, 0), given out of order: [1 0 0 7] [7 3 0 0] [7 0 0 4].
+  const uint64_t version = a.topology_version();
+  TopologyEdit::Grow(a, {{2, 0}, {0, 3}, {1, 0}}, &map, /*grown_value=*/7.0f);
+  EXPECT_EQ(a.row_offsets(), (std::vector<int64_t>{0, 2, 4, 6}));
+  EXPECT_EQ(a.col_indices(), (std::vector<int32_t>{0, 3, 0, 1, 0, 3}));
+  EXPECT_EQ(std::vector<float>(a.values().begin(), a.values().end()), (std::vector<float>{1, 7, 7, 3, 7, 4}));
+  EXPECT_EQ(map.old_to_new, (std::vector<int64_t>{0, 3, 5}));
+  EXPECT_EQ(map.grown, (std::vector<int64_t>{1, 2, 4}));
+  EXPECT_GT(a.topology_version(), version);
+  EXPECT_NO_THROW(a.Validate());
+  map.Expand(slot, -1.0f);
+  EXPECT_EQ(std::vector<float>(slot.begin(), slot.end()), (std::vector<float>{10, -1, -1, 30, -1, 40}));
+}
+
+TEST(TopologyEditTest, RejectedGrowsLeaveTheMatrixUntouched) {
+  struct Case {
+    std::vector<GrowCoord> grow;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {{{3, 0}}, "grow coordinate (3, 0) given (grow[0]); expected 0 <= row < 3 and 0 <= col < 4"},
+      {{{0, -1}}, "grow coordinate (0, -1) given"},
+      {{{1, 0}, {1, 1}}, "grow coordinate (1, 1) given (grow[1]) is already stored"},
+      {{{1, 2}, {2, 0}, {1, 2}}, "grow coordinate (1, 2) listed twice"},
+  };
+  for (const Case& c : cases) {
+    CsrMatrix a = Small();
+    const Tensor before = a.ToDense();
+    const uint64_t version = a.topology_version();
+    PositionMap map;
+    const std::string error = ErrorOf([&] { TopologyEdit::Grow(a, c.grow, &map, 1.0f, "fc9"); });
+    EXPECT_THAT(error, HasSubstr(std::string("fc9: ") + c.message));
+    EXPECT_EQ(a.nnz(), 4);
+    EXPECT_EQ(a.topology_version(), version);
+    EXPECT_TRUE(testutil::BitIdentical(a.ToDense().data(), before.data(), 12));
+  }
+}
+
+TEST(TopologyEditTest, RandomPrunesAndGrowsMatchADenseMaskOracle) {
+  Rng rng(77);
+  for (int edit = 0; edit < 200; ++edit) {
+    const int64_t rows = 1 + rng.UniformInt(9), cols = 1 + rng.UniformInt(9);
+    CsrMatrix a = CsrMatrix::RandomPattern(rows, cols, rng.UniformInt(rows * cols + 1), rng);
+    for (float& v : a.mutable_values()) v = rng.UniformFloat(-1.0f, 1.0f);
+    // Oracle: dense values and a dense slot; a random prune, then a random grow among the cells then free.
+    const Tensor before = a.ToDense();
+    std::vector<float> expected(before.data(), before.data() + rows * cols);
+    std::vector<float> expected_slot(rows * cols, 0.0f);
+    AlignedVector<float> slot(a.nnz());
+    std::vector<int64_t> drop;
+    for (int64_t i = 0; i < rows; ++i) {
+      for (int64_t p = a.row_offsets()[i]; p < a.row_offsets()[i + 1]; ++p) {
+        const int64_t f = i * cols + a.col_indices()[p];
+        slot[p] = expected_slot[f] = rng.UniformFloat(-1.0f, 1.0f);
+        if (rng.UniformInt(3) == 0) {
+          drop.push_back(p);
+          expected[f] = expected_slot[f] = 0.0f;
+        }
+      }
+    }
+    PositionMap map;
+    TopologyEdit::Prune(a, drop, &map);
+    map.Compact(slot);
+    std::vector<GrowCoord> grow;
+    for (int64_t i = 0; i < rows; ++i) {
+      for (int32_t j = 0; j < cols; ++j) {
+        if (a.Find(i, j) < 0 && rng.UniformInt(2) == 0) {
+          grow.push_back({i, j});
+          expected[i * cols + j] = 0.5f;
+          expected_slot[i * cols + j] = -2.0f;
+        }
+      }
+    }
+    std::shuffle(grow.begin(), grow.end(), std::mt19937(edit));  // any order is accepted
+    const int64_t pruned_nnz = a.nnz();
+    TopologyEdit::Grow(a, grow, &map, 0.5f);
+    map.Expand(slot, -2.0f);
+    const std::string context = "edit " + std::to_string(edit);
+    ASSERT_NO_THROW(a.Validate()) << context;
+    ASSERT_EQ(a.nnz(), pruned_nnz + static_cast<int64_t>(grow.size())) << context;
+    ASSERT_EQ(slot.size(), static_cast<size_t>(a.nnz())) << context;
+    EXPECT_TRUE(testutil::BitIdentical(a.ToDense().data(), expected.data(), rows * cols)) << context;
+    for (int64_t i = 0; i < rows; ++i) {
+      for (int32_t j = 0; j < cols; ++j) {
+        const int64_t p = a.Find(i, j);
+        if (p >= 0) EXPECT_EQ(slot[p], expected_slot[i * cols + j]) << context << " slot at (" << i << ", " << j << ")";
       }
     }
   }
