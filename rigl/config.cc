@@ -220,6 +220,10 @@ const std::vector<Field>& Fields() {
         Declare<double>("snfs_momentum", &C::snfs_momentum, kMethod, "SNFS: EMA factor of the dense gradient",
                         R::kMustMatch,
                         Rule<double>([](double v) { return v >= 0 && v < 1; }, "0 <= snfs_momentum < 1")),
+        Declare<double>("global_floor", &C::global_floor, kMethod,
+                        "rigl_global: the fewest positions a layer may keep, as a fraction of its distribution's nnz",
+                        R::kMustMatch, Rule<double>([](double v) { return v >= 0 && v <= 1; }, "0 <= global_floor <= 1"),
+                        0.25),
         Declare<double>("prune_start", &C::prune_start, kMethod, "Gradual pruning: start, as a fraction of training",
                         R::kMustMatch, Rule<double>([](double v) { return v >= 0 && v < 1; }, "0 <= prune_start < 1")),
         Declare<double>("prune_end", &C::prune_end, kMethod, "Gradual pruning: end, as a fraction of training",
@@ -548,6 +552,8 @@ void ValidateConfig(const TrainConfig& c) {
   ENGINE_CHECK(c.block == "1x1" || Info(c.method).sparse_storage, "--block=", c.block, " --method=",
                MethodName(c.method), ": blocks shape a sparse pattern and this method trains a dense model; "
                "expected --block=1x1 or a sparse method");
+  ENGINE_CHECK(c.block == "1x1" || c.method != Method::kRiglGlobal, "--block=", c.block,
+               " --method=rigl_global: the global ranking moves nnz between CSR layers; expected --block=1x1");
   const models::ModelName* model = models::FindModelName(c.model);
   ENGINE_CHECK(c.flops_only || (model != nullptr && model->trainable), "--model=", c.model,
                ": trainable on Fashion-MNIST are ", models::ModelNameList(true), "; expected one of those (", c.model,

@@ -25,6 +25,9 @@ const std::vector<MethodInfo>& AllMethods() {
        UpdatePlacement::kNoUpdates, CostRule::kSparse},
       {Method::kRigl, "rigl", "drop smallest |w|, grow by the dense gradient (Evci et al. 2020)", true, false, true,
        UpdatePlacement::kReplacesOptimizerStep, CostRule::kPeriodicDense},
+      {Method::kRiglGlobal, "rigl_global",
+       "RigL ranked across all layers at once: per-layer nnz moves, a floor each (--global_floor)", true, false, true,
+       UpdatePlacement::kReplacesOptimizerStep, CostRule::kPeriodicDense, /*densities_move=*/true},
   };
   return kMethods;
 }

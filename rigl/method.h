@@ -13,7 +13,7 @@
 
 namespace rigl {
 
-enum class Method { kDense, kStatic, kSet, kSnfs, kSnip, kPruning, kSmallDense, kRigl };
+enum class Method { kDense, kStatic, kSet, kSnfs, kSnip, kPruning, kSmallDense, kRigl, kRiglGlobal };
 
 struct MethodInfo {
   Method id;
@@ -21,9 +21,10 @@ struct MethodInfo {
   const char* summary;       // one line for --help
   bool sparse_storage;       // stores its masked layers as CSR (false: dense, small_dense)
   bool starts_full;          // sparse storage starts at every position and shrinks to the target (snip, pruning)
-  bool drop_and_grow;        // topology updates at constant nnz on the drop schedule (rigl, set, snfs)
+  bool drop_and_grow;        // topology updates at constant total nnz on the drop schedule (rigl, set, snfs, ...)
   UpdatePlacement placement; // where those updates sit relative to the optimizer step
   models::CostRule cost;     // RIGL.md 4.3 training-FLOPs rule
+  bool densities_move = false;  // the per-layer densities change during training, so FLOPs use the current ones
 };
 
 // Every method, in --help order.

@@ -178,11 +178,12 @@ float Trainer::RunIteration(const Batch& batch, int* correct) {
   last_counted_flops_ = static_cast<double>(engine::FlopCounter::Get() - flops_before);
   totals_.counted_flops += last_counted_flops_;
   // RIGL.md 4.3 charges an update that replaces the step 2 f_S + f_D (the dense weight gradient), other steps by the
-  // method's rule; gradual pruning by the sparsities of this iteration.
+  // method's rule; gradual pruning and a global ranking by the sparsities of this iteration.
   const MethodInfo& info = method_->info();
   const bool dense_gradient_update = it.mask_update && info.placement == UpdatePlacement::kReplacesOptimizerStep;
   const TrainFlops f = TrainingFlopsPerSample(
-      c_, plan_, info.cost == models::CostRule::kTrajectory ? CurrentSparsities() : std::vector<double>{},
+      c_, plan_,
+      info.cost == models::CostRule::kTrajectory || info.densities_move ? CurrentSparsities() : std::vector<double>{},
       dense_gradient_update);
   totals_.theoretical_flops += f.method * batch.global_size;
   totals_.theoretical_engine_flops += (f.method - f.first_layer_data_grad) * batch.global_size;

@@ -103,9 +103,11 @@ class Candidates {
     size_ = m;
     limit_ = std::min(limit_, static_cast<int64_t>(cut.key) - 1);
   }
-  std::vector<int64_t> TakeFlats() {
+  // The kept flats, and their keys into `keys` if given.
+  std::vector<int64_t> TakeFlats(std::vector<uint32_t>* keys = nullptr) {
     Cut();
     flat_.resize(size_);
+    if (keys != nullptr) keys->assign(key_.begin(), key_.begin() + size_);
     size_ = 0;
     return std::move(flat_);
   }
@@ -243,8 +245,10 @@ int64_t DefaultTileRows(int64_t cols) {
 }
 
 std::vector<int64_t> TopScoresOutsideKept(const engine::PatternView& w, const std::vector<int64_t>& dropped,
-                                          int64_t k, const RowTileFn& scores, int64_t tile_rows, GrowScanInfo* info) {
+                                          int64_t k, const RowTileFn& scores, int64_t tile_rows, GrowScanInfo* info,
+                                          std::vector<uint32_t>* keys) {
   const int64_t rows = w.rows, cols = w.cols;
+  if (keys != nullptr) keys->clear();
   ENGINE_CHECK(static_cast<bool>(scores), "rigl grow: no score source (dense_grad_rows not set: was the layer's "
                                           "want_dense_grad flag on during the backward pass?)");
   if (k == 0) return {};
@@ -300,9 +304,10 @@ std::vector<int64_t> TopScoresOutsideKept(const engine::PatternView& w, const st
       }
       for (int t = 0; t < used; ++t) all.Append(partial[t]);
     }
-    std::vector<int64_t> flat = all.TakeFlats();
+    std::vector<int64_t> flat = all.TakeFlats(keys);
     if (info != nullptr) info->passes = pass;
     if (static_cast<int64_t>(flat.size()) < k && predict) continue;
+    if (info != nullptr && info->fewer_ok) return flat;
     ENGINE_CHECK(static_cast<int64_t>(flat.size()) == k, "rigl grow: found ", flat.size(),
                  " eligible positions; expected ", k, " (layer too dense for the drop fraction?)");
     return flat;
@@ -379,21 +384,13 @@ void InitHistory(const engine::PatternView& w, LayerHistory* history) {
   history->last_grown.clear();
 }
 
-LayerUpdateStats UpdateLayer(engine::SparseParameter& w, float drop_fraction, const UpdateOptions& options,
-                             const std::function<void(engine::PositionMap&)>& slots_remap, LayerHistory* history) {
-  // A view of the pattern as it is now: its pointers go stale at the TopologyEdit below, after their last use.
+LayerUpdateStats BeginLayerUpdate(const engine::SparseParameter& w, const std::vector<float>& magnitudes,
+                                  LayerHistory* history) {
   const engine::PatternView m = w.pattern();
   LayerUpdateStats stats;
   stats.name = w.name;
   stats.nnz = m.positions;
-  ENGINE_CHECK(drop_fraction >= 0.0f && drop_fraction <= 1.0f, w.name, ": drop fraction ", drop_fraction,
-               " given; expected 0 <= f <= 1");
-  const int64_t total = m.rows * m.cols;
-  const int64_t k = DropCount(m.positions, drop_fraction);
-  stats.requested = k;
   if (history != nullptr && history->ever_active.empty() && m.positions > 0) InitHistory(m, history);
-
-  const std::vector<float> magnitudes = w.PositionMagnitudes();
   if (history != nullptr && !history->last_grown.empty()) {
     double sum = 0;
     int64_t alive = 0;
@@ -405,14 +402,75 @@ LayerUpdateStats UpdateLayer(engine::SparseParameter& w, float drop_fraction, co
     });
     stats.mean_abs_prev_grown = alive ? sum / alive : 0.0;
   }
-  auto finish = [&]() {
-    if (history != nullptr) {
-      stats.ever_active = static_cast<int64_t>(history->ever_active.size());
-      stats.ever_active_fraction = total ? static_cast<double>(stats.ever_active) / total : 0.0;
+  return stats;
+}
+
+void FinishLayerUpdate(const engine::PatternView& m, const LayerHistory* history, LayerUpdateStats* stats) {
+  if (history == nullptr) return;
+  const int64_t total = m.rows * m.cols;
+  stats->ever_active = static_cast<int64_t>(history->ever_active.size());
+  stats->ever_active_fraction = total ? static_cast<double>(stats->ever_active) / total : 0.0;
+}
+
+LayerEdit ResolveRegrown(const engine::PatternView& m, const std::vector<int64_t>& drop,
+                         const std::vector<int64_t>& grow_flat, const std::vector<float>& magnitudes,
+                         const std::string& name) {
+  LayerEdit e;
+  e.drop.reserve(drop.size());
+  e.grow.reserve(grow_flat.size());
+  std::vector<uint8_t> regrown(drop.size(), 0);
+  // The only stored cells a grow can return are just-dropped ones, so the regrown cells are the grown flats that are
+  // also flats of `drop`: both ascend (drop's positions are in row-major order), so one merge of the two lists finds
+  // them, without walking the pattern. (A grown cell stored but not dropped would still be refused by TopologyEdit's
+  // validation.)
+  ENGINE_CHECK(std::is_sorted(grow_flat.begin(), grow_flat.end()), name, ": grow cells not in ascending order "
+               "(internal error)");
+  std::vector<int64_t> drop_flat(drop.size());
+  for (size_t q = 0, row = 0; q < drop.size(); ++q) {
+    while (m.offsets[row + 1] <= drop[q]) ++row;
+    drop_flat[q] = static_cast<int64_t>(row) * m.cols + m.indices[drop[q]];
+  }
+  size_t next_drop = 0;
+  int64_t row = 0, row_start = 0;
+  for (const int64_t flat : grow_flat) {
+    while (next_drop < drop_flat.size() && drop_flat[next_drop] < flat) ++next_drop;
+    if (next_drop < drop_flat.size() && drop_flat[next_drop] == flat) {
+      regrown[next_drop] = 1;
+      continue;
     }
+    if (flat >= row_start + m.cols) row = flat / m.cols, row_start = row * m.cols;  // rows advance with the flats
+    e.grow.push_back({row, static_cast<int32_t>(flat - row_start)});
+    e.grown_flat.push_back(flat);
+  }
+  for (size_t q = 0; q < drop.size(); ++q) {
+    if (regrown[q]) continue;
+    e.drop.push_back(drop[q]);
+    e.dropped_magnitude_sum += magnitudes[drop[q]];
+  }
+  return e;
+}
+
+void RecordGrowth(LayerHistory* history, std::vector<int64_t> grown_flat) {
+  if (history == nullptr) return;
+  MergeInto(&history->ever_active, grown_flat);
+  history->last_grown = std::move(grown_flat);
+}
+
+LayerUpdateStats UpdateLayer(engine::SparseParameter& w, float drop_fraction, const UpdateOptions& options,
+                             const std::function<void(engine::PositionMap&)>& slots_remap, LayerHistory* history) {
+  // A view of the pattern as it is now: its pointers go stale at the TopologyEdit below, after their last use.
+  const engine::PatternView m = w.pattern();
+  ENGINE_CHECK(drop_fraction >= 0.0f && drop_fraction <= 1.0f, w.name, ": drop fraction ", drop_fraction,
+               " given; expected 0 <= f <= 1");
+  const int64_t total = m.rows * m.cols;
+  const int64_t k = DropCount(m.positions, drop_fraction);
+  const std::vector<float> magnitudes = w.PositionMagnitudes();
+  LayerUpdateStats stats = BeginLayerUpdate(w, magnitudes, history);
+  stats.requested = k;
+  if (k == 0 || m.positions == total) {
+    FinishLayerUpdate(m, history, &stats);
     return stats;
-  };
-  if (k == 0 || m.positions == total) return finish();
+  }
 
   // Drop: the k smallest magnitudes (|w|, or a block's Frobenius norm; ties: lower position).
   const std::vector<int64_t> drop = LowestMagnitude(magnitudes.data(), m.positions, k);
@@ -438,58 +496,82 @@ LayerUpdateStats UpdateLayer(engine::SparseParameter& w, float drop_fraction, co
       grow_flat = RandomOutsideKept(m, drop, k, options.seed, options.salt);
       break;
   }
-  // A just-dropped position that is regrown simply survives (keeps its weight and optimizer state): take it out
-  // of both sets.
-  std::vector<int64_t> final_drop;
-  std::vector<engine::GrowCoord> final_grow;
-  std::vector<int64_t> grown_flat;
-  final_drop.reserve(k);
-  final_grow.reserve(k);
-  std::vector<uint8_t> regrown(drop.size(), 0);
-  // The only stored cells a grow can return are just-dropped ones, so the regrown cells are the grown flats that are
-  // also flats of `drop`: both ascend (drop's positions are in row-major order), so one merge of the two k-long
-  // lists finds them, without walking the pattern. (A grown cell stored but not dropped would still be refused by
-  // TopologyEdit's validation.)
-  ENGINE_CHECK(std::is_sorted(grow_flat.begin(), grow_flat.end()), w.name, ": grow cells not in ascending order "
-               "(internal error)");
-  std::vector<int64_t> drop_flat(drop.size());
-  for (size_t q = 0, row = 0; q < drop.size(); ++q) {
-    while (m.offsets[row + 1] <= drop[q]) ++row;
-    drop_flat[q] = static_cast<int64_t>(row) * m.cols + m.indices[drop[q]];
-  }
-  size_t next_drop = 0;
-  int64_t row = 0, row_start = 0;
-  for (const int64_t flat : grow_flat) {
-    while (next_drop < drop_flat.size() && drop_flat[next_drop] < flat) ++next_drop;
-    if (next_drop < drop_flat.size() && drop_flat[next_drop] == flat) {
-      regrown[next_drop] = 1;
-      continue;
-    }
-    if (flat >= row_start + m.cols) row = flat / m.cols, row_start = row * m.cols;  // rows advance with the flats
-    final_grow.push_back({row, static_cast<int32_t>(flat - row_start)});
-    grown_flat.push_back(flat);
-  }
-  double dropped_sum = 0;
-  for (size_t q = 0; q < drop.size(); ++q) {
-    if (regrown[q]) continue;
-    final_drop.push_back(drop[q]);
-    dropped_sum += magnitudes[drop[q]];
-  }
-  stats.dropped = static_cast<int64_t>(final_drop.size());
-  stats.grown = static_cast<int64_t>(final_grow.size());
-  stats.mean_abs_dropped = stats.dropped ? dropped_sum / stats.dropped : 0.0;
+  // A just-dropped position that is regrown simply survives (keeps its weight and optimizer state).
+  LayerEdit edit = ResolveRegrown(m, drop, grow_flat, magnitudes, w.name);
+  stats.dropped = static_cast<int64_t>(edit.drop.size());
+  stats.grown = static_cast<int64_t>(edit.grow.size());
+  stats.mean_abs_dropped = stats.dropped ? edit.dropped_magnitude_sum / stats.dropped : 0.0;
 
   engine::PositionMap map;
-  engine::TopologyEdit::Apply(w, final_drop, final_grow, &map, /*grown_value=*/0.0f);
+  engine::TopologyEdit::Apply(w, edit.drop, edit.grow, &map, /*grown_value=*/0.0f);
   if (w.grad.size() == static_cast<size_t>(w.stored())) map.Remap(w.grad, 0.0f);
   if (slots_remap) slots_remap(map);
   w.dense_grad_rows = nullptr;  // the saved activations belong to the old topology
 
-  if (history != nullptr) {
-    MergeInto(&history->ever_active, grown_flat);
-    history->last_grown = std::move(grown_flat);
+  RecordGrowth(history, std::move(edit.grown_flat));
+  FinishLayerUpdate(m, history, &stats);
+  return stats;
+}
+
+std::vector<GlobalChoice> SelectAcrossLayers(const std::vector<GlobalLayerInput>& layers, int64_t k,
+                                             int64_t tile_rows) {
+  ENGINE_CHECK(k >= 0, "global selection: k = ", k, " given; expected k >= 0");
+  std::vector<GlobalChoice> out(layers.size());
+  // Picks the `take` smallest keys of the per-layer candidate lists, concatenated in layer order (each list in its
+  // own ascending order), ties to the earlier entry; returns the per-layer picks, each a subsequence of its list.
+  auto pick = [](const std::vector<std::vector<int64_t>>& items, const std::vector<std::vector<uint32_t>>& keys,
+                 int64_t take) {
+    std::vector<uint32_t> all;
+    for (const std::vector<uint32_t>& k : keys) all.insert(all.end(), k.begin(), k.end());
+    std::vector<std::vector<int64_t>> picked(items.size());
+    if (take == 0) return picked;
+    FirstKSmallest keep(KthSmallestKey(all.data(), static_cast<int64_t>(all.size()), take), take);
+    for (size_t l = 0; l < items.size(); ++l) {
+      for (size_t q = 0; q < items[l].size(); ++q) {
+        if (keep.Keep(keys[l][q])) picked[l].push_back(items[l][q]);
+      }
+    }
+    return picked;
+  };
+  // Drop: each layer offers its (nnz - floor) smallest magnitudes, at most k; the k smallest of all offers go. Any
+  // selection within the floors takes each layer's smallest first, so this is the k smallest under the floors.
+  std::vector<std::vector<int64_t>> offers(layers.size());
+  std::vector<std::vector<uint32_t>> offer_keys(layers.size());
+  int64_t offered = 0;
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const GlobalLayerInput& in = layers[l];
+    ENGINE_CHECK(in.floor >= 0, "global selection: layer ", l, " floor ", in.floor, " given; expected >= 0");
+    const int64_t n = in.pattern.positions;
+    offers[l] = LowestMagnitude(in.magnitudes, n, std::min(std::max<int64_t>(0, n - in.floor), k));
+    for (const int64_t p : offers[l]) offer_keys[l].push_back(MagnitudeKey(in.magnitudes[p]));
+    offered += static_cast<int64_t>(offers[l].size());
   }
-  return finish();
+  const int64_t moves = std::min(k, offered);  // the floors may leave fewer than k to drop
+  std::vector<std::vector<int64_t>> drops = pick(offers, offer_keys, moves);
+  // Grow: each layer offers its best cells outside its kept set (as many as it has, at most `moves`); the `moves`
+  // best scores of all offers grow, so the total nnz is unchanged.
+  std::vector<std::vector<int64_t>> cells(layers.size());
+  std::vector<std::vector<uint32_t>> cell_keys(layers.size());
+  int64_t found = 0;
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const engine::PatternView& m = layers[l].pattern;
+    const int64_t eligible = m.rows * m.cols - (m.positions - static_cast<int64_t>(drops[l].size()));
+    const int64_t offer = std::min(moves, eligible);
+    GrowScanInfo scan;
+    scan.fewer_ok = true;  // a layer may offer fewer (NaN scores); only the total must reach `moves`
+    if (offer > 0) {
+      cells[l] = TopScoresOutsideKept(m, drops[l], offer, layers[l].scores, tile_rows, &scan, &cell_keys[l]);
+    }
+    found += static_cast<int64_t>(cells[l].size());
+  }
+  ENGINE_CHECK(found >= moves, "global grow: ", found, " cells with a numeric score outside the kept sets of all ",
+               layers.size(), " layers; expected at least the ", moves, " dropped (NaN in the dense gradient?)");
+  std::vector<std::vector<int64_t>> grows = pick(cells, cell_keys, moves);
+  for (size_t l = 0; l < layers.size(); ++l) {
+    out[l].drop = std::move(drops[l]);
+    out[l].grow_flat = std::move(grows[l]);
+  }
+  return out;
 }
 
 }  // namespace rigl

@@ -77,13 +77,17 @@ int64_t DefaultTileRows(int64_t cols);
 // the k best are expected to need, so a cut is rare); if fewer than k cells lie within it (a first tile unlike the
 // rest), a second pass asks `scores` for every tile again and selects without a prediction, so the result never
 // depends on the prediction, only the cost does. `scores` must give the same tile each time it is asked. info, if
-// given, gets the number of passes.
+// given, gets the number of passes, and with fewer_ok set the scan returns fewer than k cells when fewer have a
+// numeric score (otherwise that is an error).
 struct GrowScanInfo {
-  int passes = 0;
+  bool fewer_ok = false;  // in
+  int passes = 0;         // out
 };
+// keys, if given, gets each returned cell's order key (~MagnitudeKey(score): smaller is better), for a selection
+// across layers.
 std::vector<int64_t> TopScoresOutsideKept(const engine::PatternView& w, const std::vector<int64_t>& dropped,
                                           int64_t k, const RowTileFn& scores, int64_t tile_rows,
-                                          GrowScanInfo* info = nullptr);
+                                          GrowScanInfo* info = nullptr, std::vector<uint32_t>* keys = nullptr);
 inline std::vector<int64_t> TopScoresOutsideKept(const engine::CsrMatrix& w, const std::vector<int64_t>& dropped,
                                                  int64_t k, const RowTileFn& scores, int64_t tile_rows,
                                                  GrowScanInfo* info = nullptr) {
@@ -124,6 +128,46 @@ struct UpdateOptions {
 // across the edit (kept: unchanged; new: zero). w.grad is remapped too. Layers that are fully dense are left alone.
 LayerUpdateStats UpdateLayer(engine::SparseParameter& w, float drop_fraction, const UpdateOptions& options,
                              const std::function<void(engine::PositionMap&)>& slots_remap, LayerHistory* history);
+
+// The pieces of an update, shared by UpdateLayer and the global update (rigl/methods/global_rigl.cc):
+// Telemetry before an edit: name, nnz, the mean |w| now of the previous update's grown cells that survived (starting
+// the history from the pattern if it is empty). magnitudes: w.PositionMagnitudes().
+LayerUpdateStats BeginLayerUpdate(const engine::SparseParameter& w, const std::vector<float>& magnitudes,
+                                  LayerHistory* history);
+// The ever-active count and fraction after the edit (m: the layer's grid; only its shape is read).
+void FinishLayerUpdate(const engine::PatternView& m, const LayerHistory* history, LayerUpdateStats* stats);
+// A selection made edit-ready: a just-dropped position that is regrown simply survives (keeps its weight and
+// optimizer state), so it leaves both sets. drop: stored positions, ascending; grow_flat: cells, ascending.
+struct LayerEdit {
+  std::vector<int64_t> drop;              // stored positions that go, ascending
+  std::vector<engine::GrowCoord> grow;    // cells that arrive, in flat order
+  std::vector<int64_t> grown_flat;        // the same cells as flats
+  double dropped_magnitude_sum = 0;       // sum of magnitudes[p] over `drop`
+};
+LayerEdit ResolveRegrown(const engine::PatternView& m, const std::vector<int64_t>& drop,
+                         const std::vector<int64_t>& grow_flat, const std::vector<float>& magnitudes,
+                         const std::string& name);
+// Adds an update's grown cells to the history (ever active; and the last grown, for the next update's telemetry).
+void RecordGrowth(LayerHistory* history, std::vector<int64_t> grown_flat);
+
+// Global ranking (RigL with drop and grow ranked across every layer at once, as global magnitude pruning ranks):
+// drop the k smallest magnitudes over all layers, no layer going below its floor (fewest positions it may keep),
+// then grow as many cells, the largest scores over all layers among each layer's cells outside its kept set. A
+// layer's nnz moves (its drops and grows differ), the total does not. Ties: lower layer, then lower position / cell.
+// Fewer than k move when the floors leave fewer than k positions to drop. Per layer, drop is ascending stored
+// positions and grow_flat ascending cells, which may include just-dropped ones (see ResolveRegrown). CSR layers.
+struct GlobalLayerInput {
+  engine::PatternView pattern;
+  const float* magnitudes = nullptr;  // one per stored position
+  int64_t floor = 0;
+  RowTileFn scores;                   // the grow scores (RigL: the dense gradient, dense_grad_rows)
+};
+struct GlobalChoice {
+  std::vector<int64_t> drop;
+  std::vector<int64_t> grow_flat;
+};
+std::vector<GlobalChoice> SelectAcrossLayers(const std::vector<GlobalLayerInput>& layers, int64_t k,
+                                             int64_t tile_rows);
 
 // Starts a history from the current pattern (flat cells of its grid: entries, or blocks for BSR).
 void InitHistory(const engine::PatternView& w, LayerHistory* history);

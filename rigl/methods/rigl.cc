@@ -13,12 +13,7 @@ class Rigl : public TrainingMethod {
  public:
   using TrainingMethod::TrainingMethod;
 
-  void BeforeForward(const IterationPlan& it) override {
-    for (LayerState& s : layers()) {
-      s.param->want_dense_grad = it.mask_update;
-      s.param->skip_pattern_grad = it.mask_update;  // no optimizer step on this batch: no use for it
-    }
-  }
+  void BeforeForward(const IterationPlan& it) override { RequestDenseGradientOnUpdates(it); }
   TopologyChange UpdateTopology(const IterationPlan& it) override {
     return DropAndGrow(GrowMode::kGradient, it.update_step);
   }

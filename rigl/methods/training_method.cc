@@ -57,22 +57,33 @@ TopologyChange TrainingMethod::DropAndGrow(GrowMode mode, int64_t t, const std::
   return change;
 }
 
-TopologyChange TrainingMethod::Prune(const std::vector<std::vector<int64_t>>& drops) {
-  // Save every optimizer slot by name, prune, rebuild the optimizer, restore (compacting the pruned layers').
+TopologyChange TrainingMethod::Resize(const std::vector<std::vector<int64_t>>& drops,
+                                     const std::vector<std::vector<engine::GrowCoord>>& grows) {
+  // Save every optimizer slot by name, edit, rebuild the optimizer, restore (compacting and expanding the edited
+  // layers').
   std::vector<engine::NamedBuffer> old_state;
   (*context_.optimizer)->CollectState(&old_state);
   std::map<std::string, engine::AlignedVector<float>> saved;
   for (const engine::NamedBuffer& b : old_state) saved[b.name].assign(b.data, b.data + b.size);
+  // Carries p's gradient and its saved slots (named "<p>.<slot>", old nnz x width floats) across one edit.
+  auto carry = [&](engine::SparseParameter& p, const engine::PositionMap& map, bool grew) {
+    const size_t old_size = map.old_to_new.size() * static_cast<size_t>(map.width);
+    auto apply = [&](engine::AlignedVector<float>& buffer) { grew ? map.Expand(buffer) : map.Compact(buffer); };
+    if (p.grad.size() == old_size) apply(p.grad);
+    for (auto& [name, buffer] : saved) {
+      if (name.rfind(p.name + ".", 0) == 0 && buffer.size() == old_size) apply(buffer);
+    }
+  };
   for (size_t l = 0; l < layers().size(); ++l) {
-    if (drops[l].empty()) continue;
     engine::SparseParameter& p = *layers()[l].param;
     engine::PositionMap map;
-    engine::TopologyEdit::Prune(p, drops[l], &map);
-    map.Compact(p.grad);
-    for (auto& [name, buffer] : saved) {
-      if (name.rfind(p.name + ".", 0) == 0 && buffer.size() == map.old_to_new.size() * map.width) {
-        map.Compact(buffer);
-      }
+    if (!drops[l].empty()) {
+      engine::TopologyEdit::Prune(p, drops[l], &map);
+      carry(p, map, /*grew=*/false);
+    }
+    if (l < grows.size() && !grows[l].empty()) {
+      engine::TopologyEdit::Grow(p, grows[l], &map);
+      carry(p, map, /*grew=*/true);
     }
   }
   context_.make_optimizer();

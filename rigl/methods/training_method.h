@@ -96,7 +96,20 @@ class TrainingMethod {
   TopologyChange DropAndGrow(GrowMode mode, int64_t t, const std::function<RowTileFn(size_t)>& scores = nullptr);
   // Removes drops[l] (storage positions, ascending) from layer l and carries every optimizer slot across (SNIP,
   // pruning).
-  TopologyChange Prune(const std::vector<std::vector<int64_t>>& drops);
+  TopologyChange Prune(const std::vector<std::vector<int64_t>>& drops) { return Resize(drops, {}); }
+  // Removes drops[l] from layer l, then grows grows[l] (cells not stored after the drop; empty or absent: none), so
+  // a layer's nnz may move either way. Every optimizer slot and the gradient are carried across (kept entries bit
+  // for bit, grown ones zero) and the optimizer is rebuilt at the new sizes.
+  TopologyChange Resize(const std::vector<std::vector<int64_t>>& drops,
+                        const std::vector<std::vector<engine::GrowCoord>>& grows);
+  // RigL's update iterations: the backward produces the dense gradient (tile by tile through dense_grad_rows) and
+  // skips the pattern gradient, for which a batch that replaces the optimizer step has no use.
+  void RequestDenseGradientOnUpdates(const IterationPlan& it) {
+    for (LayerState& s : layers()) {
+      s.param->want_dense_grad = it.mask_update;
+      s.param->skip_pattern_grad = it.mask_update;
+    }
+  }
 
   MethodContext context_;
   std::optional<StepDriver> driver_;  // from Start()

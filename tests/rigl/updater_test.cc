@@ -424,6 +424,135 @@ TEST(Updater, ScoreGrowHandComputed) {
   }
 }
 
+// --- Global ranking across layers (rigl_global) ---
+
+rigl::RowTileFn ServeRows(const std::vector<float>* scores, int64_t cols) {
+  return [scores, cols](int64_t r0, int64_t r1, engine::DenseView out) {
+    for (int64_t i = r0; i < r1; ++i) std::copy(scores->begin() + i * cols, scores->begin() + (i + 1) * cols, out.row(i - r0));
+  };
+}
+
+// By hand. Layer A, 2 x 2, every cell stored: |w| = [0.1, 0.5, 0.2, 0.9], floor 1. Layer B, 2 x 3, cells 0, 2, 4
+// stored: |w| = [0.05, 0.3, 0.15], floor 2. k = 3: the three smallest over both layers would be B's 0.05 and 0.15
+// and A's 0.1, but B's floor lets it lose one only, so A loses 0.1 and 0.2 (positions 0 and 2) and B 0.05 (position
+// 0). Grow 3 among cells not kept (A: cells 0 and 2, just dropped; B: cells 0, 1, 3, 5), by |score|:
+// A = [0.7 . / 0.05 .], B = [0.6 0.9 . / 0.65 . 0.01]: B's 0.9 (cell 1), A's 0.7 (cell 0), B's 0.65 (cell 3).
+TEST(GlobalRanking, HandComputedDropsAndGrowsRespectTheFloor) {
+  const CsrMatrix a = CsrMatrix::FromParts(2, 2, {0, 2, 4}, {0, 1, 0, 1}, {0.1f, -0.5f, 0.2f, 0.9f});
+  const CsrMatrix b = CsrMatrix::FromParts(2, 3, {0, 2, 3}, {0, 2, 1}, {-0.05f, 0.3f, 0.15f});
+  const std::vector<float> ma = {0.1f, 0.5f, 0.2f, 0.9f}, mb = {0.05f, 0.3f, 0.15f};
+  const std::vector<float> ga = {0.7f, 5.0f, -0.05f, 5.0f}, gb = {0.6f, -0.9f, 5.0f, 0.65f, 5.0f, 0.01f};
+  std::vector<rigl::GlobalLayerInput> in(2);
+  in[0] = {engine::PatternOf(a), ma.data(), 1, ServeRows(&ga, 2)};
+  in[1] = {engine::PatternOf(b), mb.data(), 2, ServeRows(&gb, 3)};
+  const std::vector<rigl::GlobalChoice> c = rigl::SelectAcrossLayers(in, 3, 0);
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[0].drop, (std::vector<int64_t>{0, 2}));
+  EXPECT_EQ(c[1].drop, (std::vector<int64_t>{0}));
+  EXPECT_EQ(c[0].grow_flat, (std::vector<int64_t>{0}));
+  EXPECT_EQ(c[1].grow_flat, (std::vector<int64_t>{1, 3}));
+  // Resolved: A's cell 0 is regrown, so it survives; A loses one net (nnz 3), B gains one (nnz 4); 7 in all.
+  const rigl::LayerEdit ea = rigl::ResolveRegrown(in[0].pattern, c[0].drop, c[0].grow_flat, ma, "a");
+  EXPECT_EQ(ea.drop, (std::vector<int64_t>{2}));
+  EXPECT_TRUE(ea.grow.empty());
+  const rigl::LayerEdit eb = rigl::ResolveRegrown(in[1].pattern, c[1].drop, c[1].grow_flat, mb, "b");
+  EXPECT_EQ(eb.drop, (std::vector<int64_t>{0}));
+  EXPECT_EQ(eb.grown_flat, (std::vector<int64_t>{1, 3}));
+  // Without B's floor its 0.15 goes instead of A's 0.2.
+  in[1].floor = 0;
+  EXPECT_EQ(rigl::SelectAcrossLayers(in, 3, 0)[1].drop, (std::vector<int64_t>{0, 2}));
+  // Floors that leave nothing to drop: nothing moves.
+  in[0].floor = 4;
+  in[1].floor = 3;
+  const std::vector<rigl::GlobalChoice> none = rigl::SelectAcrossLayers(in, 3, 0);
+  EXPECT_TRUE(none[0].drop.empty() && none[0].grow_flat.empty() && none[1].drop.empty() && none[1].grow_flat.empty());
+}
+
+// Random layers with many ties (values on a coarse grid, NaN scores) against a brute force: every stored entry of
+// every layer sorted by (|w|, layer, position), taken while its layer is above its floor, until k; then every
+// eligible cell of every layer sorted by (-|score|, layer, cell), NaN never, the first as many as were dropped.
+TEST(GlobalRanking, EqualsABruteForceSortOverAllLayers) {
+  engine::Rng rng(16);
+  for (int trial = 0; trial < 60; ++trial) {
+    const int layers = 1 + static_cast<int>(rng.UniformInt(4));
+    std::vector<CsrMatrix> w;
+    std::vector<std::vector<float>> mags, scores;
+    std::vector<rigl::GlobalLayerInput> in(layers);
+    int64_t total = 0;
+    for (int l = 0; l < layers; ++l) {
+      const int64_t rows = 1 + rng.UniformInt(12), cols = 1 + rng.UniformInt(12);
+      w.push_back(testutil::RandomCsr(rows, cols, 0.1 + 0.8 * rng.UniformFloat(0, 1), rng));
+      mags.emplace_back(w[l].nnz());
+      for (float& m : mags[l]) m = static_cast<float>(rng.UniformInt(6)) * 0.25f;
+      scores.emplace_back(rows * cols);
+      for (float& g : scores[l]) {
+        g = (static_cast<float>(rng.UniformInt(7)) - 3.0f) * 0.5f;
+        if (rng.UniformInt(20) == 0) g = std::numeric_limits<float>::quiet_NaN();
+      }
+      total += w[l].nnz();
+    }
+    for (int l = 0; l < layers; ++l) {
+      in[l] = {engine::PatternOf(w[l]), mags[l].data(), rng.UniformInt(w[l].nnz() + 1), ServeRows(&scores[l], w[l].cols())};
+    }
+    const int64_t k = rng.UniformInt(total + 1);
+    // Brute-force drops.
+    struct Entry {
+      float key;
+      int layer;
+      int64_t index;
+    };
+    std::vector<Entry> stored;
+    for (int l = 0; l < layers; ++l) {
+      for (int64_t p = 0; p < w[l].nnz(); ++p) stored.push_back({mags[l][p], l, p});
+    }
+    std::stable_sort(stored.begin(), stored.end(), [](const Entry& x, const Entry& y) { return x.key < y.key; });
+    std::vector<std::vector<int64_t>> want_drop(layers);
+    std::vector<int64_t> room(layers);
+    for (int l = 0; l < layers; ++l) room[l] = w[l].nnz() - in[l].floor;
+    int64_t dropped = 0;
+    for (const Entry& e : stored) {
+      if (dropped == k) break;
+      if (room[e.layer] == 0) continue;
+      --room[e.layer];
+      want_drop[e.layer].push_back(e.index);
+      ++dropped;
+    }
+    // Brute-force grows: cells not stored, or stored and dropped.
+    std::vector<Entry> cells;
+    for (int l = 0; l < layers; ++l) {
+      std::sort(want_drop[l].begin(), want_drop[l].end());
+      std::set<int64_t> kept;
+      const std::map<int64_t, float> entries = Entries(w[l]);
+      int64_t p = 0;
+      for (const auto& [flat, value] : entries) {
+        if (!std::binary_search(want_drop[l].begin(), want_drop[l].end(), p)) kept.insert(flat);
+        ++p;
+      }
+      for (int64_t f = 0; f < w[l].rows() * w[l].cols(); ++f) {
+        if (!kept.count(f) && !std::isnan(scores[l][f])) cells.push_back({-std::fabs(scores[l][f]), l, f});
+      }
+    }
+    std::stable_sort(cells.begin(), cells.end(), [](const Entry& x, const Entry& y) { return x.key < y.key; });
+    std::vector<std::vector<int64_t>> want_grow(layers);
+    for (int64_t t = 0; t < dropped && t < static_cast<int64_t>(cells.size()); ++t) {
+      want_grow[cells[t].layer].push_back(cells[t].index);
+    }
+    for (int l = 0; l < layers; ++l) std::sort(want_grow[l].begin(), want_grow[l].end());
+    // NaN scores can leave fewer eligible cells than drops; the selection refuses that rather than shrink the model.
+    if (static_cast<int64_t>(cells.size()) < dropped) {
+      EXPECT_THROW(rigl::SelectAcrossLayers(in, k, 0), engine::Error) << "trial " << trial;
+      continue;
+    }
+    for (const int64_t tile : {int64_t{0}, int64_t{1}, int64_t{5}}) {
+      const std::vector<rigl::GlobalChoice> c = rigl::SelectAcrossLayers(in, k, tile);
+      for (int l = 0; l < layers; ++l) {
+        EXPECT_EQ(c[l].drop, want_drop[l]) << "trial " << trial << " layer " << l << " tile " << tile;
+        EXPECT_EQ(c[l].grow_flat, want_grow[l]) << "trial " << trial << " layer " << l << " tile " << tile;
+      }
+    }
+  }
+}
+
 // SNIP by hand: w = [0.5, -2, 0.1, 1], g = [1, 0.1, -10, 0.5] give saliencies |g w| = [0.5, 0.2, 1.0, 0.5]; keeping 2
 // drops position 1 (0.2) and, of the tie at 0.5, the lower position 0. Ranking by |g| alone would keep 0 and 2.
 TEST(Snip, DropsLowestSaliencyHandComputed) {
