@@ -224,6 +224,10 @@ const std::vector<Field>& Fields() {
                         "rigl_global: the fewest positions a layer may keep, as a fraction of its distribution's nnz",
                         R::kMustMatch, Rule<double>([](double v) { return v >= 0 && v <= 1; }, "0 <= global_floor <= 1"),
                         0.25),
+        Declare<double>("mest_lambda", &C::mest_lambda, kMethod,
+                        "mest: weight of the gradient in the drop score |w| + lambda |dL/dw|",
+                        R::kMustMatch, Rule<double>([](double v) { return Finite(v) && v >= 0; }, "a finite number >= 0"),
+                        1.0),
         Declare<double>("prune_start", &C::prune_start, kMethod, "Gradual pruning: start, as a fraction of training",
                         R::kMustMatch, Rule<double>([](double v) { return v >= 0 && v < 1; }, "0 <= prune_start < 1")),
         Declare<double>("prune_end", &C::prune_end, kMethod, "Gradual pruning: end, as a fraction of training",
@@ -552,8 +556,9 @@ void ValidateConfig(const TrainConfig& c) {
   ENGINE_CHECK(c.block == "1x1" || Info(c.method).sparse_storage, "--block=", c.block, " --method=",
                MethodName(c.method), ": blocks shape a sparse pattern and this method trains a dense model; "
                "expected --block=1x1 or a sparse method");
-  ENGINE_CHECK(c.block == "1x1" || c.method != Method::kRiglGlobal, "--block=", c.block,
-               " --method=rigl_global: the global ranking moves nnz between CSR layers; expected --block=1x1");
+  ENGINE_CHECK(c.block == "1x1" || (c.method != Method::kRiglGlobal && c.method != Method::kMest), "--block=",
+               c.block, " --method=", MethodName(c.method), ": this method changes a layer's nnz, which only CSR "
+               "layers can; expected --block=1x1");
   const models::ModelName* model = models::FindModelName(c.model);
   ENGINE_CHECK(c.flops_only || (model != nullptr && model->trainable), "--model=", c.model,
                ": trainable on Fashion-MNIST are ", models::ModelNameList(true), "; expected one of those (", c.model,

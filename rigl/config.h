@@ -78,7 +78,8 @@ struct TrainConfig {
   double drop_power = 3.0;               // k of inverse_power
   double multiplier = 1.0;               // RigL_Mx: training length multiplier
   double snfs_momentum = 0.9;
-  double global_floor = 0.25;  // rigl_global: a layer keeps at least this fraction of its distribution's nnz
+  double global_floor = 0.25;
+  double mest_lambda = 1.0;    // mest: the drop score is |w| + mest_lambda x |dL/dw| (stored gradient)  // rigl_global: a layer keeps at least this fraction of its distribution's nnz
   double prune_start = 0.1;   // fraction of training where gradual pruning starts
   double prune_end = 0.75;    // ... and ends
   int64_t prune_frequency = 100;  // steps between pruning recomputations

@@ -28,6 +28,9 @@ const std::vector<MethodInfo>& AllMethods() {
       {Method::kRiglGlobal, "rigl_global",
        "RigL ranked across all layers at once: per-layer nnz moves, a floor each (--global_floor)", true, false, true,
        UpdatePlacement::kReplacesOptimizerStep, CostRule::kPeriodicDense, /*densities_move=*/true},
+      {Method::kMest, "mest",
+       "MEST+EM&S (Yuan et al. 2021): grow at random first, drop by |w| + lambda |g| one interval later",
+       true, false, true, UpdatePlacement::kAfterOptimizerStep, CostRule::kSparse, /*densities_move=*/true},
   };
   return kMethods;
 }

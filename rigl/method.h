@@ -13,7 +13,7 @@
 
 namespace rigl {
 
-enum class Method { kDense, kStatic, kSet, kSnfs, kSnip, kPruning, kSmallDense, kRigl, kRiglGlobal };
+enum class Method { kDense, kStatic, kSet, kSnfs, kSnip, kPruning, kSmallDense, kRigl, kRiglGlobal, kMest };
 
 struct MethodInfo {
   Method id;

@@ -169,6 +169,10 @@ float Trainer::RunIteration(const Batch& batch, int* correct) {
   if (it.optimizer_step && c_.clip_grad_norm > 0) ClipGradients();
   if (it.optimizer_step) opt_->Step(LearningRate(it.step_before));
   if (dp_ && it.optimizer_step) exchange_floats_per_step_ = dp_->last_exchange_floats();
+  // A method whose per-layer densities move is charged the densities this iteration's kernels ran at, before its
+  // update changes them.
+  const MethodInfo& info = method_->info();
+  const std::vector<double> ran_at = info.densities_move ? CurrentSparsities() : std::vector<double>{};
   if (it.mask_update) {
     engine::Timer update_timer;
     if (method_->UpdateTopology(it).changed) ++totals_.updates;
@@ -178,12 +182,13 @@ float Trainer::RunIteration(const Batch& batch, int* correct) {
   last_counted_flops_ = static_cast<double>(engine::FlopCounter::Get() - flops_before);
   totals_.counted_flops += last_counted_flops_;
   // RIGL.md 4.3 charges an update that replaces the step 2 f_S + f_D (the dense weight gradient), other steps by the
-  // method's rule; gradual pruning and a global ranking by the sparsities of this iteration.
-  const MethodInfo& info = method_->info();
+  // method's rule; gradual pruning by the sparsities after this iteration's update, methods whose densities move by
+  // those this iteration ran at.
   const bool dense_gradient_update = it.mask_update && info.placement == UpdatePlacement::kReplacesOptimizerStep;
   const TrainFlops f = TrainingFlopsPerSample(
       c_, plan_,
-      info.cost == models::CostRule::kTrajectory || info.densities_move ? CurrentSparsities() : std::vector<double>{},
+      info.densities_move ? ran_at
+                          : info.cost == models::CostRule::kTrajectory ? CurrentSparsities() : std::vector<double>{},
       dense_gradient_update);
   totals_.theoretical_flops += f.method * batch.global_size;
   totals_.theoretical_engine_flops += (f.method - f.first_layer_data_grad) * batch.global_size;

@@ -368,6 +368,12 @@ std::vector<int64_t> RandomOutsideKept(const engine::PatternView& w, const std::
   return chosen;
 }
 
+std::vector<float> MestScores(const float* values, const float* grad, int64_t n, float lambda) {
+  std::vector<float> score(static_cast<size_t>(n));
+  for (int64_t p = 0; p < n; ++p) score[p] = std::fabs(values[p]) + lambda * std::fabs(grad[p]);
+  return score;
+}
+
 std::vector<int64_t> SnipDrops(const float* grad, const float* values, int64_t n, int64_t keep) {
   ENGINE_CHECK(keep >= 0 && keep <= n, "SnipDrops: keep = ", keep, " of ", n, " stored; expected 0 <= keep <= n");
   std::vector<float> saliency(static_cast<size_t>(n));

@@ -44,6 +44,9 @@ struct LayerUpdateStats {
 
 // The k smallest |values[p]| (ties: lower position first), returned in ascending position order.
 std::vector<int64_t> LowestMagnitude(const float* values, int64_t n, int64_t k);
+// MEST's drop score per stored position: |values[p]| + lambda |grad[p]| (Yuan et al. 2021), so a small weight that
+// is still learning fast is kept.
+std::vector<float> MestScores(const float* values, const float* grad, int64_t n, float lambda);
 // SNIP's one-shot prune (RIGL.md 3.7): the n - keep stored positions of lowest saliency |grad[p] * values[p]| (not
 // |grad| alone, App. M's bug 3), as LowestMagnitude returns them.
 std::vector<int64_t> SnipDrops(const float* grad, const float* values, int64_t n, int64_t keep);

@@ -14,7 +14,7 @@ std::unique_ptr<TrainingMethod> MakeTrainingMethod(const MethodContext& context)
       {Method::kSmallDense, MakeFixedTopology}, {Method::kRigl, MakeRigl},
       {Method::kSet, MakeSet}, {Method::kSnfs, MakeSnfs},
       {Method::kSnip, MakeSnip}, {Method::kPruning, MakePruning},
-      {Method::kRiglGlobal, MakeRiglGlobal},
+      {Method::kRiglGlobal, MakeRiglGlobal}, {Method::kMest, MakeMest},
   };
   for (const auto& [method, factory] : kRegistry) {
     if (method == context.config->method) return factory(context);

@@ -15,6 +15,7 @@ std::unique_ptr<TrainingMethod> MakeTrainingMethod(const MethodContext& context)
 std::unique_ptr<TrainingMethod> MakeFixedTopology(const MethodContext& context);  // dense, static, small_dense
 std::unique_ptr<TrainingMethod> MakeRigl(const MethodContext& context);
 std::unique_ptr<TrainingMethod> MakeRiglGlobal(const MethodContext& context);
+std::unique_ptr<TrainingMethod> MakeMest(const MethodContext& context);
 std::unique_ptr<TrainingMethod> MakeSet(const MethodContext& context);
 std::unique_ptr<TrainingMethod> MakeSnfs(const MethodContext& context);
 std::unique_ptr<TrainingMethod> MakeSnip(const MethodContext& context);

@@ -22,7 +22,7 @@ TEST(MethodTable, NamesRoundTripAndAreUnique) {
     EXPECT_STREQ(rigl::MethodName(m.id), m.name);
   }
   EXPECT_EQ(names, (std::set<std::string>{"dense", "static", "set", "snfs", "snip", "pruning", "small_dense", "rigl",
-                                          "rigl_global"}));
+                                          "rigl_global", "mest"}));
 }
 
 TEST(MethodTable, UnknownNameNamesTheFlagAndTheChoices) {
@@ -55,6 +55,7 @@ TEST(MethodTable, MatchesRiglMd) {
       {Method::kRigl, CostRule::kPeriodicDense, UpdatePlacement::kReplacesOptimizerStep, true, false},
       {Method::kPruning, CostRule::kTrajectory, UpdatePlacement::kNoUpdates, true, true},
       {Method::kRiglGlobal, CostRule::kPeriodicDense, UpdatePlacement::kReplacesOptimizerStep, true, false},
+      {Method::kMest, CostRule::kSparse, UpdatePlacement::kAfterOptimizerStep, true, false},
   };
   for (const Row& r : rows) {
     const rigl::MethodInfo& m = rigl::Info(r.id);
@@ -63,8 +64,9 @@ TEST(MethodTable, MatchesRiglMd) {
     EXPECT_EQ(m.sparse_storage, r.sparse) << m.name;
     EXPECT_EQ(m.starts_full, r.starts_full) << m.name;
     EXPECT_EQ(m.drop_and_grow, r.placement != UpdatePlacement::kNoUpdates) << m.name;
-    // Only the global ranking moves nnz between layers, so only its FLOPs follow the current densities.
-    EXPECT_EQ(m.densities_move, r.id == Method::kRiglGlobal) << m.name;
+    // The global ranking moves nnz between layers and MEST holds its growth above the budget for an interval, so
+    // only their FLOPs follow the current densities.
+    EXPECT_EQ(m.densities_move, r.id == Method::kRiglGlobal || r.id == Method::kMest) << m.name;
   }
   EXPECT_EQ(sizeof(rows) / sizeof(rows[0]), rigl::AllMethods().size()) << "a method without a row here";
 }

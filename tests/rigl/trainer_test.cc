@@ -144,7 +144,7 @@ INSTANTIATE_TEST_SUITE_P(
                       ResumeCase{"snfs", "mlp", false, "4x4"}, ResumeCase{"pruning", "mlp", false, "8x1"},
                       ResumeCase{"snip", "mlp", false, "1x4"}, ResumeCase{"static", "mlp", false, "8x1"},
                       ResumeCase{"rigl", "lenet5", false, "4x1"}, ResumeCase{"rigl_global", "mlp", false},
-                      ResumeCase{"rigl_global", "lenet5", false}),
+                      ResumeCase{"rigl_global", "lenet5", false}, ResumeCase{"mest", "mlp", false}),
     [](const ::testing::TestParamInfo<ResumeCase>& info) {
       const std::string block = info.param.block == "1x1" ? "" : "_block" + info.param.block;
       return info.param.method + "_" + info.param.model + (info.param.augment ? "_augment" : "") + block;
@@ -252,7 +252,7 @@ TEST(Trainer, TimeBudgetStopsEvaluatesAndResumesBitExact) {
 
 TEST(Trainer, SparseMethodsEndAtTheirTargetSparsity) {
   if (!HaveData()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-  for (const char* method : {"static", "set", "rigl", "snfs", "snip", "pruning", "rigl_global"}) {
+  for (const char* method : {"static", "set", "rigl", "snfs", "snip", "pruning", "rigl_global", "mest"}) {
     rigl::TrainConfig c = Small(method);
     c.epochs = 1;
     c.prune_start = 0.0;
@@ -349,12 +349,41 @@ TEST(Trainer, GlobalRankingMovesNnzBetweenLayersAboveTheirFloors) {
   EXPECT_TRUE(moved) << "no layer's nnz moved: the ranking is not global";
 }
 
+// MEST's soft memory bound: between updates a layer holds its budget plus the cells grown at the last update
+// (metrics.jsonl's per-layer density at the end of epoch 1, mid-schedule), and the run ends at the budget (the last
+// update grows nothing).
+TEST(Trainer, MestHoldsItsGrowthUntilTheNextUpdateAndEndsAtTheBudget) {
+  if (!HaveData()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  rigl::TrainConfig planned = Small("static");
+  planned.out_dir = TempDir("mest_plan");
+  rigl::Train(planned);
+  rigl::TrainConfig c = Small("mest");
+  c.drop_schedule = "constant";
+  c.out_dir = TempDir("mest");
+  const rigl::TrainSummary s = rigl::Train(c);
+  // 24 iterations, updates every 4 steps until t_end = 0.75 x 24 = 18; epoch 1 ends at step 12, right after the
+  // update at 12, which grew DropCount(budget, 0.3) cells per layer (a later update follows at 16).
+  const nlohmann::json target = ReadMetrics(planned.out_dir).back()["density"];
+  const auto metrics = ReadMetrics(c.out_dir);
+  ASSERT_EQ(metrics.size(), 2u);
+  const std::map<std::string, int64_t> cells = {{"fc1.weight", 64 * 784}, {"fc2.weight", 32 * 64}};
+  ASSERT_EQ(target.size(), cells.size()) << target.dump();
+  for (const auto& [name, n] : cells) {
+    const int64_t budget = std::llround(target[name].get<double>() * n);
+    const int64_t grown = static_cast<int64_t>(static_cast<float>(budget) * 0.3f);
+    EXPECT_EQ(std::llround(metrics[0]["density"][name].get<double>() * n), std::min(budget + grown, n)) << name;
+    EXPECT_EQ(std::llround(metrics[1]["density"][name].get<double>() * n), budget) << name;
+  }
+  EXPECT_GE(s.updates, 4);
+  EXPECT_NEAR(s.realised_sparsity, 0.8, 1e-3);
+}
+
 // Counted FLOPs (every kernel call adds what it performed) against RIGL.md 4.3's theoretical count: they agree
 // within a few percent once the first layer's data gradient, which is never computed, is left out. The remaining
 // gap for RigL is the pattern SDDMM that still runs on update iterations (the paper charges 2 f_S + f_D there).
 TEST(Trainer, CountedFlopsMatchTheoreticalForStaticSetRigl) {
   if (!HaveData()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-  for (const char* method : {"static", "set", "rigl", "dense", "rigl_global"}) {
+  for (const char* method : {"static", "set", "rigl", "dense", "rigl_global", "mest"}) {
     rigl::TrainConfig c = Small(method);
     c.epochs = 1;
     const rigl::TrainSummary s = rigl::Train(c);

@@ -553,6 +553,17 @@ TEST(GlobalRanking, EqualsABruteForceSortOverAllLayers) {
   }
 }
 
+// MEST's drop score by hand (binary fractions, exact in float): w = [0.5, -0.125, 0.25], g = [0, 1, -0.0625],
+// lambda 0.5 give |w| + 0.5 |g| = [0.5, 0.625, 0.28125]: dropping one removes position 2, where |w| alone would
+// remove position 1 (small, but still learning fast).
+TEST(Mest, DropScoreAddsTheGradientHandComputed) {
+  const float w[] = {0.5f, -0.125f, 0.25f}, g[] = {0.0f, 1.0f, -0.0625f};
+  const std::vector<float> score = rigl::MestScores(w, g, 3, 0.5f);
+  EXPECT_EQ(score, (std::vector<float>{0.5f, 0.625f, 0.28125f}));
+  EXPECT_EQ(rigl::LowestMagnitude(score.data(), 3, 1), std::vector<int64_t>{2});
+  EXPECT_EQ(rigl::LowestMagnitude(w, 3, 1), std::vector<int64_t>{1});
+}
+
 // SNIP by hand: w = [0.5, -2, 0.1, 1], g = [1, 0.1, -10, 0.5] give saliencies |g w| = [0.5, 0.2, 1.0, 0.5]; keeping 2
 // drops position 1 (0.2) and, of the tie at 0.5, the lower position 0. Ranking by |g| alone would keep 0 and 2.
 TEST(Snip, DropsLowestSaliencyHandComputed) {
