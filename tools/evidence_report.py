@@ -24,9 +24,11 @@ for path in sorted(glob.glob(os.path.join(out, "*", "summary.json"))):
         s = json.load(f)
     groups.setdefault((model, tag, method), []).append(s)
 
-order = ["dense", "static", "set", "snfs", "snip", "pruning", "small_dense", "rigl", "rigl-erk", "rigl-2x"]
+order = ["dense", "static", "set", "snfs", "snip", "pruning", "small_dense", "rigl", "rigl-erk", "rigl-2x",
+         "rigl-global", "mest"]
 names = {"dense": "Dense", "static": "Static", "set": "SET", "snfs": "SNFS", "snip": "SNIP", "pruning": "Pruning",
-         "small_dense": "Small-Dense", "rigl": "RigL", "rigl-erk": "RigL (ERK)", "rigl-2x": "RigL 2x"}
+         "small_dense": "Small-Dense", "rigl": "RigL", "rigl-erk": "RigL (ERK)", "rigl-2x": "RigL 2x",
+         "rigl-global": "RigL (global)", "mest": "MEST"}
 lines = ["| model | sparsity | method | seeds | test acc % (mean ± sd) | final train loss | train FLOPs vs dense "
          "(theoretical) | counted / theoretical (paper 3x rule) | wall time s (1 thread, 2 runs at once) |", "|---|---|---|---|---|---|---|---|---|"]
 points = {}
