@@ -7,10 +7,12 @@
 // holds its budget plus the k of the last growth; the last update (no later one on the schedule) grows nothing, so
 // the run ends at the budget. The state is the pattern itself (nnz above the budget = pending growth), so resume
 // needs nothing more. FLOPs: 3 f_S at the current densities.
+#include <algorithm>
 #include <memory>
 #include <utility>
 #include <vector>
 
+#include "engine/base/check.h"
 #include "rigl/methods/registry.h"
 
 namespace rigl {
@@ -25,9 +27,7 @@ class Mest : public TrainingMethod {
     const int64_t t = it.update_step;
     const float f = drop_schedule().DropFraction(t);
     const bool last = !drop_schedule().IsUpdateStep(t + config().delta_t, t);
-    std::vector<std::vector<int64_t>> drops(ls.size());
-    std::vector<std::vector<engine::GrowCoord>> grows(ls.size());
-    std::vector<std::vector<int64_t>> grown_flat(ls.size());
+    std::vector<LayerEdit> edits(ls.size());
     std::vector<LayerUpdateStats> stats(ls.size());
     for (size_t l = 0; l < ls.size(); ++l) {
       engine::SparseParameter& p = *ls[l].param;
@@ -36,6 +36,8 @@ class Mest : public TrainingMethod {
       stats[l] = BeginLayerUpdate(p, magnitudes, &ls[l].history);
       // Back to the budget: drop the extra the previous growth added, lowest |w| + lambda |g| first.
       const int64_t extra = std::max<int64_t>(0, m.positions - ls[l].target_nnz);
+      ENGINE_CHECK(p.grad.size() == static_cast<size_t>(m.positions), p.name, ": mest's drop score needs the step's "
+                   "gradient (", m.positions, " entries); found ", p.grad.size());
       const std::vector<float> score =
           MestScores(p.values().data(), p.grad.data(), m.positions, static_cast<float>(config().mest_lambda));
       const std::vector<int64_t> drop = LowestMagnitude(score.data(), m.positions, extra);
@@ -45,24 +47,10 @@ class Mest : public TrainingMethod {
       const int64_t k = last ? 0 : std::min(DropCount(ls[l].target_nnz, f), eligible);
       const std::vector<int64_t> grow =
           RandomOutsideKept(m, drop, k, config().seed, (static_cast<uint64_t>(t) << 16) ^ l);
-      LayerEdit e = ResolveRegrown(m, drop, grow, magnitudes, p.name);
+      edits[l] = ResolveRegrown(m, drop, grow, magnitudes, p.name);
       stats[l].requested = k;
-      stats[l].dropped = static_cast<int64_t>(e.drop.size());
-      stats[l].grown = static_cast<int64_t>(e.grow.size());
-      stats[l].mean_abs_dropped = stats[l].dropped ? e.dropped_magnitude_sum / stats[l].dropped : 0.0;
-      drops[l] = std::move(e.drop);
-      grows[l] = std::move(e.grow);
-      grown_flat[l] = std::move(e.grown_flat);
     }
-    TopologyChange change = Resize(drops, grows);
-    change.drop_fraction = f;
-    for (size_t l = 0; l < ls.size(); ++l) {
-      RecordGrowth(&ls[l].history, std::move(grown_flat[l]));
-      FinishLayerUpdate(ls[l].param->pattern(), &ls[l].history, &stats[l]);
-      stats[l].nnz = ls[l].param->positions();
-      ls[l].last = std::move(stats[l]);
-    }
-    return change;
+    return ApplyLayerEdits(std::move(edits), std::move(stats), f);
   }
 };
 

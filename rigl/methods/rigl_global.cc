@@ -40,31 +40,12 @@ class RiglGlobal : public TrainingMethod {
       total += p.positions();
     }
     const std::vector<GlobalChoice> choice = SelectAcrossLayers(in, DropCount(total, f), config().grow_tile_rows);
-    std::vector<std::vector<int64_t>> drops(ls.size());
-    std::vector<std::vector<engine::GrowCoord>> grows(ls.size());
-    std::vector<std::vector<int64_t>> grown_flat(ls.size());
+    std::vector<LayerEdit> edits(ls.size());
     for (size_t l = 0; l < ls.size(); ++l) {
-      LayerEdit e = ResolveRegrown(in[l].pattern, choice[l].drop, choice[l].grow_flat, magnitudes[l], ls[l].param->name);
+      edits[l] = ResolveRegrown(in[l].pattern, choice[l].drop, choice[l].grow_flat, magnitudes[l], ls[l].param->name);
       stats[l].requested = static_cast<int64_t>(choice[l].drop.size());
-      stats[l].dropped = static_cast<int64_t>(e.drop.size());
-      stats[l].grown = static_cast<int64_t>(e.grow.size());
-      stats[l].mean_abs_dropped = stats[l].dropped ? e.dropped_magnitude_sum / stats[l].dropped : 0.0;
-      drops[l] = std::move(e.drop);
-      grows[l] = std::move(e.grow);
-      grown_flat[l] = std::move(e.grown_flat);
     }
-    TopologyChange change = Resize(drops, grows);  // the pattern views in `in` are stale from here
-    change.drop_fraction = f;
-    for (size_t l = 0; l < ls.size(); ++l) {
-      engine::SparseParameter& p = *ls[l].param;
-      p.dense_grad_rows = nullptr;  // the saved activations belong to the old topology
-      p.want_dense_grad = false;
-      RecordGrowth(&ls[l].history, std::move(grown_flat[l]));
-      FinishLayerUpdate(p.pattern(), &ls[l].history, &stats[l]);
-      stats[l].nnz = p.positions();
-      ls[l].last = std::move(stats[l]);
-    }
-    return change;
+    return ApplyLayerEdits(std::move(edits), std::move(stats), f);  // the pattern views in `in` go stale here
   }
 };
 

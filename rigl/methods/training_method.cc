@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
 
 #include "engine/base/check.h"
 #include "engine/sparse/topology_edit.h"
@@ -53,6 +54,32 @@ TopologyChange TrainingMethod::DropAndGrow(GrowMode mode, int64_t t, const std::
     s.last = UpdateLayer(*s.param, change.drop_fraction, o,
                          [&](engine::PositionMap& map) { opt.RemapSparse(*s.param, map); }, &s.history);
     s.param->want_dense_grad = false;
+  }
+  return change;
+}
+
+TopologyChange TrainingMethod::ApplyLayerEdits(std::vector<LayerEdit> edits, std::vector<LayerUpdateStats> stats,
+                                              float drop_fraction) {
+  std::vector<LayerState>& ls = layers();
+  std::vector<std::vector<int64_t>> drops(ls.size());
+  std::vector<std::vector<engine::GrowCoord>> grows(ls.size());
+  for (size_t l = 0; l < ls.size(); ++l) {
+    stats[l].dropped = static_cast<int64_t>(edits[l].drop.size());
+    stats[l].grown = static_cast<int64_t>(edits[l].grow.size());
+    stats[l].mean_abs_dropped = stats[l].dropped ? edits[l].dropped_magnitude_sum / stats[l].dropped : 0.0;
+    drops[l] = std::move(edits[l].drop);
+    grows[l] = std::move(edits[l].grow);
+  }
+  TopologyChange change = Resize(drops, grows);
+  change.drop_fraction = drop_fraction;
+  for (size_t l = 0; l < ls.size(); ++l) {
+    engine::SparseParameter& p = *ls[l].param;
+    p.dense_grad_rows = nullptr;
+    p.want_dense_grad = false;
+    RecordGrowth(&ls[l].history, std::move(edits[l].grown_flat));
+    FinishLayerUpdate(p.pattern(), &ls[l].history, &stats[l]);
+    stats[l].nnz = p.positions();
+    ls[l].last = std::move(stats[l]);
   }
   return change;
 }

@@ -102,6 +102,12 @@ class TrainingMethod {
   // for bit, grown ones zero) and the optimizer is rebuilt at the new sizes.
   TopologyChange Resize(const std::vector<std::vector<int64_t>>& drops,
                         const std::vector<std::vector<engine::GrowCoord>>& grows);
+  // Applies each layer's resolved edit through Resize (its nnz may move), records the growth in its history and
+  // puts its telemetry in LayerState::last: stats[l] comes from BeginLayerUpdate, with `requested` set; the counts,
+  // the mean dropped magnitude, the ever-active share and the new nnz are filled here. The layers' dense-gradient
+  // sources are cleared (their saved activations belong to the old topology).
+  TopologyChange ApplyLayerEdits(std::vector<LayerEdit> edits, std::vector<LayerUpdateStats> stats,
+                                 float drop_fraction);
   // RigL's update iterations: the backward produces the dense gradient (tile by tile through dense_grad_rows) and
   // skips the pattern gradient, for which a batch that replaces the optimizer step has no use.
   void RequestDenseGradientOnUpdates(const IterationPlan& it) {
