@@ -4,9 +4,10 @@
 # (uniform), RigL (ERK), RigL 2x, RigL with a global ranking (rigl_global) and MEST+EM&S (mest). Each run writes out/evidence/<run>/summary.json; tools/evidence_report.py then
 # writes out/evidence/EVIDENCE.md and out/evidence/accuracy_vs_flops.png.
 # Usage: tools/evidence.sh [--epochs_mlp N] [--epochs_lenet N] [--seeds "0 1 2"] [--threads T] [--jobs J] [--quick]
-#                          [--only "rigl rigl-global mest"]
+#                          [--only "rigl rigl-global mest"] [--out DIR]
 # --jobs J runs J trainings at once (each with --threads T); --quick runs one seed and 2 epochs (a smoke check of
-# the script itself); --only queues just the named rows (the method part of the run names below). Finished runs (with a summary.json) are skipped, so an interrupted sweep can be continued.
+# the script itself); --only queues just the named rows (the method part of the run names below); --out DIR writes
+# the runs and the report there instead of out/evidence (e.g. a longer sweep kept beside the short one). Finished runs (with a summary.json) are skipped, so an interrupted sweep can be continued.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs_mlp=10
@@ -15,6 +16,7 @@ seeds="0 1 2"
 threads=2
 jobs=1
 only=""
+out="out/evidence"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --epochs_mlp) epochs_mlp="$2"; shift 2 ;;
@@ -24,12 +26,12 @@ while [[ $# -gt 0 ]]; do
     --jobs) jobs="$2"; shift 2 ;;
     --quick) epochs_mlp=2; epochs_lenet=1; seeds="0"; shift ;;
     --only) only="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
     *) echo "evidence.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 bazel build //rigl:trainer >/dev/null
 bin="bazel-bin/rigl/trainer"
-out="out/evidence"
 mkdir -p "$out"
 # Shared hyper-parameters (PERF.md's PyTorch setting): batch 128, SGD momentum 0.9 (Nesterov), lr 0.05 cosine,
 # weight decay 1e-4. Topology updates every 100 steps with alpha 0.3 cosine until 75% of training.

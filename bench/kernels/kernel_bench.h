@@ -7,7 +7,6 @@
 #define BENCH_KERNELS_KERNEL_BENCH_H_
 
 #include <omp.h>
-#include <immintrin.h>
 
 #include <cstdint>
 #include <map>

@@ -6,7 +6,6 @@
 // product per stored position.
 #include "engine/kernels/sddmm.h"
 
-#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>

@@ -4,7 +4,6 @@
 // register-tiled inner loops (each with its AVX-512 and portable form); splitting would export those internals.
 #include "engine/kernels/sparse_conv2d.h"
 
-#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>

@@ -4,7 +4,6 @@
 #ifndef ENGINE_KERNELS_SPMM_TILE_H_
 #define ENGINE_KERNELS_SPMM_TILE_H_
 
-#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>

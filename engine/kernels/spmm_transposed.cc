@@ -7,7 +7,6 @@
 // thread count.
 #include "engine/kernels/spmm_transposed.h"
 
-#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>

@@ -492,7 +492,8 @@ TEST(GlobalRanking, EqualsABruteForceSortOverAllLayers) {
       total += w[l].nnz();
     }
     for (int l = 0; l < layers; ++l) {
-      in[l] = {engine::PatternOf(w[l]), mags[l].data(), rng.UniformInt(w[l].nnz() + 1), ServeRows(&scores[l], w[l].cols())};
+      const auto floor = static_cast<int64_t>(rng.UniformInt(w[l].nnz() + 1));
+      in[l] = {engine::PatternOf(w[l]), mags[l].data(), floor, ServeRows(&scores[l], w[l].cols())};
     }
     const int64_t k = rng.UniformInt(total + 1);
     // Brute-force drops.
