@@ -56,9 +56,12 @@ void Trainer::SaveCheckpoint(const std::string& path) {
   std::vector<engine::NamedBuffer> state;
   opt_->CollectState(&state);
   for (const engine::NamedBuffer& b : state) w.AddFloats("optim:" + b.name, b.data, b.size);
+  std::vector<std::vector<int64_t>> ever_lists;  // the writer reads them at Write(): alive until then
+  ever_lists.reserve(layers_.size());
   for (const LayerState& s : layers_) {
-    w.AddInt64s("history:" + s.param->name + ".ever_active", s.history.ever_active.data(),
-                static_cast<int64_t>(s.history.ever_active.size()));
+    ever_lists.push_back(s.history.ever_active.Sorted());
+    w.AddInt64s("history:" + s.param->name + ".ever_active", ever_lists.back().data(),
+                static_cast<int64_t>(ever_lists.back().size()));
     w.AddInt64s("history:" + s.param->name + ".last_grown", s.history.last_grown.data(),
                 static_cast<int64_t>(s.history.last_grown.size()));
   }
@@ -207,8 +210,9 @@ void Trainer::RestoreFrom(const std::string& path) {
     const int64_t rows = grid.rows, cols = grid.cols;
     const std::string ever = "history:" + s.param->name + ".ever_active";
     const std::string grown = "history:" + s.param->name + ".last_grown";
-    s.history.ever_active = r.Int64s(ever);
-    CheckPositions(path, ever, s.history.ever_active, rows, cols, rows * cols, /*sorted=*/true);
+    std::vector<int64_t> ever_list = r.Int64s(ever);
+    CheckPositions(path, ever, ever_list, rows, cols, rows * cols, /*sorted=*/true);
+    s.history.ever_active.Assign(rows * cols, std::move(ever_list), "the checkpoint's ever-active history");
     s.history.last_grown = r.Int64s(grown);
     CheckPositions(path, grown, s.history.last_grown, rows, cols, grid.positions, /*sorted=*/false);
   }

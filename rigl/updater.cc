@@ -179,26 +179,6 @@ int64_t PredictedLimit(const engine::DenseView& tile, int64_t k, int64_t eligibl
 // Merges the sorted, unique `add` into the sorted, unique `set` in place: counts the new values first, grows `set` to
 // fit them (the vector's capacity doubling makes a reallocation rare), then merges from the back, so no second
 // buffer of the set's size is touched.
-void MergeInto(std::vector<int64_t>* set, const std::vector<int64_t>& add) {
-  std::vector<int64_t>& s = *set;
-  size_t fresh = 0;
-  for (size_t i = 0, j = 0; j < add.size(); ++j) {
-    while (i < s.size() && s[i] < add[j]) ++i;
-    fresh += static_cast<size_t>(i == s.size() || s[i] != add[j]);
-  }
-  if (fresh == 0) return;
-  size_t i = s.size(), j = add.size(), out = s.size() + fresh;
-  s.resize(out);
-  while (j > 0) {
-    if (i > 0 && s[i - 1] > add[j - 1]) {
-      s[--out] = s[--i];
-    } else {
-      if (i > 0 && s[i - 1] == add[j - 1]) --i;  // already in the set: one copy
-      s[--out] = add[--j];
-    }
-  }
-}
-
 }  // namespace
 
 KeyCut KthSmallestKey(const uint32_t* keys, int64_t n, int64_t k) {
@@ -382,11 +362,12 @@ std::vector<int64_t> SnipDrops(const float* grad, const float* values, int64_t n
 }
 
 void InitHistory(const engine::PatternView& w, LayerHistory* history) {
-  history->ever_active.clear();
-  history->ever_active.reserve(w.positions);
+  std::vector<int64_t> flats;
+  flats.reserve(static_cast<size_t>(w.positions));
   for (int64_t i = 0; i < w.rows; ++i) {
-    for (int64_t p = w.offsets[i]; p < w.offsets[i + 1]; ++p) history->ever_active.push_back(i * w.cols + w.indices[p]);
+    for (int64_t p = w.offsets[i]; p < w.offsets[i + 1]; ++p) flats.push_back(i * w.cols + w.indices[p]);
   }
+  history->ever_active.Assign(w.rows * w.cols, std::move(flats), "the ever-active history");
   history->last_grown.clear();
 }
 
@@ -414,7 +395,7 @@ LayerUpdateStats BeginLayerUpdate(const engine::SparseParameter& w, const std::v
 void FinishLayerUpdate(const engine::PatternView& m, const LayerHistory* history, LayerUpdateStats* stats) {
   if (history == nullptr) return;
   const int64_t total = m.rows * m.cols;
-  stats->ever_active = static_cast<int64_t>(history->ever_active.size());
+  stats->ever_active = history->ever_active.size();
   stats->ever_active_fraction = total ? static_cast<double>(stats->ever_active) / total : 0.0;
 }
 
@@ -458,7 +439,7 @@ LayerEdit ResolveRegrown(const engine::PatternView& m, const std::vector<int64_t
 
 void RecordGrowth(LayerHistory* history, std::vector<int64_t> grown_flat) {
   if (history == nullptr) return;
-  MergeInto(&history->ever_active, grown_flat);
+  history->ever_active.Add(grown_flat);
   history->last_grown = std::move(grown_flat);
 }
 

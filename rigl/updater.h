@@ -17,6 +17,7 @@
 #include "engine/sparse/magnitude_scan.h"
 #include "engine/sparse/topology_edit.h"
 #include "engine/tensor/tensor.h"
+#include "rigl/cell_set.h"
 
 namespace rigl {
 
@@ -113,7 +114,7 @@ inline std::vector<int64_t> RandomOutsideKept(const engine::CsrMatrix& w, const 
 
 // Per-layer state kept across updates (telemetry only; not needed for correctness).
 struct LayerHistory {
-  std::vector<int64_t> ever_active;   // sorted flat positions
+  CellSet ever_active;               // flat cells ever active (a sorted list, or a bitmap once that is smaller)
   std::vector<int64_t> last_grown;    // flat positions grown at the previous update
 };
 
