@@ -114,12 +114,13 @@ for model in ["mlp", "lenet5"]:
         lowest = min(sparse_rows, key=lambda r: r[4][0])
         if prune and best_dyn:
             gap = prune[3][0] - best_dyn[3][0]
-            noise = (prune[3][1] ** 2 + best_dyn[3][1] ** 2) ** 0.5
+            # Standard error of the difference of the two means (sample sds, n seeds each).
+            noise = (prune[3][1] ** 2 / prune[1] + best_dyn[3][1] ** 2 / best_dyn[1]) ** 0.5
             s_p = short.get((model, sparsity, "Pruning"))
             s_d = short.get((model, sparsity, names[best_dyn[0]]))
             s_gap = f"{s_p[0] - s_d[0]:+.2f}" if s_p and s_d else "-"
             leaders.append(f"| {model} | {sparsity} | {names[best[0]]} ({best[3][0]:.2f}) | "
-                           f"{names[best_dyn[0]]} ({best_dyn[3][0]:.2f}) | {gap:+.2f} (sd of the gap {noise:.2f}) | "
+                           f"{names[best_dyn[0]]} ({best_dyn[3][0]:.2f}) | {gap:+.2f} (se {noise:.2f}) | "
                            f"{s_gap} | {names[lowest[0]]} ({lowest[4][0]:.4f}) |")
 
 lead_table = ["| model | sparsity | most accurate sparse method | best dynamic method | Pruning - best dynamic, long | "
@@ -146,11 +147,18 @@ with open(dat, "w") as f:
             plotted.append((model, method))
 
 
+colors = {"dense": "black", "static": "#999999", "set": "#56b4e9", "snfs": "#e69f00", "pruning": "#d55e00",
+          "small_dense": "#009e73", "rigl": "#0072b2", "rigl-erk": "#cc79a7", "rigl-2x": "#6a3d9a",
+          "rigl-global": "#b15928", "mest": "#33a02c"}
+
+
 def curves(model, column):
     parts = []
     for index, (mo, method) in enumerate(plotted):
         if mo == model:
-            parts.append(f"'{dat}' index {index} using 1:{column} with lines lw 2 title '{names[method]}'")
+            dash = " dt 2" if method in ("rigl-2x", "small_dense") else ""
+            parts.append(f"'{dat}' index {index} using 1:{column} with lines lw 2 lc rgb '{colors[method]}'{dash} "
+                         f"title '{names[method]}'")
     return ", ".join(parts)
 
 
