@@ -6,47 +6,35 @@ sets it beside the short one (docs/evidence/EVIDENCE.md, 10 and 5 epochs). Write
                     the test accuracy still moved over the last fifth of training (the convergence check);
   long_curves.png   test accuracy and training loss per epoch (mean over seeds) at MLP 0.95 and LeNet-5 0.95.
 Usage: tools/evidence_long_report.py [DIR] [SHORT_TABLE]"""
-import glob
 import json
 import os
 import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweep_common import plot, stats, write_table  # noqa: E402
+from sweep_common import EVIDENCE_NAMES, plot, read_evidence_runs, stats, write_table  # noqa: E402
 
 out = sys.argv[1] if len(sys.argv) > 1 else "out/evidence_long"
 short_table = sys.argv[2] if len(sys.argv) > 2 else "docs/evidence/EVIDENCE.md"
 
 order = ["dense", "static", "set", "snfs", "pruning", "small_dense", "rigl", "rigl-erk", "rigl-2x", "rigl-global",
          "mest"]
-names = {"dense": "Dense", "static": "Static", "set": "SET", "snfs": "SNFS", "snip": "SNIP", "pruning": "Pruning",
-         "small_dense": "Small-Dense", "rigl": "RigL", "rigl-erk": "RigL (ERK)", "rigl-2x": "RigL 2x",
-         "rigl-global": "RigL (global)", "mest": "MEST"}
+names = EVIDENCE_NAMES
 dynamic = {"set", "snfs", "rigl", "rigl-erk", "rigl-2x", "rigl-global", "mest"}
 
 
 def read_runs(directory):
     """(model, sparsity string, method) -> list of (summary, per-epoch metrics)."""
     groups = {}
-    for path in sorted(glob.glob(os.path.join(directory, "*", "summary.json"))):
-        name = os.path.basename(os.path.dirname(path))
-        m = re.match(r"(mlp|lenet5)_(dense_s0|s[0-9.]+)_?(.*)_seed(\d+)$", name)
-        if not m:
-            continue
-        model, tag, method, _ = m.groups()
-        sparsity = "0" if tag == "dense_s0" else tag[1:]
-        if tag == "dense_s0":
-            method = "dense"
-        with open(path) as f:
-            summary = json.load(f)
-        epochs = []
-        with open(os.path.join(os.path.dirname(path), "metrics.jsonl")) as f:
-            for line in f:
-                row = json.loads(line)
-                if "epoch" in row and "test_accuracy" in row:
-                    epochs.append(row)
-        groups.setdefault((model, sparsity, method), []).append((summary, epochs))
+    for key, runs in read_evidence_runs(directory).items():
+        for summary, run_dir in runs:
+            epochs = []
+            with open(os.path.join(run_dir, "metrics.jsonl")) as f:
+                for line in f:
+                    row = json.loads(line)
+                    if "epoch" in row and "test_accuracy" in row:
+                        epochs.append(row)
+            groups.setdefault(key, []).append((summary, epochs))
     return groups
 
 

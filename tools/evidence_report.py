@@ -1,34 +1,16 @@
 #!/usr/bin/env python3
 """Aggregates tools/evidence.sh runs (out/evidence/*/summary.json) into EVIDENCE.md and a gnuplot PNG of test
 accuracy vs training FLOPs (one point per method, per model and sparsity)."""
-import glob
-import json
 import os
-import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweep_common import plot, stats, write_blocks, write_table  # noqa: E402
+from sweep_common import EVIDENCE_NAMES, EVIDENCE_ORDER, plot, read_evidence_runs, stats, write_blocks, write_table  # noqa: E402,E501
 
 out = sys.argv[1] if len(sys.argv) > 1 else "out/evidence"
-groups = {}
-for path in sorted(glob.glob(os.path.join(out, "*", "summary.json"))):
-    name = os.path.basename(os.path.dirname(path))
-    m = re.match(r"(mlp|lenet5)_(dense_s0|s[0-9.]+)_?(.*)_seed(\d+)$", name)
-    if not m:
-        continue
-    model, tag, method, seed = m.groups()
-    if tag == "dense_s0":
-        method, tag = "dense", "s0"
-    with open(path) as f:
-        s = json.load(f)
-    groups.setdefault((model, tag, method), []).append(s)
-
-order = ["dense", "static", "set", "snfs", "snip", "pruning", "small_dense", "rigl", "rigl-erk", "rigl-2x",
-         "rigl-global", "mest"]
-names = {"dense": "Dense", "static": "Static", "set": "SET", "snfs": "SNFS", "snip": "SNIP", "pruning": "Pruning",
-         "small_dense": "Small-Dense", "rigl": "RigL", "rigl-erk": "RigL (ERK)", "rigl-2x": "RigL 2x",
-         "rigl-global": "RigL (global)", "mest": "MEST"}
+groups = {key: [summary for summary, _ in runs] for key, runs in read_evidence_runs(out).items()}
+order = EVIDENCE_ORDER
+names = EVIDENCE_NAMES
 lines = ["| model | sparsity | method | seeds | test acc % (mean ± sd) | final train loss | train FLOPs vs dense "
          "(theoretical) | counted / theoretical (paper 3x rule) | wall time s (1 thread, 2 runs at once) |", "|---|---|---|---|---|---|---|---|---|"]
 points = {}
@@ -45,7 +27,7 @@ for model in ["mlp", "lenet5"]:
             rel = stats([r["theoretical_train_flops_vs_dense"] * r["config"]["multiplier"] for r in runs])
             ratio = stats([r["counted_train_flops"] / r["theoretical_train_flops"] for r in runs])
             secs = stats([r["train_seconds"] for r in runs])
-            sparsity = "0" if tag == "s0" else tag[1:]
+            sparsity = tag
             lines.append(f"| {model} | {sparsity} | {names[method]} | {len(runs)} | {acc[0]:.2f} ± {acc[1]:.2f} | "
                          f"{loss[0]:.4f} ± {loss[1]:.4f} | {rel[0]:.3f} | {ratio[0]:.3f} | {secs[0]:.1f} |")
             points.setdefault(model, []).append((names[method], sparsity, rel[0], acc[0], acc[1]))

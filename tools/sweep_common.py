@@ -1,8 +1,38 @@
-"""Shared by the sweep reports (tools/evidence_report.py, tools/block_report.py): mean and sample sd, the markdown
-table written and echoed, gnuplot data blocks (one per model), and running gnuplot."""
+"""Shared by the sweep reports (tools/evidence_report.py, tools/evidence_long_report.py, tools/block_report.py, ...):
+mean and sample sd, the markdown table written and echoed, gnuplot data blocks (one per model), running gnuplot, and
+the evidence sweep's run directories read back with their method names."""
+import glob
+import json
 import math
 import os
+import re
 import subprocess
+
+# The evidence sweep's rows (tools/evidence.sh), in table order, and their display names.
+EVIDENCE_ORDER = ["dense", "static", "set", "snfs", "snip", "pruning", "small_dense", "rigl", "rigl-erk", "rigl-2x",
+                  "rigl-global", "mest"]
+EVIDENCE_NAMES = {"dense": "Dense", "static": "Static", "set": "SET", "snfs": "SNFS", "snip": "SNIP",
+                  "pruning": "Pruning", "small_dense": "Small-Dense", "rigl": "RigL", "rigl-erk": "RigL (ERK)",
+                  "rigl-2x": "RigL 2x", "rigl-global": "RigL (global)", "mest": "MEST"}
+
+
+def read_evidence_runs(directory):
+    """The finished runs of an evidence sweep: (model, sparsity string, method tag) -> [(summary, run dir), ...].
+    Run directories are named <model>_s<sparsity>_<method>_seed<n>, or <model>_dense_s0_seed<n> (sparsity "0")."""
+    groups = {}
+    for path in sorted(glob.glob(os.path.join(directory, "*", "summary.json"))):
+        run_dir = os.path.dirname(path)
+        m = re.match(r"(mlp|lenet5)_(dense_s0|s[0-9.]+)_?(.*)_seed(\d+)$", os.path.basename(run_dir))
+        if not m:
+            continue
+        model, tag, method, _ = m.groups()
+        if tag == "dense_s0":
+            method, sparsity = "dense", "0"
+        else:
+            sparsity = tag[1:]
+        with open(path) as f:
+            groups.setdefault((model, sparsity, method), []).append((json.load(f), run_dir))
+    return groups
 
 
 def stats(xs):
