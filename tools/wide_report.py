@@ -25,7 +25,7 @@ def weights(width):
     return sum(a * b for a, b in zip(dims, dims[1:]))
 
 
-names = {"dense": "Dense", "static": "Static", "set": "SET", "rigl": "RigL"}
+names = {"dense": "Dense", "static": "Static", "set": "SET", "rigl": "RigL", "rigleq": "RigL, equal FLOPs"}
 small = groups.get(("300-100", "dense"))
 small_flops = stats([r["theoretical_train_flops"] for r in small])[0] if small else float("nan")
 small_acc = stats([100 * r["test_accuracy"] for r in small])[0] if small else float("nan")
