@@ -400,7 +400,9 @@ TEST(TopologyEditTest, RandomPrunesAndGrowsMatchADenseMaskOracle) {
     for (int64_t i = 0; i < rows; ++i) {
       for (int32_t j = 0; j < cols; ++j) {
         const int64_t p = a.Find(i, j);
-        if (p >= 0) EXPECT_EQ(slot[p], expected_slot[i * cols + j]) << context << " slot at (" << i << ", " << j << ")";
+        if (p >= 0) {
+          EXPECT_EQ(slot[p], expected_slot[i * cols + j]) << context << " slot at (" << i << ", " << j << ")";
+        }
       }
     }
   }
