@@ -302,7 +302,7 @@ TEST(MemoryScalingTest, LayerWithMoreThan2To32PositionsTrainsWithSetUnderCap) {
                                w.weight().Validate(w.name);
                                // Uniform positions over 4.9e9: rows past 2^32 / n = 61356 must be populated.
                                int64_t high = 0;
-                               for (int64_t flat : history.ever_active) high += flat >= (int64_t{1} << 32);
+                               for (int64_t flat : history.ever_active.Sorted()) high += flat >= (int64_t{1} << 32);
                                CHILD_CHECK(high > 0 && w.weight().nnz() == nnz, "positions >= 2^32: ", high);
                                ForwardBackward(s, opt, false);
                                opt.Step(0.05f);
