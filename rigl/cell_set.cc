@@ -16,7 +16,9 @@ void CheckSorted(const std::vector<int64_t>& v, int64_t cells, const char* what)
   }
 }
 
-// Merges the sorted, distinct `add` into the sorted, distinct `s` in place, from the back (no second buffer).
+// Merges the sorted, distinct `add` into the sorted, distinct `set` in place: counts the new values first, grows `set`
+// to fit them (the vector's capacity doubling makes a reallocation rare), then merges from the back, so no second
+// buffer of the set's size is touched.
 void MergeInto(std::vector<int64_t>* set, const std::vector<int64_t>& add) {
   std::vector<int64_t>& s = *set;
   size_t fresh = 0;

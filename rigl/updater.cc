@@ -176,9 +176,6 @@ int64_t PredictedLimit(const engine::DenseView& tile, int64_t k, int64_t eligibl
   return KthSmallestKey(keys.data(), sampled, static_cast<int64_t>(rank)).key;
 }
 
-// Merges the sorted, unique `add` into the sorted, unique `set` in place: counts the new values first, grows `set` to
-// fit them (the vector's capacity doubling makes a reallocation rare), then merges from the back, so no second
-// buffer of the set's size is touched.
 }  // namespace
 
 KeyCut KthSmallestKey(const uint32_t* keys, int64_t n, int64_t k) {

@@ -38,11 +38,6 @@ mkdir -p "$out"
 common=(--batch_size=128 --lr=0.05 --momentum=0.9 --nesterov --weight_decay=1e-4 --lr_schedule=cosine
         --delta_t=100 --drop_fraction=0.3 --t_end=0.75 --threads=$threads --progress=none)
 source tools/sweep_lib.sh
-row() {  # row <method tag> <name> <args...>: queues the run unless --only leaves this row out
-  local method="$1"; shift
-  if [[ -n "$only" && " $only " != *" $method "* ]]; then return; fi
-  run "$@"
-}
 for seed in $seeds; do
   for model in mlp lenet5; do
     if [[ $model == mlp ]]; then epochs=$epochs_mlp; sparsities="0.9 0.95 0.98"; else epochs=$epochs_lenet; sparsities="0.9 0.95"; fi

@@ -12,13 +12,12 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweep_common import EVIDENCE_NAMES, plot, read_evidence_runs, stats, write_table  # noqa: E402
+from sweep_common import EVIDENCE_NAMES, EVIDENCE_ORDER, plot, read_evidence_runs, stats, write_table  # noqa: E402
 
 out = sys.argv[1] if len(sys.argv) > 1 else "out/evidence_long"
 short_table = sys.argv[2] if len(sys.argv) > 2 else "docs/evidence/EVIDENCE.md"
 
-order = ["dense", "static", "set", "snfs", "pruning", "small_dense", "rigl", "rigl-erk", "rigl-2x", "rigl-global",
-         "mest"]
+order = EVIDENCE_ORDER
 names = EVIDENCE_NAMES
 dynamic = {"set", "snfs", "rigl", "rigl-erk", "rigl-2x", "rigl-global", "mest"}
 
@@ -56,7 +55,6 @@ def read_short(path):
 
 groups = read_runs(out)
 short = read_short(short_table)
-epochs_of = {}
 lines = ["| model | sparsity | method | seeds | epochs | test acc % long (mean ± sd) | short | long - short | "
          "final train loss long | short | rank by acc | rank by loss | wall s (1 thread, 2 at once) |",
          "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -75,7 +73,6 @@ for model in ["mlp", "lenet5"]:
             loss = stats([s["final_train_loss"] for s, _ in runs])
             secs = stats([s["train_seconds"] for s, _ in runs])
             n_epochs = len(runs[0][1])
-            epochs_of[model] = n_epochs
             rows.append((method, len(runs), n_epochs, acc, loss, secs, runs))
         by_acc = {r[0]: i + 1 for i, r in enumerate(sorted(rows, key=lambda r: -r[3][0]))}
         by_loss = {r[0]: i + 1 for i, r in enumerate(sorted(rows, key=lambda r: r[4][0]))}
@@ -135,7 +132,7 @@ with open(dat, "w") as f:
             plotted.append((model, method))
 
 
-colors = {"dense": "black", "static": "#999999", "set": "#56b4e9", "snfs": "#e69f00", "pruning": "#d55e00",
+colors = {"dense": "black", "static": "#999999", "set": "#56b4e9", "snfs": "#e69f00", "snip": "#f0e442", "pruning": "#d55e00",
           "small_dense": "#009e73", "rigl": "#0072b2", "rigl-erk": "#cc79a7", "rigl-2x": "#6a3d9a",
           "rigl-global": "#b15928", "mest": "#33a02c"}
 

@@ -9,16 +9,13 @@ from sweep_common import EVIDENCE_NAMES, EVIDENCE_ORDER, plot, read_evidence_run
 
 out = sys.argv[1] if len(sys.argv) > 1 else "out/evidence"
 groups = {key: [summary for summary, _ in runs] for key, runs in read_evidence_runs(out).items()}
-order = EVIDENCE_ORDER
-names = EVIDENCE_NAMES
 lines = ["| model | sparsity | method | seeds | test acc % (mean ± sd) | final train loss | train FLOPs vs dense "
          "(theoretical) | counted / theoretical (paper 3x rule) | wall time s (1 thread, 2 runs at once) |", "|---|---|---|---|---|---|---|---|---|"]
 points = {}
 for model in ["mlp", "lenet5"]:
-    tags = sorted({t for (mo, t, _) in groups if mo == model})
-    for tag in tags:
-        for method in order:
-            runs = groups.get((model, tag, method))
+    for sparsity in sorted({s for (mo, s, _) in groups if mo == model}):
+        for method in EVIDENCE_ORDER:
+            runs = groups.get((model, sparsity, method))
             if not runs:
                 continue
             acc = stats([100 * r["test_accuracy"] for r in runs])
@@ -27,10 +24,9 @@ for model in ["mlp", "lenet5"]:
             rel = stats([r["theoretical_train_flops_vs_dense"] * r["config"]["multiplier"] for r in runs])
             ratio = stats([r["counted_train_flops"] / r["theoretical_train_flops"] for r in runs])
             secs = stats([r["train_seconds"] for r in runs])
-            sparsity = tag
-            lines.append(f"| {model} | {sparsity} | {names[method]} | {len(runs)} | {acc[0]:.2f} ± {acc[1]:.2f} | "
+            lines.append(f"| {model} | {sparsity} | {EVIDENCE_NAMES[method]} | {len(runs)} | {acc[0]:.2f} ± {acc[1]:.2f} | "
                          f"{loss[0]:.4f} ± {loss[1]:.4f} | {rel[0]:.3f} | {ratio[0]:.3f} | {secs[0]:.1f} |")
-            points.setdefault(model, []).append((names[method], sparsity, rel[0], acc[0], acc[1]))
+            points.setdefault(model, []).append((EVIDENCE_NAMES[method], sparsity, rel[0], acc[0], acc[1]))
 
 write_table(os.path.join(out, "EVIDENCE.md"), lines)
 

@@ -36,11 +36,6 @@ mkdir -p "$out"
 common=(--model=mlp --epochs=$epochs --batch_size=128 --lr=0.05 --momentum=0.9 --nesterov --weight_decay=1e-4
         --lr_schedule=cosine --delta_t=100 --drop_fraction=0.3 --t_end=0.75 --threads=$threads --progress=none)
 source tools/sweep_lib.sh
-row() {  # row <method tag> <name> <args...>: queues the run unless --only leaves this row out
-  local method="$1"; shift
-  if [[ -n "$only" && " $only " != *" $method "* ]]; then return; fi
-  run "$@"
-}
 dense_weights=$((784 * 300 + 300 * 100 + 100 * 10))
 for w in $widths; do  # widest first, so the longest runs do not end the sweep alone
   # The sparsity whose nnz equals the small dense model's weights: S = 1 - 266200 / (784 W + W^2 + 10 W).

@@ -5,7 +5,6 @@
 #ifndef ENGINE_KERNELS_AVX2_TILES_H_
 #define ENGINE_KERNELS_AVX2_TILES_H_
 
-
 #include <algorithm>
 #include <cstdint>
 

@@ -9,7 +9,6 @@
 #ifndef ENGINE_KERNELS_BSR_AVX2_TILES_H_
 #define ENGINE_KERNELS_BSR_AVX2_TILES_H_
 
-
 #include <algorithm>
 #include <cstdint>
 

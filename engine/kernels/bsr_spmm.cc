@@ -4,7 +4,6 @@
 // without AVX2).
 #include "engine/kernels/bsr_spmm.h"
 
-
 #include <algorithm>
 
 #include "engine/base/check.h"

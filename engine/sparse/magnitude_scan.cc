@@ -1,7 +1,6 @@
 // CollectByMagnitude's three paths (see magnitude_scan.h).
 #include "engine/sparse/magnitude_scan.h"
 
-
 #include <cstring>
 
 #include "engine/base/cpu.h"
