@@ -26,6 +26,8 @@ constexpr double kBlockFlops = 4.0 * 1024 * 1024;
 constexpr int64_t kMaxBlocks = 16;
 constexpr int64_t kMinBlockRows = 64;
 constexpr int64_t kMinBlockCols = 256;
+constexpr int64_t kLongInner = 1024;
+constexpr int64_t kMinBlockColsLongInner = 64;
 
 int64_t RoundUp16(int64_t x) { return (x + 15) / 16 * 16; }
 
@@ -40,9 +42,17 @@ GemmBlocks PlanGemmBlocks(int64_t m, int64_t n, int64_t k) {
   // (convolutions: few output channels, many output pixels).
   if (m >= 2 * kMinBlockRows) {
     b.rows = std::min(m, std::max(kMinBlockRows, RoundUp16((m + want - 1) / want)));
-  } else {
-    b.cols = std::min(n, std::max(kMinBlockCols, RoundUp16((n + want - 1) / want)));
+    return b;
   }
+  if (k < kLongInner) {
+    b.cols = std::min(n, std::max(kMinBlockCols, RoundUp16((n + want - 1) / want)));
+    return b;
+  }
+  // A long inner dimension (a convolution's weight gradient: k = images x pixels) makes narrow blocks cheap to
+  // pack, and with n of a few hundred the 256-column minimum would leave one large block and a sliver (n = 288:
+  // 256 + 32, one thread doing 89%): near-equal blocks of at least 64 columns instead.
+  const int64_t count = std::clamp<int64_t>(n / kMinBlockColsLongInner, 1, want);  // near-equal blocks
+  b.cols = std::min(n, RoundUp16((n + count - 1) / count));
   return b;
 }
 

@@ -86,7 +86,8 @@ TEST(GemmErrors, WrongOutputShapeIsReported) {
 }
 
 // The plan by hand: flops / 4 MFLOP blocks (1 to 16); rows when m >= 128 (at least 64 rows, a multiple of 16),
-// columns otherwise (at least 256).
+// columns otherwise: at least 256 when k < 1024; with k >= 1024, n / 64 near-equal blocks (at most the count wanted),
+// each rounded up to a multiple of 16.
 TEST(PlanGemmBlocks, HandComputedShapes) {
   struct Row {
     int64_t m, n, k, rows, cols;
@@ -99,6 +100,9 @@ TEST(PlanGemmBlocks, HandComputedShapes) {
       {6, 3136, 25, 6, 3136, "0.94 MFLOP: one block (LeNet-5 conv1 on 4 images)"},
       {16, 100, 150, 16, 100, "tiny: one block"},
       {16, 4096, 4096, 16, 256, "0.5 GFLOP but 16 rows: 16 column blocks of 256"},
+      {32, 288, 7168, 32, 80, "a conv weight gradient, k >= 1024: 288 / 64 -> 4 blocks of 72 -> 80 (not 256 + 32)"},
+      {64, 300, 1024, 64, 80, "k = 1024 is long: 300 / 64 -> 4 blocks of 75 -> 80"},
+      {64, 300, 1023, 64, 256, "k = 1023 is not: 9 blocks wanted, 300 / 9 -> 34 -> 48, raised to 256"},
   };
   for (const Row& r : rows) {
     const engine::kernels::GemmBlocks b = engine::kernels::PlanGemmBlocks(r.m, r.n, r.k);
