@@ -8,6 +8,7 @@
 #include "engine/base/check.h"
 #include "engine/base/flop_counter.h"
 #include "engine/kernels/conv2d_direct.h"
+#include "engine/kernels/conv2d_plane.h"
 #include "engine/kernels/gemm.h"
 #include "engine/tensor/aligned.h"
 
@@ -168,6 +169,7 @@ void Conv2dForward(const Conv2dParams& cp, ConstDenseView w, ConstDenseView x, D
                    bool relu) {
   DCheckShapes(cp, w, x, y);
   if (internal::UseDirectConv2d(cp)) return internal::DirectConv2dForward(cp, w, x, y, bias, relu);
+  if (internal::UseDirectPlaneConv2d(cp)) return internal::DirectPlaneConv2dForward(cp, w, x, y, bias, relu);
   if (!cp.IsPointwise()) {
     Conv2dForwardLowered(
         cp, x, y, [&w](ConstDenseView cols, DenseView out) { Gemm(false, false, 1.0f, w, cols, 0.0f, out); }, bias,
@@ -185,6 +187,7 @@ void Conv2dBackwardInput(const Conv2dParams& cp, ConstDenseView w, ConstDenseVie
     Gemm(true, false, 1.0f, w, d_y, 1.0f, d_x);  // dX += Wᵀ dY
     return;
   }
+  if (internal::UseDirectPlaneConv2dBackwardInput(cp)) return internal::DirectPlaneConv2dBackwardInput(cp, w, d_y, d_x);
   Conv2dBackwardInputLowered(
       cp, d_y, d_x, [&w](ConstDenseView dy, DenseView d_cols) { Gemm(true, false, 1.0f, w, dy, 0.0f, d_cols); });
 }

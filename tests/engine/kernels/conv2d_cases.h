@@ -54,6 +54,10 @@ inline std::vector<ConvCase> ConvKernelCases() {
       {2, 32, 16, 16, 32, 3, 3, 1, 1, 0.1, "WRN-22-2 layer 32->32 3x3 pad 1 on 16x16 at 90% sparsity"},
       {2, 32, 16, 16, 32, 3, 3, 1, 1, 1.0, "the same WRN layer fully dense"},
       {3, 16, 9, 9, 24, 3, 3, 2, 1, 0.2, "stride-2 WRN-like transition, 3 images"},
+      {2, 12, 7, 7, 20, 3, 3, 1, 1, 0.5, "12->20 3x3 pad 1 on 7x7: more than 8 channels, K not a multiple of 8"},
+      {2, 10, 9, 6, 9, 5, 5, 1, 2, 0.5, "10->9 5x5 pad 2 on a rectangular 9x6 image"},
+      {1, 9, 8, 8, 3, 3, 3, 1, 0, 0.5, "9->3 3x3 pad 0: the flipped convolution pads 2"},
+      {2, 9, 5, 5, 4, 3, 3, 1, 2, 0.5, "9->4 3x3 pad 2 > R-1: forward on planes, input gradient lowered"},
       {2, 2, 5, 70, 3, 3, 3, 2, 1, 0.5, "stride 2 on a 70-wide row: two 32-pixel deinterleave steps and a tail"},
       {1, 2, 4, 37, 2, 3, 3, 2, 0, 0.5, "stride 2, odd width 37, pad 0: the other phase parity"},
   };

@@ -92,15 +92,19 @@ TEST_P(Conv2dTest, ForwardAddsBiasThenRelu) {
       testutil::AllClose(y, Expected(cp_.out_channels, f_->y, nullptr, f_->bias.data(), true), ForwardTol()));
 }
 
-// The direct few-channel path (conv2d_direct.h) is compiled per ISA: forward and weight gradient on each one the
-// CPU runs (every other shape checks that the ISA does not matter).
-TEST_P(Conv2dTest, ForwardAndWeightGradOnEveryIsa) {
+// The direct paths (conv2d_direct.h: few channels; conv2d_plane.h: many) are compiled per ISA: forward, input and
+// weight gradient on each one the CPU runs (the lowered shapes check that the ISA does not matter).
+TEST_P(Conv2dTest, EveryPassOnEveryIsa) {
   for (engine::Isa isa : engine::SupportedIsas()) {
     engine::LimitIsa(isa);
     Tensor y = f_->y0;
     engine::kernels::Conv2dForward(cp_, f_->w.view(), f_->x.view(), y.view(), f_->bias.data(), true);
     EXPECT_TRUE(
         testutil::AllClose(y, Expected(cp_.out_channels, f_->y, nullptr, f_->bias.data(), true), ForwardTol()))
+        << engine::IsaName(isa);
+    Tensor d_x = f_->d_x0;
+    engine::kernels::Conv2dBackwardInput(cp_, f_->w.view(), f_->d_y.view(), d_x.view());
+    EXPECT_TRUE(testutil::AllClose(d_x, Expected(cp_.in_channels, f_->d_x, &f_->d_x0, nullptr, false), InputTol()))
         << engine::IsaName(isa);
     Tensor d_w = f_->d_w0;
     engine::kernels::Conv2dBackwardWeight(cp_, f_->d_y.view(), f_->x.view(), d_w.view());

@@ -1,0 +1,231 @@
+// Direct many-channel stride-1 convolution over padded planes (see conv2d_plane.h).
+#include "engine/kernels/conv2d_plane.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "engine/base/cpu.h"
+#include "engine/base/flop_counter.h"
+#include "engine/kernels/isa_target.h"
+#include "engine/tensor/aligned.h"
+
+// V16 values only ever live inside the per-ISA functions below (every helper is always_inline), so the ABI of passing
+// them by value, which -Wpsabi warns about, never applies.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+namespace engine::kernels::internal {
+namespace {
+
+#define ENGINE_CP_INLINE inline __attribute__((always_inline))
+
+constexpr int64_t kLanes = 16;
+constexpr int kBlock = 8;             // output channels accumulated together
+constexpr int kTileVectors = 3;       // plane positions per tile: 3 vectors (8 x 3 accumulators)
+constexpr int64_t kMinChannels = 9;   // up to 8 input channels: conv2d_direct.h
+constexpr int64_t kMaxPaddedRow = 64;
+constexpr int64_t kMaxImageFloats = int64_t{1} << 20;
+constexpr int64_t kSlack = kTileVectors * kLanes;  // zeros after the planes: the last tile reads up to here
+
+typedef float V16 __attribute__((vector_size(64)));
+ENGINE_CP_INLINE V16 Load(const float* p) {
+  V16 v;
+  __builtin_memcpy(&v, p, sizeof(v));
+  return v;
+}
+ENGINE_CP_INLINE void Store(float* p, V16 v) { __builtin_memcpy(p, &v, sizeof(v)); }
+
+// One stride-1 convolution in plane terms: input [C, N, H, W] -> output [K, N, P, Q] under an R x S filter with
+// padding pad_h (rows) and pad_w (columns).
+struct PlaneShape {
+  int64_t N, C, H, W, K, R, S, pad_h, pad_w, P, Q, Hp, Wp;
+  int64_t taps() const { return C * R * S; }
+  int64_t image_floats() const { return C * Hp * Wp + kSlack; }
+  int64_t positions() const { return (P - 1) * Wp + Q; }  // plane positions from (0, 0) to (P-1, Q-1)
+  int64_t blocks() const { return (K + kBlock - 1) / kBlock; }
+};
+
+PlaneShape MakeShape(int64_t N, int64_t C, int64_t H, int64_t W, int64_t K, int64_t R, int64_t S, int64_t pad_h,
+                     int64_t pad_w) {
+  PlaneShape g{N, C, H, W, K, R, S, pad_h, pad_w, 0, 0, H + 2 * pad_h, W + 2 * pad_w};
+  g.P = g.Hp - R + 1;
+  g.Q = g.Wp - S + 1;
+  return g;
+}
+
+PlaneShape ForwardShape(const Conv2dParams& cp) {
+  return MakeShape(cp.batch, cp.in_channels, cp.in_h, cp.in_w, cp.out_channels, cp.kernel_h, cp.kernel_w, cp.pad,
+                   cp.pad);
+}
+// dX = conv(W', dY): C outputs from K inputs, padding R-1-pad and S-1-pad.
+PlaneShape FlippedShape(const Conv2dParams& cp) {
+  return MakeShape(cp.batch, cp.out_channels, cp.out_h(), cp.out_w(), cp.in_channels, cp.kernel_h, cp.kernel_w,
+                   cp.kernel_h - 1 - cp.pad, cp.kernel_w - 1 - cp.pad);
+}
+
+bool Fits(const PlaneShape& g) { return g.Wp <= kMaxPaddedRow && g.image_floats() <= kMaxImageFloats; }
+
+// xp[c, pad_h + h, pad_w + w] = x[c, n, h, w]; zero elsewhere (slack included).
+void PadImage(const PlaneShape& g, ConstDenseView x, int64_t n, float* xp) {
+  std::fill(xp, xp + g.image_floats(), 0.0f);
+  for (int64_t c = 0; c < g.C; ++c) {
+    const float* plane = x.row(c) + n * g.H * g.W;
+    float* dst = xp + (c * g.Hp + g.pad_h) * g.Wp + g.pad_w;
+    for (int64_t h = 0; h < g.H; ++h) std::memcpy(dst + h * g.Wp, plane + h * g.W, sizeof(float) * g.W);
+  }
+}
+
+// Output positions [i0, i0 + 16 V) of channels [8 b, 8 b + 8) of image n: 8 x V accumulators over every tap, then
+// the valid positions (q < Q, i < positions) stored, bias and ReLU applied, or added into y (accumulate).
+template <int V>
+ENGINE_CP_INLINE void Tile(const PlaneShape& g, const float* wt, const float* xp, const int64_t* offsets, int64_t n,
+                           int64_t b, int64_t i0, DenseView y, const float* bias, bool relu, bool accumulate) {
+  V16 acc[kBlock][V];
+  for (int kb = 0; kb < kBlock; ++kb) {
+    for (int v = 0; v < V; ++v) acc[kb][v] = V16{};
+  }
+  const float* wb = wt + b * g.taps() * kBlock;
+  const float* base = xp + i0;
+  for (int64_t t = 0; t < g.taps(); ++t) {
+    V16 in[V];
+    for (int v = 0; v < V; ++v) in[v] = Load(base + offsets[t] + kLanes * v);
+    const float* wv = wb + t * kBlock;
+    for (int kb = 0; kb < kBlock; ++kb) {
+      const V16 w = V16{} + wv[kb];
+      for (int v = 0; v < V; ++v) acc[kb][v] += w * in[v];
+    }
+  }
+  const int64_t i1 = std::min(i0 + V * kLanes, g.positions());
+  const int kb_end = static_cast<int>(std::min<int64_t>(kBlock, g.K - b * kBlock));
+  for (int kb = 0; kb < kb_end; ++kb) {
+    alignas(64) float out[V * kLanes];
+    for (int v = 0; v < V; ++v) Store(out + kLanes * v, acc[kb][v]);
+    const int64_t k = b * kBlock + kb;
+    float* yk = y.row(k) + n * g.P * g.Q;
+    const float bk = bias != nullptr ? bias[k] : 0.0f;
+    // The valid runs of each output row p that meets [i0, i1).
+    for (int64_t p = i0 / g.Wp; p * g.Wp < i1; ++p) {
+      const int64_t lo = std::max(i0, p * g.Wp), hi = std::min(i1, p * g.Wp + g.Q);
+      const float* src = out + (lo - i0);
+      float* dst = yk + p * g.Q + (lo - p * g.Wp);
+      const int64_t len = hi - lo;
+      if (accumulate) {
+        for (int64_t j = 0; j < len; ++j) dst[j] += src[j];
+      } else if (relu) {
+        for (int64_t j = 0; j < len; ++j) dst[j] = std::max(src[j] + bk, 0.0f);
+      } else {
+        for (int64_t j = 0; j < len; ++j) dst[j] = src[j] + bk;
+      }
+    }
+  }
+}
+
+// Image n: tiles of kTileVectors vectors (the last one shorter), each over every channel block in turn, so the
+// tile's input window stays in L1 while the blocks reuse it.
+ENGINE_CP_INLINE void ImageBody(const PlaneShape& g, const float* wt, const float* xp, const int64_t* offsets,
+                                int64_t n, DenseView y, const float* bias, bool relu, bool accumulate) {
+  const int64_t vectors = (g.positions() + kLanes - 1) / kLanes;
+  for (int64_t v0 = 0; v0 < vectors; v0 += kTileVectors) {
+    const int64_t i0 = v0 * kLanes;
+    const int64_t v = std::min<int64_t>(kTileVectors, vectors - v0);
+    for (int64_t b = 0; b < g.blocks(); ++b) {
+      switch (v) {
+        case 1: Tile<1>(g, wt, xp, offsets, n, b, i0, y, bias, relu, accumulate); break;
+        case 2: Tile<2>(g, wt, xp, offsets, n, b, i0, y, bias, relu, accumulate); break;
+        default: Tile<3>(g, wt, xp, offsets, n, b, i0, y, bias, relu, accumulate); break;
+      }
+    }
+  }
+}
+
+template <Isa kIsa>
+void ImageIsa(const PlaneShape& g, const float* wt, const float* xp, const int64_t* offsets, int64_t n, DenseView y,
+              const float* bias, bool relu, bool accumulate);
+
+#define ENGINE_CP_ISA(TARGET, ISA)                                                                                \
+  template <>                                                                                                     \
+  TARGET void ImageIsa<ISA>(const PlaneShape& g, const float* wt, const float* xp, const int64_t* offsets,        \
+                            int64_t n, DenseView y, const float* bias, bool relu, bool accumulate) {              \
+    ImageBody(g, wt, xp, offsets, n, y, bias, relu, accumulate);                                                  \
+  }
+
+ENGINE_CP_ISA(ENGINE_TARGET_AVX512, Isa::kAvx512)
+ENGINE_CP_ISA(ENGINE_TARGET_AVX2, Isa::kAvx2)
+ENGINE_CP_ISA(, Isa::kPortable)
+
+#undef ENGINE_CP_ISA
+
+// The convolution of x [C, N*H*W] into y [K, N*P*Q] under repacked weights wt [blocks][taps][8] (zeros past K).
+void Run(const PlaneShape& g, const AlignedVector<float>& wt, ConstDenseView x, DenseView y, const float* bias,
+         bool relu, bool accumulate) {
+  std::vector<int64_t> offsets(static_cast<size_t>(g.taps()));
+  for (int64_t t = 0; t < g.taps(); ++t) {
+    const int64_t c = t / (g.R * g.S), r = (t / g.S) % g.R, s = t % g.S;
+    offsets[t] = (c * g.Hp + r) * g.Wp + s;
+  }
+  const Isa isa = ActiveIsa();
+  AlignedVector<float> scratch(static_cast<size_t>(g.image_floats() * omp_get_max_threads()));
+#pragma omp parallel for schedule(static)
+  for (int64_t n = 0; n < g.N; ++n) {
+    float* xp = scratch.data() + g.image_floats() * omp_get_thread_num();
+    PadImage(g, x, n, xp);
+    switch (isa) {
+      case Isa::kAvx512: ImageIsa<Isa::kAvx512>(g, wt.data(), xp, offsets.data(), n, y, bias, relu, accumulate); break;
+      case Isa::kAvx2: ImageIsa<Isa::kAvx2>(g, wt.data(), xp, offsets.data(), n, y, bias, relu, accumulate); break;
+      case Isa::kPortable:
+        ImageIsa<Isa::kPortable>(g, wt.data(), xp, offsets.data(), n, y, bias, relu, accumulate);
+        break;
+    }
+  }
+}
+
+double ProductFlops(const Conv2dParams& cp) {
+  return 2.0 * static_cast<double>(cp.out_channels * cp.filter_size() * cp.batch * cp.out_h() * cp.out_w());
+}
+
+}  // namespace
+
+bool UseDirectPlaneConv2d(const Conv2dParams& cp) {
+  return cp.stride == 1 && !cp.IsPointwise() && cp.in_channels >= kMinChannels && Fits(ForwardShape(cp));
+}
+
+bool UseDirectPlaneConv2dBackwardInput(const Conv2dParams& cp) {
+  return UseDirectPlaneConv2d(cp) && cp.pad <= cp.kernel_h - 1 && cp.pad <= cp.kernel_w - 1 &&
+         Fits(FlippedShape(cp));
+}
+
+void DirectPlaneConv2dForward(const Conv2dParams& cp, ConstDenseView w, ConstDenseView x, DenseView y,
+                              const float* bias, bool relu) {
+  const PlaneShape g = ForwardShape(cp);
+  // wt[b][t][kb] = w[8 b + kb, t].
+  AlignedVector<float> wt(static_cast<size_t>(g.blocks() * g.taps() * kBlock), 0.0f);
+  for (int64_t k = 0; k < g.K; ++k) {
+    for (int64_t t = 0; t < g.taps(); ++t) wt[((k / kBlock) * g.taps() + t) * kBlock + k % kBlock] = w.row(k)[t];
+  }
+  Run(g, wt, x, y, bias, relu, /*accumulate=*/false);
+  FlopCounter::Add(ProductFlops(cp) +
+                   ((bias != nullptr ? 1.0 : 0.0) + (relu ? 1.0 : 0.0)) * static_cast<double>(y.rows * y.cols));
+}
+
+void DirectPlaneConv2dBackwardInput(const Conv2dParams& cp, ConstDenseView w, ConstDenseView d_y, DenseView d_x) {
+  const PlaneShape g = FlippedShape(cp);  // g.C = K (dY's channels), g.K = C (dX's channels)
+  const int64_t R = cp.kernel_h, S = cp.kernel_w;
+  // wt[b][(k, r, s)][cb] = w[k, (8 b + cb, R-1-r, S-1-s)].
+  AlignedVector<float> wt(static_cast<size_t>(g.blocks() * g.taps() * kBlock), 0.0f);
+  for (int64_t c = 0; c < g.K; ++c) {
+    for (int64_t k = 0; k < g.C; ++k) {
+      for (int64_t r = 0; r < R; ++r) {
+        for (int64_t s = 0; s < S; ++s) {
+          const int64_t t = (k * R + r) * S + s;
+          wt[((c / kBlock) * g.taps() + t) * kBlock + c % kBlock] = w.row(k)[(c * R + (R - 1 - r)) * S + (S - 1 - s)];
+        }
+      }
+    }
+  }
+  Run(g, wt, d_y, d_x, nullptr, false, /*accumulate=*/true);
+  FlopCounter::Add(ProductFlops(cp));
+}
+
+}  // namespace engine::kernels::internal
