@@ -195,6 +195,7 @@ void Conv2dBackwardInput(const Conv2dParams& cp, ConstDenseView w, ConstDenseVie
 void Conv2dBackwardWeight(const Conv2dParams& cp, ConstDenseView d_y, ConstDenseView x, DenseView d_w) {
   DCheckShapes(cp, d_w, x, d_y);
   if (internal::UseDirectConv2d(cp)) return internal::DirectConv2dBackwardWeight(cp, d_y, x, d_w);
+  if (internal::UseDirectPlaneConv2d(cp)) return internal::DirectPlaneConv2dBackwardWeight(cp, d_y, x, d_w);
   if (cp.IsPointwise()) {
     Gemm(false, true, 1.0f, d_y, x, 1.0f, d_w);  // dW += dY Xᵀ
     return;
