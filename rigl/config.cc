@@ -383,6 +383,11 @@ const std::vector<Field>& Fields() {
                              R::kNotSaved, OneOf({"trained", "imagenet"})),
         Declare<int>("threads", &C::threads, kPerf, "OpenMP threads for every kernel", R::kMayChange,
                      Rule<int>([](int v) { return v >= 1 && v <= 1024; }, "1 <= threads <= 1024")),
+        Declare<std::string>("layer_kernels", &C::layer_kernels, kPerf,
+                             "Kernels of a sparse (CSR) layer: auto (the dense kernels on a dense copy of the weight "
+                             "when its density reaches the break-even of its kind of layer, else the sparse ones) | "
+                             "sparse | dense. The same gradients either way, in the last bits",
+                             R::kMayChange, OneOf({"auto", "sparse", "dense"}), "auto"),
     };
   }();
   return kFields;

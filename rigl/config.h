@@ -89,6 +89,7 @@ struct TrainConfig {
   // Run control.
   uint64_t seed = 0;
   int threads = 2;
+  std::string layer_kernels = "auto";  // auto | sparse | dense: a CSR layer's kernels (engine/ops/layer_kernels.h)
   std::string out_dir;     // empty = no files
   std::string resume;      // checkpoint path to resume from
   int64_t eval_every = 1;  // epochs between test evaluations (the last epoch is always evaluated)

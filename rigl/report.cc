@@ -254,6 +254,7 @@ void Reporter::Final(const TrainSummary& s, const RunTotals& t) {
   j["realised_sparsity"] = s.realised_sparsity;
   j["peak_rss_bytes"] = s.peak_rss_bytes;
   j["weights_fingerprint"] = s.weights_fingerprint;
+  j["dense_kernel_layers"] = s.dense_kernel_layers;
   j["machine"] = {{"cpu", engine::kernels::DescribeCpu()},
                   {"openblas_core", s.openblas_core},
                   {"openblas", engine::kernels::DescribeBlasCore()},

@@ -21,6 +21,7 @@
 #include "engine/data/dataset.h"
 #include "engine/data/text.h"
 #include "engine/kernels/blas_core.h"
+#include "engine/ops/layer_kernels.h"
 #include "engine/ops/loss.h"
 #include "engine/optim/adam.h"
 #include "engine/optim/clip.h"
@@ -334,9 +335,34 @@ void Trainer::CloseEpoch(bool partial, float lr) {
   epoch_timer_.Reset();
 }
 
+// Which kernels each sparse layer ran (engine/ops/layer_kernels.h): after the first iteration, and again whenever
+// a layer switches (pruning's density falls through a break-even).
+void Trainer::ReportLayerKernels() {
+  std::vector<bool> now;
+  for (const LayerState& l : layers_) now.push_back(l.param->ran_dense);
+  if (layers_.empty() || now == last_dense_kernels_) return;
+  std::string dense;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    if (!now[i]) continue;
+    char density[32];
+    std::snprintf(density, sizeof(density), "%.4f", layers_[i].param->density());
+    dense += (dense.empty() ? "" : ", ") + layers_[i].param->name + " (density " + density + ")";
+  }
+  const int64_t n_sparse = std::count(now.begin(), now.end(), false);
+  progress_->Line("  layer kernels (--layer_kernels=" + c_.layer_kernels + ") from iteration " +
+                  std::to_string(totals_.iteration + 1) + ": " +
+                  (dense.empty() ? "every sparse layer on the sparse kernels"
+                                 : "dense kernels for " + dense + "; " + std::to_string(n_sparse) +
+                                       " layer(s) on the sparse kernels"));
+  last_dense_kernels_ = std::move(now);
+}
+
 TrainSummary Trainer::Run() {
   engine::ReuseFreedMemory();
   engine::SetNumThreads(c_.threads);
+  engine::SetLayerKernels(c_.layer_kernels == "dense"    ? engine::LayerKernels::kDense
+                          : c_.layer_kernels == "sparse" ? engine::LayerKernels::kSparse
+                                                         : engine::LayerKernels::kAuto);
   BuildModel();
   LoadData();
   method_->Start(shape_.total_iterations);
@@ -372,6 +398,7 @@ TrainSummary Trainer::Run() {
     const float lr = LearningRate(method_->step());
     float loss = RunIteration(batch, &correct);
     totals_.train_seconds += step_timer.Seconds();
+    ReportLayerKernels();
     CombineIteration(batch, &loss, &correct);
     // Counted in predictions (a language model makes seq_len per sample); loss is already their mean.
     const double predictions = static_cast<double>(batch.global_size * positions_per_sample_);
@@ -450,7 +477,10 @@ TrainSummary Trainer::Summarise(bool stopped_by_time_budget) const {
   s.openblas_below_best = engine::kernels::BlasCoreBelowBest();
   s.realised_sparsity =
       c_.method == Method::kSmallDense ? 0.0 : 1.0 - StoredDensity(plan_, layers_, /*maskable_only=*/true);
-  for (const LayerState& l : layers_) s.blocked_layers += l.param->blocked() ? 1 : 0;
+  for (const LayerState& l : layers_) {
+    s.blocked_layers += l.param->blocked() ? 1 : 0;
+    if (l.param->ran_dense) s.dense_kernel_layers.push_back(l.param->name);
+  }
   s.ranks = comm_->size();
   if (dp_) {
     s.exchange_floats_per_step = exchange_floats_per_step_;

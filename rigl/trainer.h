@@ -34,6 +34,7 @@ struct TrainSummary {
   double theoretical_train_flops_engine = 0;  // theoretical minus the first layer's never-computed data gradient
   double realised_sparsity = 0;        // over the masked layers
   int64_t blocked_layers = 0;          // sparse layers stored in blocks (BSR, --block)
+  std::vector<std::string> dense_kernel_layers;  // sparse layers whose last forward ran the dense kernels
   int64_t peak_rss_bytes = 0;
   uint64_t weights_fingerprint = 0;           // FNV-1a over every parameter's bytes, for bit-exact comparisons
   bool stopped_by_time_budget = false;  // --time_budget ended the run before its last iteration

@@ -60,6 +60,7 @@ class Trainer {
   float LearningRate(int64_t step) const;
   // Ends an epoch (partial: --time_budget stopped it early): evaluates when due, reports, checkpoints.
   void CloseEpoch(bool partial, float lr);
+  void ReportLayerKernels();  // prints which sparse layers ran the dense kernels, when that changes
   // Accuracy and mean loss per prediction (per byte for a language model) over `data`.
   void Evaluate(const engine::data::Dataset& data, double* accuracy, double* loss);
   // The test split, and a language model's validation split, into test_* and valid_*.
@@ -77,6 +78,7 @@ class Trainer {
   engine::dist::Communicator* comm_;
   std::unique_ptr<DataParallel> dp_;  // with several ranks
   int64_t exchange_floats_per_step_ = 0;  // of the last optimizer step
+  std::vector<bool> last_dense_kernels_;  // per layer, as ReportLayerKernels last printed it
   double last_counted_flops_ = 0;         // this rank's kernels, last iteration
   engine::data::TrainTestSplit data_;
   engine::data::Dataset validation_;  // a language model's validation split (empty otherwise)

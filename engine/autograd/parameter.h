@@ -63,6 +63,9 @@ class SparseParameter {
   // Set by the caller when this step's pattern gradient is not needed (RigL's update iteration replaces the
   // optimizer step): the backward then skips the SDDMM that fills `grad`.
   bool skip_pattern_grad = false;
+  // Set by the op's forward: whether it ran the dense kernels on a dense copy of this weight (the per-layer choice
+  // of engine/ops/layer_kernels.h) rather than the sparse ones.
+  bool ran_dense = false;
 
   SparseParameter() = default;
   SparseParameter(std::string n, CsrMatrix w) : name(std::move(n)), csr_(std::move(w)) { ZeroGrad(); }

@@ -204,6 +204,22 @@ void Conv2dBackwardWeight(const Conv2dParams& cp, ConstDenseView d_y, ConstDense
       cp, d_y, x, [&d_w](ConstDenseView dy, ConstDenseView cols) { Gemm(false, true, 1.0f, dy, cols, 1.0f, d_w); });
 }
 
+DenseConv2dPath DenseConv2dPathFor(const Conv2dParams& cp) {
+  if (internal::UseDirectConv2d(cp)) return DenseConv2dPath::kDirectFewChannels;
+  if (internal::UseDirectPlaneConv2d(cp)) return DenseConv2dPath::kPlanes;
+  return cp.IsPointwise() ? DenseConv2dPath::kPointwise : DenseConv2dPath::kLowered;
+}
+
+const char* DenseConv2dPathName(DenseConv2dPath path) {
+  switch (path) {
+    case DenseConv2dPath::kPointwise: return "pointwise";
+    case DenseConv2dPath::kDirectFewChannels: return "direct";
+    case DenseConv2dPath::kPlanes: return "planes";
+    case DenseConv2dPath::kLowered: return "im2col";
+  }
+  return "?";
+}
+
 // --- naive twins ---
 
 void Conv2dForwardNaive(const Conv2dParams& cp, ConstDenseView w, ConstDenseView x, DenseView y, const float* bias,

@@ -82,6 +82,13 @@ void Conv2dBackwardInputLowered(const Conv2dParams& params, ConstDenseView d_y, 
 void Conv2dBackwardWeightLowered(const Conv2dParams& params, ConstDenseView d_y, ConstDenseView x,
                                  const LoweredWeightGrad& accumulate);
 
+// Which dense kernel Conv2dForward runs for a shape: a single sgemm (pointwise), the direct few-channel convolution
+// (conv2d_direct.h), the direct convolution over padded planes (conv2d_plane.h), or im2col + sgemm. The cost model
+// of engine/ops/layer_kernels.h asks, to compare a sparse layer's kernels with the dense ones it would run.
+enum class DenseConv2dPath { kPointwise, kDirectFewChannels, kPlanes, kLowered };
+DenseConv2dPath DenseConv2dPathFor(const Conv2dParams& params);
+const char* DenseConv2dPathName(DenseConv2dPath path);  // "pointwise", "direct", "planes", "im2col"
+
 // Reference twins: the direct 7-loop convolution, single-threaded, float accumulation, same contracts.
 void Conv2dForwardNaive(const Conv2dParams& params, ConstDenseView w, ConstDenseView x, DenseView y,
                         const float* bias = nullptr, bool relu = false);

@@ -2,6 +2,7 @@
 #include "engine/ops/sparse_conv2d.h"
 
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -9,6 +10,7 @@
 #include "engine/kernels/bsr_spmm.h"
 #include "engine/kernels/conv2d.h"
 #include "engine/kernels/sparse_conv2d.h"
+#include "engine/ops/layer_kernels.h"
 #include "engine/ops/sparse_weight_op.h"
 
 namespace engine {
@@ -24,6 +26,23 @@ void CsrConv2d(const kernels::Conv2dParams& cp, const SparseParameter& w, const 
   backward->pattern_grad = [cp](const SparseParameter& weight, const Tensor& d_y, const Tensor& x_value,
                                 float* grad) {
     kernels::SparseConv2dBackwardWeight(cp, weight.weight().view(), d_y.view(), x_value.view(), grad);
+  };
+}
+
+// A CSR filter bank dense enough to run faster on the dense kernels (engine/ops/layer_kernels.h): the dense
+// convolution on a dense copy of W; its weight gradient is the dense one's entries on W's pattern.
+void DenseCsrConv2d(const kernels::Conv2dParams& cp, const SparseParameter& w, const Tensor& x, Tensor& y,
+                    const float* bias, SparseWeightKernels* backward) {
+  std::shared_ptr<const Tensor> dense = DenseCopyOf(w.weight());
+  kernels::Conv2dForward(cp, dense->view(), x.view(), y.view(), bias);
+  backward->input_grad = [cp, dense](const SparseParameter&, const Tensor& d_y, Tensor& d_x) {
+    kernels::Conv2dBackwardInput(cp, dense->view(), d_y.view(), d_x.view());
+  };
+  backward->pattern_grad = [cp](const SparseParameter& weight, const Tensor& d_y, const Tensor& x_value,
+                                float* grad) {
+    Tensor d_w({cp.out_channels, cp.filter_size()});
+    kernels::Conv2dBackwardWeight(cp, d_y.view(), x_value.view(), d_w.view());
+    AddPatternEntries(weight.weight(), d_w.view(), grad);
   };
 }
 
@@ -79,8 +98,11 @@ Variable SparseConv2d(const Variable& x, SparseParameter& w, DenseParameter* b, 
   // The kernels (CSR and BSR, pointwise or not) overwrite y whole.
   Tensor y = Tensor::Uninitialized({cp.out_channels, cp.batch, cp.out_h(), cp.out_w()});
   SparseWeightKernels backward;
+  w.ran_dense = !w.blocked() && ConvRunsDense(cp, w.entries());
   if (w.blocked()) {
     BlockedConv2d(cp, w, x.value(), y, bias, &backward);
+  } else if (w.ran_dense) {
+    DenseCsrConv2d(cp, w, x.value(), y, bias, &backward);
   } else {
     CsrConv2d(cp, w, x.value(), y, bias, &backward);
   }

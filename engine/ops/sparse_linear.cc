@@ -1,6 +1,7 @@
 // Sparse linear op: forward and backward side by side.
 #include "engine/ops/sparse_linear.h"
 
+#include <memory>
 #include <utility>
 
 #include "engine/base/check.h"
@@ -9,6 +10,8 @@
 #include "engine/kernels/sddmm.h"
 #include "engine/kernels/spmm.h"
 #include "engine/kernels/spmm_transposed.h"
+#include "engine/ops/bias.h"
+#include "engine/ops/layer_kernels.h"
 #include "engine/ops/sparse_weight_op.h"
 
 namespace engine {
@@ -23,6 +26,7 @@ Variable SparseLinear(const Variable& x, SparseParameter& w, DenseParameter* b) 
   const float* bias = op.UseBias(b);
   Tensor y = Tensor::Uninitialized({w.rows(), x.shape()[1]});  // SpmmCsr / SpmmBsr overwrite it
   SparseWeightKernels backward;
+  w.ran_dense = false;
   if (w.blocked()) {
     kernels::SpmmBsr(w.blocks().view(), x.value().view(), y.view(), bias);
     backward.input_grad = [](const SparseParameter& weight, const Tensor& d_y, Tensor& d_x) {
@@ -31,6 +35,21 @@ Variable SparseLinear(const Variable& x, SparseParameter& w, DenseParameter* b) 
     backward.pattern_grad = [](const SparseParameter& weight, const Tensor& d_y, const Tensor& x_value,
                                float* grad) {
       kernels::SddmmBsrAccumulate(weight.blocks().view(), d_y.view(), x_value.view(), grad);
+    };
+  } else if ((w.ran_dense = LinearRunsDense(w.rows(), w.cols(), w.entries()))) {
+    // Dense enough to run faster on sgemm (engine/ops/layer_kernels.h): a dense copy of W; the weight gradient is
+    // the dense dY·xᵀ's entries on W's pattern.
+    std::shared_ptr<const Tensor> dense = DenseCopyOf(w.weight());
+    kernels::Gemm(false, false, 1.0f, dense->view(), x.value().view(), 0.0f, y.view());
+    if (bias != nullptr) AddBiasRows(bias, y.view());
+    backward.input_grad = [dense](const SparseParameter&, const Tensor& d_y, Tensor& d_x) {
+      kernels::Gemm(true, false, 1.0f, dense->view(), d_y.view(), 1.0f, d_x.view());
+    };
+    backward.pattern_grad = [](const SparseParameter& weight, const Tensor& d_y, const Tensor& x_value,
+                               float* grad) {
+      Tensor d_w = Tensor::Uninitialized({weight.rows(), weight.cols()});
+      kernels::Gemm(false, true, 1.0f, d_y.view(), x_value.view(), 0.0f, d_w.view());
+      AddPatternEntries(weight.weight(), d_w.view(), grad);
     };
   } else {
     kernels::SpmmCsr(w.weight().view(), x.value().view(), y.view(), bias);

@@ -3,11 +3,14 @@
 #include "engine/ops/batch_norm.h"
 
 #include <cmath>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "engine/autograd/gradcheck.h"
 #include "engine/base/check.h"
+#include "engine/base/cpu.h"
+#include "engine/base/fixed_order_sum.h"
 #include "tests/testutil/testutil.h"
 
 namespace engine {
@@ -88,6 +91,39 @@ TEST_P(BatchNormTest, GradientsMatchFiniteDifferences) {
 INSTANTIATE_TEST_SUITE_P(Shapes, BatchNormTest,
                          ::testing::Values(std::vector<int64_t>{3, 2, 3, 3},  // conv activations
                                            std::vector<int64_t>{4, 5}));      // fully connected [C, N]
+
+// The channel loops are compiled per ISA with the same arithmetic: every ISA the CPU runs gives the same bits, and
+// the mean behind the running-mean update is FixedOrderSum's (eight interleaved partials; M = 140 leaves a tail).
+TEST(BatchNormOpTest, SameBitsOnEveryIsaAndFixedOrderMean) {
+  const std::vector<int64_t> shape = {3, 4, 5, 7};
+  const int64_t C = 3, M = 140;
+  std::vector<std::vector<float>> results;
+  for (Isa isa : SupportedIsas()) {
+    LimitIsa(isa);
+    Rng rng(64);
+    Bn bn(C, rng);
+    const Tensor rm0 = bn.running_mean;
+    Variable x = Leaf(testutil::RandomDense(shape, rng), "x");
+    Variable y = BatchNorm(x, bn.gamma, bn.beta, bn.running_mean, bn.running_var, 0.1f, 1e-5f, true);
+    Backward(y, testutil::RandomDense(shape, rng));
+    for (int64_t c = 0; c < C; ++c) {
+      const float* xc = x.value().data() + c * M;
+      const double mu = FixedOrderSum(M, [xc](int64_t i) { return static_cast<double>(xc[i]); }) / M;
+      EXPECT_EQ(bn.running_mean[c], static_cast<float>((1.0 - 0.1f) * rm0[c] + 0.1f * mu)) << IsaName(isa);
+    }
+    std::vector<float> r(y.value().data(), y.value().data() + y.value().size());
+    r.insert(r.end(), x.grad().data(), x.grad().data() + x.grad().size());
+    r.insert(r.end(), bn.gamma.var.grad().data(), bn.gamma.var.grad().data() + C);
+    r.insert(r.end(), bn.beta.var.grad().data(), bn.beta.var.grad().data() + C);
+    r.insert(r.end(), bn.running_var.data(), bn.running_var.data() + C);
+    results.push_back(std::move(r));
+  }
+  LimitIsa(Isa::kAvx512);
+  for (size_t i = 1; i < results.size(); ++i) {
+    EXPECT_TRUE(testutil::BitIdentical(results[0].data(), results[i].data(), results[0].size()))
+        << IsaName(SupportedIsas()[i]) << " against " << IsaName(SupportedIsas()[0]);
+  }
+}
 
 TEST(BatchNormOpTest, BadInputsThrow) {
   Rng rng(64);

@@ -5,6 +5,7 @@
 #include "engine/ops/sparse_conv2d.h"
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -15,6 +16,7 @@
 #include "engine/autograd/gradcheck.h"
 #include "engine/base/check.h"
 #include "engine/base/parallel.h"
+#include "engine/ops/layer_kernels.h"
 #include "engine/sparse/topology_edit.h"
 #include "tests/engine/kernels/conv2d_cases.h"
 #include "tests/testutil/testutil.h"
@@ -38,9 +40,13 @@ struct Block {
   int64_t rows, cols;
 };
 
-class SparseConv2dOpTest : public ::testing::TestWithParam<std::tuple<ConvCase, Block>> {
+// Each case on the sparse kernels and on the dense path (a dense copy of the weight; engine/ops/layer_kernels.h).
+// BSR filter banks ignore the choice.
+class SparseConv2dOpTest : public ::testing::TestWithParam<std::tuple<ConvCase, Block, LayerKernels>> {
  protected:
+  void TearDown() override { SetLayerKernels(LayerKernels::kAuto); }
   void SetUp() override {
+    SetLayerKernels(std::get<2>(GetParam()));
     const ConvCase& c = Case();
     const Block block = std::get<1>(GetParam());
     cp_ = c.params();
@@ -65,6 +71,7 @@ class SparseConv2dOpTest : public ::testing::TestWithParam<std::tuple<ConvCase, 
 TEST_P(SparseConv2dOpTest, ForwardMatchesDoubleOracle) {
   const Variable y = Run();
   ASSERT_EQ(y.shape(), (std::vector<int64_t>{cp_.out_channels, cp_.batch, cp_.out_h(), cp_.out_w()}));
+  EXPECT_EQ(w_->ran_dense, !w_->blocked() && std::get<2>(GetParam()) == LayerKernels::kDense);
   std::vector<double> expected = testutil::ConvForwardF64(cp_, w_->ToCsr().ToDense(), x_.value());
   const int64_t per_channel = static_cast<int64_t>(expected.size()) / cp_.out_channels;
   for (size_t i = 0; i < expected.size(); ++i) expected[i] += b_.var.value()[static_cast<int64_t>(i) / per_channel];
@@ -137,7 +144,36 @@ TEST_P(SparseConv2dOpTest, OneAndTwoThreadsAreBitIdentical) {
 // CSR, blocks over 2 and 4 output channels, and 2x2 blocks (two channels x two filter taps).
 INSTANTIATE_TEST_SUITE_P(Shapes, SparseConv2dOpTest,
                          ::testing::Combine(::testing::ValuesIn(kCases),
-                                            ::testing::Values(Block{1, 1}, Block{2, 1}, Block{4, 1}, Block{2, 2})));
+                                            ::testing::Values(Block{1, 1}, Block{2, 1}, Block{4, 1}, Block{2, 2}),
+                                            ::testing::Values(LayerKernels::kSparse, LayerKernels::kDense)));
+
+// The cost model on a convolution: a layer at full density runs dense, one far below its break-even sparse; the
+// break-even depends on the dense kernel the shape would run, and a few-channel layer (the direct dense path, which
+// the sparse kernels beat at every density measured) never runs dense.
+TEST(SparseConv2dOp, AutoRunsDenseFromTheBreakEvenDensity) {
+  SetLayerKernels(LayerKernels::kAuto);
+  kernels::Conv2dParams few;
+  few.batch = 2, few.in_channels = 4, few.in_h = few.in_w = 6, few.out_channels = 8;
+  few.kernel_h = few.kernel_w = 3, few.pad = 1;
+  EXPECT_FALSE(ConvRunsDense(few, few.out_channels * few.filter_size()));
+  kernels::Conv2dParams cp = few;
+  cp.in_channels = 12, cp.in_h = cp.in_w = 14;  // the plane path
+  const int64_t cells = cp.out_channels * cp.filter_size();
+  const double d = ConvBreakEvenDensity(cp);
+  ASSERT_GT(d, 0.0);
+  ASSERT_LE(d, 1.0);
+  const int64_t at = static_cast<int64_t>(std::ceil(d * static_cast<double>(cells)));
+  EXPECT_TRUE(ConvRunsDense(cp, at));
+  EXPECT_FALSE(ConvRunsDense(cp, at - 1));
+  Rng rng(32);
+  for (const double density : {1.0, 0.1}) {
+    SparseParameter w("conv.weight", testutil::RandomCsr(cp.out_channels, cp.filter_size(), density, rng));
+    DenseParameter b("conv.bias", testutil::RandomDense({cp.out_channels}, rng));
+    const Variable x = Leaf(testutil::RandomDense({12, 2, 14, 14}, rng), "x");
+    SparseConv2d(x, w, &b, 3, 3, 1, 1);
+    EXPECT_EQ(w.ran_dense, w.density() >= d) << "density " << w.density();
+  }
+}
 
 TEST(SparseConv2dOp, NoDenseGradUnlessRequested) {
   Rng rng(23);

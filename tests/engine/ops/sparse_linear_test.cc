@@ -5,11 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <tuple>
 #include <vector>
 
 #include "engine/autograd/gradcheck.h"
 #include "engine/base/check.h"
 #include "engine/base/parallel.h"
+#include "engine/ops/layer_kernels.h"
 #include "engine/sparse/topology_edit.h"
 #include "tests/testutil/testutil.h"
 
@@ -45,10 +48,17 @@ SparseParameter MakeWeight(const Case& c, Rng& rng) {
   return SparseParameter("fc.weight", testutil::RandomBsr(c.out, c.in, c.br, c.bc, c.density, rng));
 }
 
-class SparseLinearTest : public ::testing::TestWithParam<Case> {};
+// Each case on the sparse kernels and on the dense path (a dense copy of the weight; engine/ops/layer_kernels.h).
+// BSR weights ignore the choice.
+class SparseLinearTest : public ::testing::TestWithParam<std::tuple<Case, LayerKernels>> {
+ protected:
+  void SetUp() override { SetLayerKernels(std::get<1>(GetParam())); }
+  void TearDown() override { SetLayerKernels(LayerKernels::kAuto); }
+  const Case& Param() const { return std::get<0>(GetParam()); }
+};
 
 TEST_P(SparseLinearTest, ForwardMatchesDenseDouble) {
-  const Case& c = GetParam();
+  const Case& c = Param();
   Rng rng(11);
   SparseParameter w = MakeWeight(c, rng);
   DenseParameter b("fc.bias", testutil::RandomDense({c.out}, rng));
@@ -63,7 +73,7 @@ TEST_P(SparseLinearTest, ForwardMatchesDenseDouble) {
 // Every stored float is checked, a block's padding included: there the difference quotient is 0 (the kernels never
 // read padding) and so must the analytic gradient be.
 TEST_P(SparseLinearTest, GradientsMatchFiniteDifferences) {
-  const Case& c = GetParam();
+  const Case& c = Param();
   Rng rng(12);
   SparseParameter w = MakeWeight(c, rng);
   DenseParameter b("fc.bias", testutil::RandomDense({c.out}, rng));
@@ -77,7 +87,7 @@ TEST_P(SparseLinearTest, GradientsMatchFiniteDifferences) {
 }
 
 TEST_P(SparseLinearTest, DenseGradRowsAndPatternGradientEqualDyXtInDouble) {
-  const Case& c = GetParam();
+  const Case& c = Param();
   Rng rng(13);
   SparseParameter w = MakeWeight(c, rng);
   w.want_dense_grad = true;
@@ -115,7 +125,7 @@ TEST_P(SparseLinearTest, DenseGradRowsAndPatternGradientEqualDyXtInDouble) {
 }
 
 TEST_P(SparseLinearTest, OneAndTwoThreadsAreBitIdentical) {
-  const Case& c = GetParam();
+  const Case& c = Param();
   std::vector<float> out[2], d_x[2], d_w[2];
   for (int t = 0; t < 2; ++t) {
     SetNumThreads(t + 1);
@@ -134,7 +144,38 @@ TEST_P(SparseLinearTest, OneAndTwoThreadsAreBitIdentical) {
   EXPECT_EQ(d_w[0], d_w[1]) << c.why;
 }
 
-INSTANTIATE_TEST_SUITE_P(Shapes, SparseLinearTest, ::testing::ValuesIn(kCases));
+INSTANTIATE_TEST_SUITE_P(Shapes, SparseLinearTest,
+                         ::testing::Combine(::testing::ValuesIn(kCases),
+                                            ::testing::Values(LayerKernels::kSparse, LayerKernels::kDense)));
+
+// The op records which kernels it ran: CSR weights follow the setting, BSR ones never run dense.
+TEST(SparseLinearOpTest, RanDenseFollowsTheLayerKernelsSetting) {
+  for (LayerKernels choice : {LayerKernels::kSparse, LayerKernels::kDense}) {
+    SetLayerKernels(choice);
+    Rng rng(31);
+    SparseParameter csr("fc.weight", testutil::RandomCsr(6, 8, 0.5, rng));
+    SparseParameter bsr("fc.weight", testutil::RandomBsr(8, 8, 4, 1, 0.5, rng));
+    const Variable x = Leaf(testutil::RandomDense({8, 3}, rng), "x");
+    SparseLinear(x, csr, nullptr);
+    SparseLinear(x, bsr, nullptr);
+    EXPECT_EQ(csr.ran_dense, choice == LayerKernels::kDense) << LayerKernelsName(choice);
+    EXPECT_FALSE(bsr.ran_dense) << LayerKernelsName(choice);
+  }
+  SetLayerKernels(LayerKernels::kAuto);
+}
+
+// The cost model by hand: dense from the break-even density on (40 of 100 entries at 0.4).
+TEST(SparseLinearOpTest, AutoRunsDenseFromTheBreakEvenDensity) {
+  SetLayerKernels(LayerKernels::kAuto);
+  const double d = LinearBreakEvenDensity();
+  ASSERT_GT(d, 0.0);
+  ASSERT_LT(d, 1.0);
+  const int64_t at = static_cast<int64_t>(std::ceil(d * 1000.0));
+  EXPECT_TRUE(LinearRunsDense(10, 100, at));
+  EXPECT_FALSE(LinearRunsDense(10, 100, at - 1));
+  EXPECT_FALSE(LinearRunsDense(10, 100, 0));
+  EXPECT_TRUE(LinearRunsDense(10, 100, 1000));
+}
 
 TEST(SparseLinearOpTest, NoDenseGradUnlessRequested) {
   Rng rng(14);
