@@ -10,6 +10,7 @@
 #include "engine/base/cpu.h"
 #include "engine/base/flop_counter.h"
 #include "engine/kernels/isa_target.h"
+#include "engine/kernels/v16.h"
 #include "engine/tensor/aligned.h"
 
 // V16 values only ever live inside the per-ISA functions below (every helper is always_inline), so the ABI of passing
@@ -27,14 +28,6 @@ constexpr int64_t kMaxRow = 64;  // Q <= 64: at most 4 vectors per output row
 constexpr int kChannelBlock = 4; // output channels accumulated together in the forward
 constexpr int kTapBlock = 8;     // filter taps accumulated together in the weight gradient
 
-// 16 floats; GCC lowers it to one zmm (AVX-512), two ymm (AVX2) or four xmm (portable) in each ISA's copy.
-typedef float V16 __attribute__((vector_size(64)));
-ENGINE_CD_INLINE V16 Load(const float* p) {
-  V16 v;
-  __builtin_memcpy(&v, p, sizeof(v));
-  return v;
-}
-ENGINE_CD_INLINE void Store(float* p, V16 v) { __builtin_memcpy(p, &v, sizeof(v)); }
 
 struct DirectShape {
   int64_t N, C, H, W, K, R, S, pad, P, Q;
@@ -81,7 +74,7 @@ ENGINE_CD_INLINE void ForwardRow(const DirectShape& g, ConstDenseView w, const f
   const float* base = xp + p * g.Wa;
   for (int64_t t = 0; t < g.taps(); ++t) {
     V16 in[V];
-    for (int v = 0; v < V; ++v) in[v] = Load(base + offsets[t] + kLanes * v);
+    for (int v = 0; v < V; ++v) in[v] = LoadV16(base + offsets[t] + kLanes * v);
     for (int kb = 0; kb < KB; ++kb) {
       const V16 wv = V16{} + w.row(k0 + kb)[t];
       for (int v = 0; v < V; ++v) acc[kb][v] += wv * in[v];
@@ -89,7 +82,7 @@ ENGINE_CD_INLINE void ForwardRow(const DirectShape& g, ConstDenseView w, const f
   }
   for (int kb = 0; kb < KB; ++kb) {
     alignas(64) float out[V * kLanes];
-    for (int v = 0; v < V; ++v) Store(out + kLanes * v, acc[kb][v]);
+    for (int v = 0; v < V; ++v) StoreV16(out + kLanes * v, acc[kb][v]);
     float* yr = y.row(k0 + kb) + (n * g.P + p) * g.Q;
     const float b = bias != nullptr ? bias[k0 + kb] : 0.0f;
     if (relu) {
@@ -127,11 +120,11 @@ ENGINE_CD_INLINE void WeightGradTaps(const DirectShape& g, const float* dy, cons
     const float* dn = dy + (k * g.N + n) * g.P * g.Qv;
     for (int64_t p = 0; p < g.P; ++p) {
       V16 d[V];
-      for (int v = 0; v < V; ++v) d[v] = Load(dn + p * g.Qv + kLanes * v);
+      for (int v = 0; v < V; ++v) d[v] = LoadV16(dn + p * g.Qv + kLanes * v);
       const float* base = xn + p * g.Wa;
       for (int tb = 0; tb < TB; ++tb) {
         const float* in = base + offsets[t0 + tb];
-        for (int v = 0; v < V; ++v) acc[tb][v] += d[v] * Load(in + kLanes * v);
+        for (int v = 0; v < V; ++v) acc[tb][v] += d[v] * LoadV16(in + kLanes * v);
       }
     }
   }
@@ -139,7 +132,7 @@ ENGINE_CD_INLINE void WeightGradTaps(const DirectShape& g, const float* dy, cons
     V16 sum = acc[tb][0];
     for (int v = 1; v < V; ++v) sum += acc[tb][v];
     alignas(64) float lanes[kLanes];
-    Store(lanes, sum);
+    StoreV16(lanes, sum);
     float total = 0.0f;
     for (int64_t i = 0; i < kLanes; ++i) total += lanes[i];  // ascending lanes: a fixed order
     d_w.row(k)[t0 + tb] += total;

@@ -10,6 +10,7 @@
 #include "engine/base/cpu.h"
 #include "engine/base/flop_counter.h"
 #include "engine/kernels/isa_target.h"
+#include "engine/kernels/v16.h"
 #include "engine/tensor/aligned.h"
 
 // V16 values only ever live inside the per-ISA functions below (every helper is always_inline), so the ABI of passing
@@ -29,13 +30,6 @@ constexpr int64_t kMaxPaddedRow = 64;
 constexpr int64_t kMaxImageFloats = int64_t{1} << 20;
 constexpr int64_t kSlack = kTileVectors * kLanes;  // zeros after the planes: the last tile reads up to here
 
-typedef float V16 __attribute__((vector_size(64)));
-ENGINE_CP_INLINE V16 Load(const float* p) {
-  V16 v;
-  __builtin_memcpy(&v, p, sizeof(v));
-  return v;
-}
-ENGINE_CP_INLINE void Store(float* p, V16 v) { __builtin_memcpy(p, &v, sizeof(v)); }
 
 // One stride-1 convolution in plane terms: input [C, N, H, W] -> output [K, N, P, Q] under an R x S filter with
 // padding pad_h (rows) and pad_w (columns).
@@ -79,6 +73,16 @@ PlaneShape FlippedShape(const Conv2dParams& cp) {
                    cp.kernel_h - 1 - cp.pad, cp.kernel_w - 1 - cp.pad);
 }
 
+// Offset of tap (c, r, s) in an image's padded copy: the input of plane position i is at i + offset.
+std::vector<int64_t> TapOffsets(const PlaneShape& g) {
+  std::vector<int64_t> offsets(static_cast<size_t>(g.taps()));
+  for (int64_t t = 0; t < g.taps(); ++t) {
+    const int64_t c = t / (g.R * g.S), r = (t / g.S) % g.R, s = t % g.S;
+    offsets[t] = (c * g.Hp + r) * g.Wp + s;
+  }
+  return offsets;
+}
+
 bool Fits(const PlaneShape& g) { return g.Wp <= kMaxPaddedRow && g.image_floats() <= kMaxImageFloats; }
 
 // xp[c, pad_h + h, pad_w + w] = x[c, n, h, w]; zero elsewhere (slack included).
@@ -104,7 +108,7 @@ ENGINE_CP_INLINE void Tile(const PlaneShape& g, const float* wt, const float* xp
   const float* base = xp + i0;
   for (int64_t t = 0; t < g.taps(); ++t) {
     V16 in[V];
-    for (int v = 0; v < V; ++v) in[v] = Load(base + offsets[t] + kLanes * v);
+    for (int v = 0; v < V; ++v) in[v] = LoadV16(base + offsets[t] + kLanes * v);
     const float* wv = wb + t * kBlock;
     for (int kb = 0; kb < kBlock; ++kb) {
       const V16 w = V16{} + wv[kb];
@@ -115,7 +119,7 @@ ENGINE_CP_INLINE void Tile(const PlaneShape& g, const float* wt, const float* xp
   const int kb_end = static_cast<int>(std::min<int64_t>(kBlock, g.K - b * kBlock));
   for (int kb = 0; kb < kb_end; ++kb) {
     alignas(64) float out[V * kLanes];
-    for (int v = 0; v < V; ++v) Store(out + kLanes * v, acc[kb][v]);
+    for (int v = 0; v < V; ++v) StoreV16(out + kLanes * v, acc[kb][v]);
     const int64_t k = b * kBlock + kb;
     float* yk = y.row(k) + n * g.P * g.Q;
     const float bk = bias != nullptr ? bias[k] : 0.0f;
@@ -172,9 +176,9 @@ ENGINE_CP_INLINE void GradTask(const PlaneShape& g, const float* dyp, const floa
     const float* xn = xpads + n * g.image_floats();
     for (int64_t i = 0; i < Lv; i += kLanes) {
       V16 d[KB];
-      for (int kb = 0; kb < KB; ++kb) d[kb] = Load(dn + kb * Lv + i);
+      for (int kb = 0; kb < KB; ++kb) d[kb] = LoadV16(dn + kb * Lv + i);
       for (int tb = 0; tb < TB; ++tb) {
-        const V16 xv = Load(xn + offsets[t0 + tb] + i);
+        const V16 xv = LoadV16(xn + offsets[t0 + tb] + i);
         for (int kb = 0; kb < KB; ++kb) acc[kb][tb] += d[kb] * xv;
       }
     }
@@ -183,7 +187,7 @@ ENGINE_CP_INLINE void GradTask(const PlaneShape& g, const float* dyp, const floa
   for (int kb = 0; kb < kb_end; ++kb) {
     for (int tb = 0; tb < TB; ++tb) {
       alignas(64) float lanes[kLanes];
-      Store(lanes, acc[kb][tb]);
+      StoreV16(lanes, acc[kb][tb]);
       float total = 0.0f;
       for (int64_t l = 0; l < kLanes; ++l) total += lanes[l];  // ascending lanes: a fixed order
       d_w.row(k0 + kb)[t0 + tb] += total;
@@ -228,11 +232,7 @@ ENGINE_CP_ISA(, Isa::kPortable)
 // The convolution of x [C, N*H*W] into y [K, N*P*Q] under repacked weights wt [blocks][taps][8] (zeros past K).
 void Run(const PlaneShape& g, const AlignedVector<float>& wt, ConstDenseView x, DenseView y, const float* bias,
          bool relu, bool accumulate) {
-  std::vector<int64_t> offsets(static_cast<size_t>(g.taps()));
-  for (int64_t t = 0; t < g.taps(); ++t) {
-    const int64_t c = t / (g.R * g.S), r = (t / g.S) % g.R, s = t % g.S;
-    offsets[t] = (c * g.Hp + r) * g.Wp + s;
-  }
+  const std::vector<int64_t> offsets = TapOffsets(g);
   const Isa isa = ActiveIsa();
   AlignedVector<float> scratch(static_cast<size_t>(g.image_floats() * omp_get_max_threads()));
 #pragma omp parallel for schedule(static)
@@ -301,11 +301,7 @@ void DirectPlaneConv2dBackwardInput(const Conv2dParams& cp, ConstDenseView w, Co
 void DirectPlaneConv2dBackwardWeight(const Conv2dParams& cp, ConstDenseView d_y, ConstDenseView x, DenseView d_w) {
   const PlaneShape g = ForwardShape(cp);
   const int64_t Lv = GradRow(g), K4 = GradChannels4(g);
-  std::vector<int64_t> offsets(static_cast<size_t>(g.taps()));
-  for (int64_t t = 0; t < g.taps(); ++t) {
-    const int64_t c = t / (g.R * g.S), r = (t / g.S) % g.R, s = t % g.S;
-    offsets[t] = (c * g.Hp + r) * g.Wp + s;
-  }
+  const std::vector<int64_t> offsets = TapOffsets(g);
   // Every image padded once, and dY as plane positions (zeros at the discarded columns, past the end, and in the
   // channels up to a multiple of 4).
   AlignedVector<float> xpads(static_cast<size_t>(g.N * g.image_floats()));
