@@ -1,7 +1,9 @@
 // Dense 2-D convolution kernels (the baseline the sparse ones are measured against): im2col per chunk of images
-// followed by OpenBLAS sgemm, except the forward and weight gradient of stride-1 layers with at most 8 input
-// channels (and output rows of at most 64), which run a direct vectorised convolution (conv2d_direct.h: im2col
-// and sgemm's packing cost more than the product there), plus direct 7-loop Naive twins. Also the Conv2dParams shape record every conv kernel
+// followed by OpenBLAS sgemm, except for stride-1 layers: with at most 8 input channels (and output rows of at most
+// 64) the forward and weight gradient run a direct vectorised convolution (conv2d_direct.h: im2col and sgemm's
+// packing cost more than the product there); with more channels on images where most plane positions are real
+// outputs, all three passes run the direct convolution over padded planes (conv2d_plane.h). Plus direct 7-loop
+// Naive twins. Also the Conv2dParams shape record every conv kernel
 // (dense and sparse) takes. Not an autograd op: see engine/ops/conv2d.h for that.
 //
 // Layout (channel-major): activations X [C, N*H*W] and Y [K, N*P*Q] row-major (channel outermost, then image, then
