@@ -360,9 +360,7 @@ void Trainer::ReportLayerKernels() {
 TrainSummary Trainer::Run() {
   engine::ReuseFreedMemory();
   engine::SetNumThreads(c_.threads);
-  engine::SetLayerKernels(c_.layer_kernels == "dense"    ? engine::LayerKernels::kDense
-                          : c_.layer_kernels == "sparse" ? engine::LayerKernels::kSparse
-                                                         : engine::LayerKernels::kAuto);
+  engine::SetLayerKernels(engine::LayerKernelsNamed(c_.layer_kernels));
   BuildModel();
   LoadData();
   method_->Start(shape_.total_iterations);

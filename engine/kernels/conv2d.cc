@@ -210,16 +210,6 @@ DenseConv2dPath DenseConv2dPathFor(const Conv2dParams& cp) {
   return cp.IsPointwise() ? DenseConv2dPath::kPointwise : DenseConv2dPath::kLowered;
 }
 
-const char* DenseConv2dPathName(DenseConv2dPath path) {
-  switch (path) {
-    case DenseConv2dPath::kPointwise: return "pointwise";
-    case DenseConv2dPath::kDirectFewChannels: return "direct";
-    case DenseConv2dPath::kPlanes: return "planes";
-    case DenseConv2dPath::kLowered: return "im2col";
-  }
-  return "?";
-}
-
 // --- naive twins ---
 
 void Conv2dForwardNaive(const Conv2dParams& cp, ConstDenseView w, ConstDenseView x, DenseView y, const float* bias,

@@ -89,7 +89,6 @@ void Conv2dBackwardWeightLowered(const Conv2dParams& params, ConstDenseView d_y,
 // of engine/ops/layer_kernels.h asks, to compare a sparse layer's kernels with the dense ones it would run.
 enum class DenseConv2dPath { kPointwise, kDirectFewChannels, kPlanes, kLowered };
 DenseConv2dPath DenseConv2dPathFor(const Conv2dParams& params);
-const char* DenseConv2dPathName(DenseConv2dPath path);  // "pointwise", "direct", "planes", "im2col"
 
 // Reference twins: the direct 7-loop convolution, single-threaded, float accumulation, same contracts.
 void Conv2dForwardNaive(const Conv2dParams& params, ConstDenseView w, ConstDenseView x, DenseView y,

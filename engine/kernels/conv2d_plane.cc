@@ -256,9 +256,9 @@ double ProductFlops(const Conv2dParams& cp) {
 }  // namespace
 
 bool UseDirectPlaneConv2d(const Conv2dParams& cp) {
-  if (cp.stride != 1 || cp.IsPointwise() || cp.in_channels < kMinChannels || !Fits(ForwardShape(cp))) return false;
+  if (cp.stride != 1 || cp.IsPointwise() || cp.in_channels < kMinChannels) return false;
   const PlaneShape g = ForwardShape(cp);
-  return static_cast<double>(g.P * g.Q) >= kMinUseful * static_cast<double>(GradRow(g));
+  return Fits(g) && static_cast<double>(g.P * g.Q) >= kMinUseful * static_cast<double>(GradRow(g));
 }
 
 bool UseDirectPlaneConv2dBackwardInput(const Conv2dParams& cp) {

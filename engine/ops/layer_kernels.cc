@@ -42,6 +42,13 @@ const char* LayerKernelsName(LayerKernels choice) {
   return "?";
 }
 
+LayerKernels LayerKernelsNamed(const std::string& name) {
+  for (LayerKernels choice : {LayerKernels::kSparse, LayerKernels::kDense}) {
+    if (name == LayerKernelsName(choice)) return choice;
+  }
+  return LayerKernels::kAuto;
+}
+
 double ConvBreakEvenDensity(const kernels::Conv2dParams& cp) {
   switch (kernels::DenseConv2dPathFor(cp)) {
     case kernels::DenseConv2dPath::kDirectFewChannels: return kConvDirectFewChannels;

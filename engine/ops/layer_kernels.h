@@ -22,6 +22,8 @@ enum class LayerKernels { kAuto, kSparse, kDense };
 void SetLayerKernels(LayerKernels choice);
 LayerKernels GetLayerKernels();
 const char* LayerKernelsName(LayerKernels choice);  // "auto", "sparse", "dense"
+// The choice LayerKernelsName names `name`; kAuto for any other text (the trainer's flag is validated before).
+LayerKernels LayerKernelsNamed(const std::string& name);
 
 // The break-even densities of the cost model (see layer_kernels.cc for the measurements behind them).
 double ConvBreakEvenDensity(const kernels::Conv2dParams& cp);

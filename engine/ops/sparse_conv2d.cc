@@ -33,7 +33,7 @@ void CsrConv2d(const kernels::Conv2dParams& cp, const SparseParameter& w, const 
 // convolution on a dense copy of W; its weight gradient is the dense one's entries on W's pattern.
 void DenseCsrConv2d(const kernels::Conv2dParams& cp, const SparseParameter& w, const Tensor& x, Tensor& y,
                     const float* bias, SparseWeightKernels* backward) {
-  std::shared_ptr<const Tensor> dense = DenseCopyOf(w.weight());
+  auto dense = std::make_shared<const Tensor>(w.weight().ToDense());
   kernels::Conv2dForward(cp, dense->view(), x.view(), y.view(), bias);
   backward->input_grad = [cp, dense](const SparseParameter&, const Tensor& d_y, Tensor& d_x) {
     kernels::Conv2dBackwardInput(cp, dense->view(), d_y.view(), d_x.view());

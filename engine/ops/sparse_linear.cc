@@ -39,7 +39,7 @@ Variable SparseLinear(const Variable& x, SparseParameter& w, DenseParameter* b) 
   } else if ((w.ran_dense = LinearRunsDense(w.rows(), w.cols(), w.entries()))) {
     // Dense enough to run faster on sgemm (engine/ops/layer_kernels.h): a dense copy of W; the weight gradient is
     // the dense dY·xᵀ's entries on W's pattern.
-    std::shared_ptr<const Tensor> dense = DenseCopyOf(w.weight());
+    auto dense = std::make_shared<const Tensor>(w.weight().ToDense());
     kernels::Gemm(false, false, 1.0f, dense->view(), x.value().view(), 0.0f, y.view());
     if (bias != nullptr) AddBiasRows(bias, y.view());
     backward.input_grad = [dense](const SparseParameter&, const Tensor& d_y, Tensor& d_x) {

@@ -2,7 +2,6 @@
 // sparse-weight ops.
 #include "engine/ops/sparse_weight_op.h"
 
-#include <algorithm>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -11,22 +10,6 @@
 #include "engine/ops/bias.h"
 
 namespace engine {
-
-std::shared_ptr<const Tensor> DenseCopyOf(const CsrMatrix& w) {
-  auto dense = std::make_shared<Tensor>(Tensor::Uninitialized({w.rows(), w.cols()}));
-  float* d = dense->data();
-  const int64_t cols = w.cols();
-  const int64_t* offsets = w.row_offsets().data();
-  const int32_t* col = w.col_indices().data();
-  const float* values = w.values().data();
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < w.rows(); ++i) {
-    float* row = d + i * cols;
-    std::fill(row, row + cols, 0.0f);
-    for (int64_t p = offsets[i]; p < offsets[i + 1]; ++p) row[col[p]] = values[p];
-  }
-  return dense;
-}
 
 void AddPatternEntries(const CsrMatrix& w, ConstDenseView dense_grad, float* grad) {
   const int64_t* offsets = w.row_offsets().data();

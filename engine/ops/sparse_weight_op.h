@@ -52,9 +52,8 @@ void CheckTopologyUnchanged(const std::string& op, const SparseParameter& w, uin
 using DenseGradTile = std::function<void(int64_t row_begin, int64_t row_end, ConstDenseView d_y_rows, DenseView out)>;
 void InstallDenseGradRows(SparseParameter* w, std::shared_ptr<const Tensor> d_y, DenseGradTile tile);
 
-// The dense path of a CSR weight (engine/ops/layer_kernels.h): w as a dense [rows, cols] matrix (zeros off the
-// pattern), and grad[e] += dense_grad[row(e), col(e)] at each stored entry e. Rows split across threads.
-std::shared_ptr<const Tensor> DenseCopyOf(const CsrMatrix& w);
+// The dense path of a CSR weight (engine/ops/layer_kernels.h; its dense copy is CsrMatrix::ToDense): grad[e] +=
+// dense_grad[row(e), col(e)] at each stored entry e. Rows split across threads.
 void AddPatternEntries(const CsrMatrix& w, ConstDenseView dense_grad, float* grad);
 
 class SparseWeightOp {

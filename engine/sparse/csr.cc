@@ -199,9 +199,14 @@ void CsrMatrix::Validate(const std::string& name) const {
 }
 
 Tensor CsrMatrix::ToDense() const {
-  Tensor dense({rows_, cols_});
+  // Rows split across threads (the sparse layers' dense path, engine/ops/layer_kernels.h, densifies every step).
+  Tensor dense = Tensor::Uninitialized({rows_, cols_});
+  float* d = dense.data();
+#pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < rows_; ++i) {
-    for (int64_t p = row_offsets_[i]; p < row_offsets_[i + 1]; ++p) dense[i * cols_ + col_indices_[p]] = values_[p];
+    float* row = d + i * cols_;
+    std::fill(row, row + cols_, 0.0f);
+    for (int64_t p = row_offsets_[i]; p < row_offsets_[i + 1]; ++p) row[col_indices_[p]] = values_[p];
   }
   return dense;
 }

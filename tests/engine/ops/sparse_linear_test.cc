@@ -162,6 +162,9 @@ TEST(SparseLinearOpTest, RanDenseFollowsTheLayerKernelsSetting) {
     EXPECT_FALSE(bsr.ran_dense) << LayerKernelsName(choice);
   }
   SetLayerKernels(LayerKernels::kAuto);
+  for (LayerKernels choice : {LayerKernels::kAuto, LayerKernels::kSparse, LayerKernels::kDense}) {
+    EXPECT_EQ(LayerKernelsNamed(LayerKernelsName(choice)), choice) << LayerKernelsName(choice);
+  }
 }
 
 // The cost model by hand: dense from the break-even density on (40 of 100 entries at 0.4).
